@@ -1,0 +1,284 @@
+/**
+ * SECTION:element-hicomexoverlay
+ * @title: hicomexoverlay
+ *
+ * Draws what the hicomex analyzer found, as carried by #GstHicomexMeta: face
+ * boxes with their track ids, the 68 landmarks, the active action units with
+ * their FACS names and probabilities, and a compact bar chart of every AU's
+ * probability per face. Each part has its own switch. Text scales with the
+ * frame height and sits on a dark backing, so it reads at any resolution.
+ * Works in place on the RGB family, GRAY8, I420 and NV12; buffers without the
+ * meta pass through untouched.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! hicomex ! hicomexoverlay ! videoconvert ! autovideosink
+ * ]|
+ * Draw only the boxes:
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=10 ! hicomexoverlay draw-landmarks=false draw-labels=false draw-bars=false ! fakesink
+ * ]|
+ */
+#include "gsthicomexoverlay.h"
+
+#include <exception>
+#include <mutex>
+
+#include "meta/gsthicomexmeta.h"
+#include "overlay_painter.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_hicomex_overlay_debug);
+#define GST_CAT_DEFAULT gst_hicomex_overlay_debug
+
+namespace {
+
+/* Settings are read by the streaming thread and written by the application. */
+struct OverlayPrivate {
+  std::mutex lock;
+  hicomex::gst::OverlayOptions options;
+};
+
+}  // namespace
+
+struct _GstHicomexOverlay {
+  GstVideoFilter parent;
+  OverlayPrivate *priv;
+};
+
+#define gst_hicomex_overlay_parent_class parent_class
+G_DEFINE_TYPE (GstHicomexOverlay, gst_hicomex_overlay, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (hicomexoverlay, "hicomexoverlay", GST_RANK_NONE,
+    GST_TYPE_HICOMEX_OVERLAY);
+
+enum
+{
+  PROP_0,
+  PROP_DRAW_BOXES,
+  PROP_DRAW_LANDMARKS,
+  PROP_DRAW_LABELS,
+  PROP_DRAW_BARS,
+  PROP_MIN_PROBABILITY,
+};
+
+#define DEFAULT_DRAW_BOXES TRUE
+#define DEFAULT_DRAW_LANDMARKS TRUE
+#define DEFAULT_DRAW_LABELS TRUE
+#define DEFAULT_DRAW_BARS TRUE
+#define DEFAULT_MIN_PROBABILITY 0.0
+
+#define OVERLAY_FORMATS \
+  "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS)));
+
+/* GstVideoFilter's transform_ip: maps the frame and calls transform_frame_ip. */
+static GstFlowReturn (*video_filter_transform_ip) (GstBaseTransform * trans,
+    GstBuffer * buf) = NULL;
+
+static void gst_hicomex_overlay_finalize (GObject * object);
+static void gst_hicomex_overlay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_hicomex_overlay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstFlowReturn gst_hicomex_overlay_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buf);
+static GstFlowReturn gst_hicomex_overlay_transform_frame_ip (GstVideoFilter *
+    filter, GstVideoFrame * frame);
+
+static void
+gst_hicomex_overlay_class_init (GstHicomexOverlayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags flags = (GParamFlags) (G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_CONTROLLABLE);
+
+  gobject_class->finalize = gst_hicomex_overlay_finalize;
+  gobject_class->set_property = gst_hicomex_overlay_set_property;
+  gobject_class->get_property = gst_hicomex_overlay_get_property;
+
+  /**
+   * GstHicomexOverlay:draw-boxes:
+   *
+   * Draw each face's box with its track id inside it. Default: TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAW_BOXES,
+      g_param_spec_boolean ("draw-boxes", "Draw boxes",
+          "Draw each face's box with its track id inside it",
+          DEFAULT_DRAW_BOXES, flags));
+  /**
+   * GstHicomexOverlay:draw-landmarks:
+   *
+   * Draw the 68 facial landmarks of faces with valid results. Default: TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAW_LANDMARKS,
+      g_param_spec_boolean ("draw-landmarks", "Draw landmarks",
+          "Draw the 68 facial landmarks", DEFAULT_DRAW_LANDMARKS, flags));
+  /**
+   * GstHicomexOverlay:draw-labels:
+   *
+   * List the occurring action units beside each face with FACS name and
+   * probability ("AU12 Lip Corner Puller 0.91"). Default: TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
+      g_param_spec_boolean ("draw-labels", "Draw labels",
+          "List the occurring action units with FACS name and probability",
+          DEFAULT_DRAW_LABELS, flags));
+  /**
+   * GstHicomexOverlay:draw-bars:
+   *
+   * Draw a bar chart of every action unit's probability under each face
+   * (green: occurring, grey: not). Default: TRUE.
+   */
+  g_object_class_install_property (gobject_class, PROP_DRAW_BARS,
+      g_param_spec_boolean ("draw-bars", "Draw bars",
+          "Draw a bar chart of every action unit's probability per face",
+          DEFAULT_DRAW_BARS, flags));
+  /**
+   * GstHicomexOverlay:min-probability:
+   *
+   * Occurring action units with a lower probability are left out of the
+   * labels (the bar chart shows all). Default: 0 (list every occurring AU).
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_PROBABILITY,
+      g_param_spec_double ("min-probability", "Minimum probability",
+          "Occurring action units below this probability are not labelled",
+          0.0, 1.0, DEFAULT_MIN_PROBABILITY, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "HiCOMEX overlay", "Filter/Effect/Video",
+      "Draws face boxes, landmarks and facial action units from hicomex metadata",
+      "HiCOMEX-for-GStreamer");
+
+  /* Keep GstVideoFilter's mapping, but skip it for buffers with nothing to draw. */
+  video_filter_transform_ip = trans_class->transform_ip;
+  trans_class->transform_ip = gst_hicomex_overlay_transform_ip;
+  filter_class->transform_frame_ip = gst_hicomex_overlay_transform_frame_ip;
+
+  GST_DEBUG_CATEGORY_INIT (gst_hicomex_overlay_debug, "hicomexoverlay", 0,
+      "HiCOMEX overlay");
+}
+
+static void
+gst_hicomex_overlay_init (GstHicomexOverlay * self)
+{
+  self->priv = new OverlayPrivate ();
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+gst_hicomex_overlay_finalize (GObject * object)
+{
+  GstHicomexOverlay *self = GST_HICOMEX_OVERLAY (object);
+
+  delete self->priv;
+  self->priv = NULL;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hicomex_overlay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstHicomexOverlay *self = GST_HICOMEX_OVERLAY (object);
+  std::lock_guard<std::mutex> lock (self->priv->lock);
+  hicomex::gst::OverlayOptions & o = self->priv->options;
+
+  switch (prop_id) {
+    case PROP_DRAW_BOXES:
+      o.draw_boxes = g_value_get_boolean (value);
+      break;
+    case PROP_DRAW_LANDMARKS:
+      o.draw_landmarks = g_value_get_boolean (value);
+      break;
+    case PROP_DRAW_LABELS:
+      o.draw_labels = g_value_get_boolean (value);
+      break;
+    case PROP_DRAW_BARS:
+      o.draw_bars = g_value_get_boolean (value);
+      break;
+    case PROP_MIN_PROBABILITY:
+      o.min_probability = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_hicomex_overlay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstHicomexOverlay *self = GST_HICOMEX_OVERLAY (object);
+  std::lock_guard<std::mutex> lock (self->priv->lock);
+  const hicomex::gst::OverlayOptions & o = self->priv->options;
+
+  switch (prop_id) {
+    case PROP_DRAW_BOXES:
+      g_value_set_boolean (value, o.draw_boxes);
+      break;
+    case PROP_DRAW_LANDMARKS:
+      g_value_set_boolean (value, o.draw_landmarks);
+      break;
+    case PROP_DRAW_LABELS:
+      g_value_set_boolean (value, o.draw_labels);
+      break;
+    case PROP_DRAW_BARS:
+      g_value_set_boolean (value, o.draw_bars);
+      break;
+    case PROP_MIN_PROBABILITY:
+      g_value_set_double (value, o.min_probability);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static GstFlowReturn
+gst_hicomex_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstHicomexMeta *meta = gst_buffer_get_hicomex_meta (buf);
+
+  if (!meta || meta->n_faces == 0) {
+    GST_LOG_OBJECT (trans, "no faces, nothing to draw");
+    return GST_FLOW_OK;
+  }
+  return video_filter_transform_ip (trans, buf);
+}
+
+static GstFlowReturn
+gst_hicomex_overlay_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstHicomexOverlay *self = GST_HICOMEX_OVERLAY (filter);
+  GstHicomexMeta *meta = gst_buffer_get_hicomex_meta (frame->buffer);
+  hicomex::gst::OverlayOptions options;
+
+  if (!meta)
+    return GST_FLOW_OK;
+  {
+    std::lock_guard<std::mutex> lock (self->priv->lock);
+    options = self->priv->options;
+  }
+  try {
+    hicomex::gst::draw_overlay (frame, *meta, options);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not draw the overlay."),
+        ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  GST_LOG_OBJECT (self, "drew %u faces", meta->n_faces);
+  return GST_FLOW_OK;
+}

@@ -1,0 +1,204 @@
+/* GstHicomexMeta: registration, allocation, copy and scale transforms. */
+#include "gsthicomexmeta.h"
+
+#include <string.h>
+
+#include <gst/video/video.h>
+
+static void
+free_faces (GstHicomexFace * faces, guint n_faces)
+{
+  for (guint i = 0; i < n_faces; i++) {
+    g_free (faces[i].au_probability);
+    g_free (faces[i].au_occurrence);
+  }
+  g_free (faces);
+}
+
+static gboolean
+gst_hicomex_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  GstHicomexMeta *hmeta = (GstHicomexMeta *) meta;
+
+  (void) params;
+  (void) buffer;
+  hmeta->model_id = NULL;
+  hmeta->n_aus = 0;
+  hmeta->au_ids = NULL;
+  hmeta->n_faces = 0;
+  hmeta->faces = NULL;
+  return TRUE;
+}
+
+static void
+gst_hicomex_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstHicomexMeta *hmeta = (GstHicomexMeta *) meta;
+
+  (void) buffer;
+  g_free (hmeta->model_id);
+  g_free (hmeta->au_ids);
+  free_faces (hmeta->faces, hmeta->n_faces);
+  hmeta->model_id = NULL;
+  hmeta->au_ids = NULL;
+  hmeta->faces = NULL;
+  hmeta->n_faces = hmeta->n_aus = 0;
+}
+
+static GstHicomexMeta *
+copy_into (GstBuffer * dest, const GstHicomexMeta * src)
+{
+  GstHicomexMeta *dmeta = gst_buffer_add_hicomex_meta (dest, src->model_id,
+      src->au_ids, src->n_aus);
+
+  for (guint i = 0; i < src->n_faces; i++) {
+    GstHicomexFace *face = gst_hicomex_meta_add_face (dmeta);
+    gfloat *prob = face->au_probability;
+    guint8 *occ = face->au_occurrence;
+
+    *face = src->faces[i];
+    face->au_probability = prob;
+    face->au_occurrence = occ;
+    if (src->n_aus > 0) {
+      memcpy (prob, src->faces[i].au_probability, src->n_aus * sizeof (gfloat));
+      memcpy (occ, src->faces[i].au_occurrence, src->n_aus * sizeof (guint8));
+    }
+  }
+  return dmeta;
+}
+
+/* Geometry follows the frame through videoscale and friends, as
+ * GstVideoRegionOfInterestMeta does. */
+static void
+scale_faces (GstHicomexMeta * meta, gdouble sx, gdouble sy)
+{
+  for (guint i = 0; i < meta->n_faces; i++) {
+    GstHicomexFace *f = &meta->faces[i];
+
+    f->x *= sx;
+    f->y *= sy;
+    f->width *= sx;
+    f->height *= sy;
+    for (guint p = 0; p < GST_HICOMEX_LANDMARK_COUNT; p++) {
+      f->landmarks[2 * p] *= sx;
+      f->landmarks[2 * p + 1] *= sy;
+    }
+  }
+}
+
+static gboolean
+gst_hicomex_meta_transform (GstBuffer * dest, GstMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data)
+{
+  GstHicomexMeta *smeta = (GstHicomexMeta *) meta;
+
+  (void) buffer;
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+
+    /* A region copy no longer holds the frame the coordinates refer to. */
+    if (copy->region)
+      return TRUE;
+    copy_into (dest, smeta);
+    return TRUE;
+  }
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    GstVideoMetaTransform *trans = data;
+    gint ow = GST_VIDEO_INFO_WIDTH (trans->in_info);
+    gint oh = GST_VIDEO_INFO_HEIGHT (trans->in_info);
+    gint nw = GST_VIDEO_INFO_WIDTH (trans->out_info);
+    gint nh = GST_VIDEO_INFO_HEIGHT (trans->out_info);
+    GstHicomexMeta *dmeta;
+
+    if (ow <= 0 || oh <= 0)
+      return FALSE;
+    dmeta = copy_into (dest, smeta);
+    scale_faces (dmeta, (gdouble) nw / ow, (gdouble) nh / oh);
+    return TRUE;
+  }
+  /* Unknown transform: drop the meta rather than carry wrong coordinates. */
+  return FALSE;
+}
+
+GType
+gst_hicomex_meta_api_get_type (void)
+{
+  static GType type = 0;
+  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR,
+    GST_META_TAG_VIDEO_ORIENTATION_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstHicomexMetaAPI", tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+const GstMetaInfo *
+gst_hicomex_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_HICOMEX_META_API_TYPE,
+        "GstHicomexMeta", sizeof (GstHicomexMeta), gst_hicomex_meta_init,
+        gst_hicomex_meta_free, gst_hicomex_meta_transform);
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstHicomexMeta *
+gst_buffer_add_hicomex_meta (GstBuffer * buffer, const gchar * model_id,
+    const gint * au_ids, guint n_aus)
+{
+  GstHicomexMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (au_ids != NULL || n_aus == 0, NULL);
+
+  meta = (GstHicomexMeta *) gst_buffer_add_meta (buffer,
+      GST_HICOMEX_META_INFO, NULL);
+  if (!meta)
+    return NULL;
+  meta->model_id = g_strdup (model_id);
+  meta->n_aus = n_aus;
+  meta->au_ids = n_aus ? g_memdup2 (au_ids, n_aus * sizeof (gint)) : NULL;
+  return meta;
+}
+
+GstHicomexMeta *
+gst_buffer_get_hicomex_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  return (GstHicomexMeta *) gst_buffer_get_meta (buffer,
+      GST_HICOMEX_META_API_TYPE);
+}
+
+GstHicomexFace *
+gst_hicomex_meta_add_face (GstHicomexMeta * meta)
+{
+  GstHicomexFace *face;
+
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  meta->faces = g_renew (GstHicomexFace, meta->faces, meta->n_faces + 1);
+  face = &meta->faces[meta->n_faces++];
+  memset (face, 0, sizeof (*face));
+  face->track_id = -1;
+  face->au_probability = g_new0 (gfloat, meta->n_aus ? meta->n_aus : 1);
+  face->au_occurrence = g_new0 (guint8, meta->n_aus ? meta->n_aus : 1);
+  return face;
+}
+
+gint
+gst_hicomex_meta_find_au (const GstHicomexMeta * meta, gint au_id)
+{
+  g_return_val_if_fail (meta != NULL, -1);
+
+  for (guint i = 0; i < meta->n_aus; i++)
+    if (meta->au_ids[i] == au_id)
+      return (gint) i;
+  return -1;
+}

@@ -1,0 +1,23 @@
+/* The hicomex plugin: facial action unit analysis for GStreamer. */
+#include <gst/gst.h>
+
+#include "hicomex_config.h"
+#include "gsthicomexexport.h"
+#include "gsthicomexoverlay.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (hicomexoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (hicomexexport, plugin);
+  return ret;
+}
+
+#define PACKAGE "hicomex"
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, hicomex,
+    "Facial action unit detection (HiCOMEX): analyzer, overlay and result export",
+    plugin_init, HICOMEX_VERSION, "MIT", "hicomex",
+    "HiCOMEX-for-GStreamer")

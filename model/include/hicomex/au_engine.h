@@ -1,0 +1,71 @@
+// Inference API of the HiCOMEX network: load weights once, run batches of
+// aligned faces, get per-AU probabilities and the network's 49 landmarks.
+// No LibTorch types here (pimpl), so callers do not pay for torch headers.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "hicomex/geometry.h"
+#include "hicomex/model_info.h"
+
+namespace hicomex {
+
+struct AuEngineOptions {
+  std::string weights;         ///< safetensors file written by hicomex-train
+  std::string device = "auto"; ///< "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N"
+  int threads = 0;             ///< intra-op CPU threads; 0 = all cores
+};
+
+/// One face, already aligned with align_face() (200x200, RGB, 8-bit).
+struct AlignedFaceInput {
+  cv::Mat aligned;                          ///< kAlignedSize x kAlignedSize CV_8UC3 RGB
+  cv::Matx23d transform = cv::Matx23d::eye(); ///< image -> aligned (from AlignedFace)
+  /// Optional 49 landmarks in aligned coordinates to place the AU centres
+  /// (e.g. from the tracker). Used only when every face of the batch has them;
+  /// otherwise the network's own landmark estimate places the centres.
+  std::vector<cv::Point2f> landmarks49;
+};
+
+struct AuPrediction {
+  std::vector<float> probabilities;  ///< per AU, in engine.aus() order
+  std::vector<Point2f> landmarks49;  ///< network landmarks, image coordinates
+};
+
+class AuEngine {
+ public:
+  /// Loads the weights; throws WeightsError (file problems) or std::runtime_error
+  /// (device problems, e.g. "cuda" without a GPU), naming the file or device.
+  explicit AuEngine(const AuEngineOptions& options);
+  /// An engine over a freshly initialised network (seeded), for benchmarks and tests.
+  static AuEngine untrained(const ModelInfo& info, const AuEngineOptions& options, uint64_t seed = 0);
+  ~AuEngine();
+  AuEngine(AuEngine&&) noexcept;
+  AuEngine& operator=(AuEngine&&) noexcept;
+
+  const ModelInfo& info() const;
+  const std::vector<int>& aus() const;
+  std::vector<float> thresholds() const;
+  std::string device() const;  ///< "cpu" or "cuda:N"
+  int threads() const;
+  int64_t parameter_count() const;
+  /// Multiply-accumulates of one face through the network (analytic count).
+  int64_t macs_per_face() const;
+
+  /// All faces in one batch. Returns one prediction per face, in order.
+  std::vector<AuPrediction> run(const std::vector<AlignedFaceInput>& faces);
+  /// Lower level: `n` normalised crops [n,3,S,S] (normalise_rgb_to_chw layout);
+  /// optional centre landmarks [n,49,2] in crop pixels (nullptr = the network's).
+  /// Writes probabilities [n,A] and landmarks [n,49,2] (crop pixels).
+  void run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
+                      float* landmarks);
+
+ private:
+  struct Impl;
+  explicit AuEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hicomex

@@ -1,0 +1,77 @@
+// Configuration of the HiCOMEX network. Defaults are the paper-sized model
+// (JAA-Net backbone sizes, notes sections 3-4); see docs/model.md for shapes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/arg.h>
+
+namespace hicomex {
+
+/// Which relation modules run between the local AU features and the AU heads
+/// (the paper's ablation, Tables 3-4).
+enum class Variant {
+  Base,       ///< no relation modules (also training stage 1)
+  Lstm,       ///< BiLSTM intensity-distribution learning only
+  Attention,  ///< self-attention COMEX learning only
+  Hopfield,   ///< Hopfield COMEX learning only
+  Full        ///< BiLSTM -> self-attention -> Hopfield (HiCOMEX)
+};
+const char* to_string(Variant v);
+/// "base", "lstm", "attention", "hopfield", "full"; throws std::invalid_argument.
+Variant variant_from_string(const std::string& name);
+
+struct HicomexOptions {
+  /// FACS ids of the AUs the model predicts, in sequence order for the BiLSTM.
+  TORCH_ARG(std::vector<int>, aus) = {1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24};
+  /// Landmarks predicted by the landmark branch (JAA-Net 49-point scheme).
+  TORCH_ARG(int64_t, landmarks) = 49;
+  /// Network input side: a crop of the 200x200 aligned face.
+  TORCH_ARG(int64_t, crop_size) = 176;
+  /// Output channels of the two hierarchical multi-scale region layers.
+  TORCH_ARG(std::vector<int64_t>, region_channels) = {32, 64};
+  /// FeatConv widths of the global branch (each halves the map).
+  TORCH_ARG(std::vector<int64_t>, global_channels) = {96, 128, 160};
+  /// FeatConv widths of the landmark branch.
+  TORCH_ARG(std::vector<int64_t>, landmark_channels) = {128, 160, 192};
+  /// Size of the global and landmark feature vectors.
+  TORCH_ARG(int64_t, feature_dim) = 512;
+  /// Channels of the per-AU refinement convolutions.
+  TORCH_ARG(int64_t, local_channels) = 64;
+  /// Side (in cells of the 44x44 patch feature map) of the window cropped at each AU centre.
+  TORCH_ARG(int64_t, local_window) = 12;
+  /// Size of each local AU feature vector (the relation modules' sequence width).
+  TORCH_ARG(int64_t, local_dim) = 256;
+  /// Self-attention encoder: layers, heads, feed-forward width, dropout.
+  TORCH_ARG(int64_t, attention_layers) = 2;
+  TORCH_ARG(int64_t, attention_heads) = 4;
+  TORCH_ARG(int64_t, attention_ff) = 512;
+  TORCH_ARG(double, attention_dropout) = 0.1;
+  /// Continuous modern Hopfield layer: heads, beta (0 = 1/sqrt(head dim)),
+  /// extra update steps after the first retrieval, and the stopping threshold.
+  TORCH_ARG(int64_t, hopfield_heads) = 4;
+  TORCH_ARG(double, hopfield_beta) = 0.0;
+  TORCH_ARG(int64_t, hopfield_update_steps_max) = 3;
+  TORCH_ARG(double, hopfield_update_steps_eps) = 1e-4;
+  /// Hidden width of the shared AU head MLP, and its dropout.
+  TORCH_ARG(int64_t, head_hidden) = 512;
+  TORCH_ARG(double, head_dropout) = 0.2;
+  TORCH_ARG(Variant, variant) = Variant::Full;
+
+ public:
+
+  /// Throws std::invalid_argument naming the field when a value cannot work
+  /// (e.g. crop_size not divisible by 16, local_dim not divisible by the heads).
+  void validate() const;
+  /// Side of the patch feature map (crop_size / 4).
+  int64_t patch_map_size() const { return crop_size() / 4; }
+};
+
+/// JSON round trip of every field (stored in the weights' metadata).
+std::string options_to_json(const HicomexOptions& o);
+/// Unknown keys are rejected; missing keys keep their defaults. Throws
+/// std::invalid_argument naming the key on a wrong type or value.
+HicomexOptions options_from_json(const std::string& json);
+
+}  // namespace hicomex

@@ -1,0 +1,160 @@
+#include "hicomex/au_engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "hicomex/align.h"
+#include "nn/weights_io.h"
+
+namespace hicomex {
+
+namespace {
+
+torch::Device pick_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("device '" + name + "' requested but LibTorch sees no CUDA GPU (" +
+                               "this build's LibTorch may be CPU-only; use device=auto or cpu)");
+    int index = 0;
+    if (name.size() > 5 && name[4] == ':') index = std::stoi(name.substr(5));
+    if (index < 0 || index >= static_cast<int>(torch::cuda::device_count()))
+      throw std::runtime_error("device '" + name + "': no such GPU");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
+}
+
+}  // namespace
+
+struct AuEngine::Impl {
+  nn::Hicomex net{nullptr};
+  ModelInfo info;
+  torch::Device device{torch::kCPU};
+  int threads = 1;
+  int64_t crop = kCropSize;
+  torch::Tensor input;    // reused host staging buffer [cap,3,S,S]
+  torch::Tensor centres;  // reused [cap,49,2]
+
+  void setup(const AuEngineOptions& o) {
+    device = pick_device(o.device);
+    threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    crop = info.options.crop_size();
+    net->eval();
+    net->to(device);
+  }
+
+  void ensure_capacity(int64_t n) {
+    if (!input.defined() || input.size(0) < n) {
+      auto opts = torch::TensorOptions().dtype(torch::kFloat);
+      if (device.is_cuda()) opts = opts.pinned_memory(true);
+      input = torch::empty({n, 3, crop, crop}, opts);
+      centres = torch::empty({n, 49, 2}, opts);
+    }
+  }
+
+  // Runs the batch already staged in `input` (and `centres` if with_centres).
+  std::pair<torch::Tensor, torch::Tensor> forward(int64_t n, bool with_centres) {
+    if (torch::get_num_threads() != threads) torch::set_num_threads(threads);
+    c10::InferenceMode guard;
+    auto x = input.narrow(0, 0, n).to(device, /*non_blocking=*/true);
+    torch::Tensor c;
+    if (with_centres) c = centres.narrow(0, 0, n).to(device, true);
+    auto out = net->forward(x, c);
+    return {torch::sigmoid(out.au_logits).to(torch::kCPU).contiguous(), out.landmarks.to(torch::kCPU).contiguous()};
+  }
+};
+
+AuEngine::AuEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AuEngine::AuEngine(const AuEngineOptions& options) : impl_(std::make_unique<Impl>()) {
+  if (options.weights.empty()) throw std::runtime_error("no weights file given");
+  auto loaded = nn::load_hicomex(options.weights);
+  impl_->net = loaded.net;
+  impl_->info = loaded.info;
+  impl_->setup(options);
+}
+
+AuEngine AuEngine::untrained(const ModelInfo& info, const AuEngineOptions& options, uint64_t seed) {
+  auto impl = std::make_unique<Impl>();
+  torch::manual_seed(seed);
+  impl->info = info;
+  impl->net = nn::Hicomex(info.options);
+  impl->setup(options);
+  return AuEngine(std::move(impl));
+}
+
+AuEngine::~AuEngine() = default;
+AuEngine::AuEngine(AuEngine&&) noexcept = default;
+AuEngine& AuEngine::operator=(AuEngine&&) noexcept = default;
+
+const ModelInfo& AuEngine::info() const { return impl_->info; }
+const std::vector<int>& AuEngine::aus() const { return impl_->info.options.aus(); }
+std::vector<float> AuEngine::thresholds() const { return impl_->info.thresholds_or_default(); }
+std::string AuEngine::device() const { return impl_->device.str(); }
+int AuEngine::threads() const { return impl_->threads; }
+int64_t AuEngine::parameter_count() const { return impl_->net->parameter_count(); }
+int64_t AuEngine::macs_per_face() const { return impl_->net->macs_per_face(); }
+
+void AuEngine::run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
+                              float* landmarks) {
+  if (n <= 0) return;
+  auto& d = *impl_;
+  d.ensure_capacity(n);
+  std::copy(crops, crops + static_cast<size_t>(n) * 3 * d.crop * d.crop, d.input.data_ptr<float>());
+  if (centre_landmarks) std::copy(centre_landmarks, centre_landmarks + n * 49 * 2, d.centres.data_ptr<float>());
+  auto [p, l] = d.forward(n, centre_landmarks != nullptr);
+  std::copy(p.data_ptr<float>(), p.data_ptr<float>() + p.numel(), probabilities);
+  std::copy(l.data_ptr<float>(), l.data_ptr<float>() + l.numel(), landmarks);
+}
+
+std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& faces) {
+  const int64_t n = static_cast<int64_t>(faces.size());
+  std::vector<AuPrediction> out(faces.size());
+  if (n == 0) return out;
+  auto& d = *impl_;
+  d.ensure_capacity(n);
+  const int offset = centre_crop_offset(kAlignedSize, static_cast<int>(d.crop));
+  const size_t plane = static_cast<size_t>(3 * d.crop * d.crop);
+  bool all_landmarks = true;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& f = faces[i];
+    if (f.aligned.rows != kAlignedSize || f.aligned.cols != kAlignedSize || f.aligned.type() != CV_8UC3)
+      throw std::invalid_argument("AuEngine::run: face " + std::to_string(i) + " is not a " +
+                                  std::to_string(kAlignedSize) + "x" + std::to_string(kAlignedSize) +
+                                  " RGB image from align_face()");
+    cv::Mat crop = f.aligned(cv::Rect(offset, offset, static_cast<int>(d.crop), static_cast<int>(d.crop)));
+    normalise_rgb_to_chw(crop, d.input.data_ptr<float>() + i * plane);
+    if (f.landmarks49.size() == 49) {
+      float* c = d.centres.data_ptr<float>() + i * 98;
+      for (int k = 0; k < 49; ++k) {
+        c[2 * k] = f.landmarks49[k].x - static_cast<float>(offset);
+        c[2 * k + 1] = f.landmarks49[k].y - static_cast<float>(offset);
+      }
+    } else {
+      all_landmarks = false;
+    }
+  }
+  auto [p, l] = d.forward(n, all_landmarks);
+  const int64_t a = p.size(1);
+  const float* pp = p.data_ptr<float>();
+  const float* lp = l.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    out[i].probabilities.assign(pp + i * a, pp + (i + 1) * a);
+    const cv::Matx23d inv = invert_transform(faces[i].transform);
+    out[i].landmarks49.resize(49);
+    for (int k = 0; k < 49; ++k) {
+      const double x = lp[i * 98 + 2 * k] + offset, y = lp[i * 98 + 2 * k + 1] + offset;
+      out[i].landmarks49[k] = {static_cast<float>(inv(0, 0) * x + inv(0, 1) * y + inv(0, 2)),
+                               static_cast<float>(inv(1, 0) * x + inv(1, 1) * y + inv(1, 2))};
+    }
+  }
+  return out;
+}
+
+}  // namespace hicomex

@@ -1,0 +1,282 @@
+#include "hicomex/result_writer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace hicomex {
+namespace {
+
+// Rows are handed to the file in chunks of whole lines; a crash or an error
+// between chunks can lose buffered rows but never leaves half a row.
+constexpr std::size_t kFlushThreshold = 64 * 1024;
+constexpr double kRadPerDeg = 3.14159265358979323846 / 180.0;
+
+// Fixed notation that ignores the C locale (a ',' decimal point would break
+// the CSV), like OpenFace's "fullstop" locale.
+void append_fixed(std::string& out, double v, int decimals) {
+  if (!std::isfinite(v)) {
+    out += std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+    return;
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  out.append(buf, r.ptr);
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// Same precision in JSON as in CSV, so both files carry the same numbers.
+double rounded(double v, int decimals) {
+  if (!std::isfinite(v)) return v;
+  const double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
+}
+
+std::string au_column(int id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "AU%02d", id);
+  return buf;
+}
+
+// Decimals per field, as OpenFace 2 writes them (RecorderCSV::WriteLine);
+// probabilities get one more digit than OpenFace's intensities.
+constexpr int kTimestampDecimals = 3;
+constexpr int kConfidenceDecimals = 2;
+constexpr int kTranslationDecimals = 1;
+constexpr int kRotationDecimals = 3;
+constexpr int kLandmarkDecimals = 1;
+constexpr int kProbabilityDecimals = 3;
+constexpr int kOccurrenceDecimals = 1;
+
+}  // namespace
+
+ResultWriter::~ResultWriter() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor cannot report; callers who care call close() themselves.
+  }
+}
+
+const char* ResultWriter::to_string(Format f) {
+  return f == Format::Csv ? "csv" : "jsonl";
+}
+
+ResultWriter::Format ResultWriter::format_from_string(const std::string& name) {
+  if (name == "csv") return Format::Csv;
+  if (name == "jsonl" || name == "json-lines") return Format::JsonLines;
+  throw std::invalid_argument("unknown result format '" + name + "' (expected csv or jsonl)");
+}
+
+std::string ResultWriter::csv_header(const std::vector<int>& au_ids) {
+  std::string h = "frame, face_id, timestamp, confidence, success, "
+                  "pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz";
+  for (const char* axis : {"x", "y"})
+    for (int i = 0; i < 68; ++i) h += std::string(", ") + axis + "_" + std::to_string(i);
+  for (int id : au_ids) h += ", " + au_column(id) + "_r";
+  for (int id : au_ids) h += ", " + au_column(id) + "_c";
+  return h;
+}
+
+void ResultWriter::open(const std::string& path, Format format, bool overwrite,
+                        const std::vector<int>& au_ids) {
+  close();
+  if (path.empty()) throw std::runtime_error("ResultWriter: empty output path");
+  // "x" (C11, glibc) creates exclusively, so the refusal cannot race another writer.
+  std::FILE* f = std::fopen(path.c_str(), overwrite ? "w" : "wx");
+  if (!f) {
+    const int err = errno;
+    if (err == EEXIST)
+      throw std::runtime_error("refusing to overwrite existing file '" + path +
+                               "' (allow it with overwrite)");
+    throw std::runtime_error("cannot create result file '" + path + "': " + std::strerror(err));
+  }
+  // Unbuffered stdio: each write_out() is one write() of whole lines, so a
+  // killed process leaves the file ending at a line boundary.
+  std::setvbuf(f, nullptr, _IONBF, 0);
+  file_ = f;
+  path_ = path;
+  format_ = format;
+  au_ids_.clear();
+  au_ids_fixed_ = false;
+  header_written_ = false;
+  buffer_.clear();
+  rows_ = 0;
+  if (!au_ids.empty()) set_au_ids(au_ids);
+}
+
+void ResultWriter::set_au_ids(const std::vector<int>& au_ids) {
+  if (!file_) throw std::runtime_error("ResultWriter: set_au_ids on a closed writer");
+  if (au_ids_fixed_) {
+    if (au_ids != au_ids_)
+      throw std::runtime_error("result file '" + path_ +
+                               "': AU ids changed mid-stream (columns are fixed by the first frame)");
+    return;
+  }
+  au_ids_ = au_ids;
+  au_ids_fixed_ = true;
+  write_header_if_needed();
+}
+
+void ResultWriter::write_header_if_needed() {
+  if (header_written_ || format_ != Format::Csv) return;
+  buffer_ += csv_header(au_ids_);
+  buffer_ += '\n';
+  header_written_ = true;
+}
+
+void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
+                               const std::vector<FaceResult>& faces) {
+  if (!file_) throw std::runtime_error("ResultWriter: write_frame on a closed writer");
+  if (faces.empty()) return;
+  if (!au_ids_fixed_) {
+    auto with_aus = std::find_if(faces.begin(), faces.end(),
+                                 [](const FaceResult& f) { return !f.au_ids.empty(); });
+    set_au_ids(with_aus == faces.end() ? std::vector<int>{} : with_aus->au_ids);
+  }
+  // Check the whole frame first so a bad face leaves no partial frame behind.
+  for (const FaceResult& f : faces) {
+    if (f.au_ids.empty()) continue;
+    if (f.au_ids != au_ids_)
+      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
+                               " of frame " + std::to_string(frame) +
+                               " has AU ids that differ from the file's columns");
+    if (f.au_probability.size() != f.au_ids.size() || f.au_occurrence.size() != f.au_ids.size())
+      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
+                               " of frame " + std::to_string(frame) +
+                               " has AU value vectors whose size differs from its au_ids");
+  }
+  std::string rows;
+  for (const FaceResult& f : faces) {
+    if (format_ == Format::Csv)
+      append_csv(rows, frame, timestamp_s, f);
+    else
+      append_json(rows, frame, timestamp_s, f);
+  }
+  buffer_ += rows;
+  rows_ += static_cast<std::int64_t>(faces.size());
+  if (buffer_.size() >= kFlushThreshold) write_out();
+}
+
+void ResultWriter::append_csv(std::string& out, std::int64_t frame, double timestamp_s,
+                              const FaceResult& f) const {
+  const char* sep = ", ";
+  append_int(out, frame);
+  out += sep;
+  append_int(out, f.track_id);
+  out += sep;
+  append_fixed(out, timestamp_s, kTimestampDecimals);
+  out += sep;
+  append_fixed(out, f.confidence, kConfidenceDecimals);
+  out += sep;
+  out += f.success ? '1' : '0';
+  for (float t : {f.pose.tx, f.pose.ty, f.pose.tz}) {
+    out += sep;
+    append_fixed(out, t, kTranslationDecimals);
+  }
+  for (float r : {f.pose.pitch, f.pose.yaw, f.pose.roll}) {
+    out += sep;
+    append_fixed(out, r * kRadPerDeg, kRotationDecimals);
+  }
+  for (const Point2f& p : f.landmarks) {
+    out += sep;
+    append_fixed(out, p.x, kLandmarkDecimals);
+  }
+  for (const Point2f& p : f.landmarks) {
+    out += sep;
+    append_fixed(out, p.y, kLandmarkDecimals);
+  }
+  const bool has = !f.au_ids.empty();
+  for (std::size_t i = 0; i < au_ids_.size(); ++i) {
+    out += sep;
+    append_fixed(out, has ? f.au_probability[i] : 0.0, kProbabilityDecimals);
+  }
+  for (std::size_t i = 0; i < au_ids_.size(); ++i) {
+    out += sep;
+    append_fixed(out, has && f.au_occurrence[i] ? 1.0 : 0.0, kOccurrenceDecimals);
+  }
+  out += '\n';
+}
+
+void ResultWriter::append_json(std::string& out, std::int64_t frame, double timestamp_s,
+                               const FaceResult& f) const {
+  using nlohmann::json;
+  json landmarks = json::array();
+  for (const Point2f& p : f.landmarks)
+    landmarks.push_back({rounded(p.x, kLandmarkDecimals), rounded(p.y, kLandmarkDecimals)});
+  json aus = json::object();
+  const bool has = !f.au_ids.empty();
+  for (std::size_t i = 0; i < au_ids_.size(); ++i) {
+    aus[au_column(au_ids_[i])] = {
+        {"p", has ? rounded(f.au_probability[i], kProbabilityDecimals) : 0.0},
+        {"c", has && f.au_occurrence[i] ? 1 : 0}};
+  }
+  json rec = {
+      {"frame", frame},
+      {"face_id", f.track_id},
+      {"timestamp", rounded(timestamp_s, kTimestampDecimals)},
+      {"confidence", rounded(f.confidence, kConfidenceDecimals)},
+      {"success", f.success},
+      {"detection_score", rounded(f.detection_score, kConfidenceDecimals)},
+      {"box", {rounded(f.box.x, 1), rounded(f.box.y, 1), rounded(f.box.width, 1),
+               rounded(f.box.height, 1)}},
+      {"pose", {{"Tx", rounded(f.pose.tx, kTranslationDecimals)},
+                {"Ty", rounded(f.pose.ty, kTranslationDecimals)},
+                {"Tz", rounded(f.pose.tz, kTranslationDecimals)},
+                {"Rx", rounded(f.pose.pitch * kRadPerDeg, kRotationDecimals)},
+                {"Ry", rounded(f.pose.yaw * kRadPerDeg, kRotationDecimals)},
+                {"Rz", rounded(f.pose.roll * kRadPerDeg, kRotationDecimals)}}},
+      {"landmarks", std::move(landmarks)},
+      {"aus", std::move(aus)},
+  };
+  // NaN would make invalid JSON; nlohmann writes null for it, which parsers accept.
+  out += rec.dump();
+  out += '\n';
+}
+
+void ResultWriter::write_out() {
+  if (buffer_.empty()) return;
+  const std::size_t n = std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
+  if (n != buffer_.size()) {
+    const int err = errno;
+    buffer_.erase(0, n);
+    throw std::runtime_error("cannot write result file '" + path_ + "': " + std::strerror(err));
+  }
+  buffer_.clear();
+}
+
+void ResultWriter::flush() {
+  if (!file_) return;
+  write_out();
+  if (std::fflush(file_) != 0)
+    throw std::runtime_error("cannot flush result file '" + path_ + "': " + std::strerror(errno));
+}
+
+void ResultWriter::close() {
+  if (!file_) return;
+  std::FILE* f = file_;
+  std::string error;
+  try {
+    write_header_if_needed();
+    flush();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  file_ = nullptr;
+  buffer_.clear();
+  if (std::fclose(f) != 0 && error.empty())
+    error = "cannot close result file '" + path_ + "': " + std::strerror(errno);
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+}  // namespace hicomex

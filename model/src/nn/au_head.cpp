@@ -1,0 +1,29 @@
+#include "nn/au_head.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+namespace hicomex::nn {
+
+AuHeadImpl::AuHeadImpl(int64_t aus, int64_t local_dim, int64_t feature_dim, int64_t hidden, double dropout)
+    : aus_(aus), in_(local_dim + 2 * feature_dim), hidden_(hidden) {
+  shared_ = register_module("shared", torch::nn::Linear(in_, hidden));
+  act_ = register_module("prelu", torch::nn::PReLU());
+  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  weight_ = register_parameter("weight", torch::empty({aus, hidden}).uniform_(-bound, bound));
+  bias_ = register_parameter("bias", torch::zeros({aus}));
+}
+
+torch::Tensor AuHeadImpl::forward(const torch::Tensor& local, const torch::Tensor& global,
+                                  const torch::Tensor& landmark) {
+  const int64_t b = local.size(0);
+  auto ctx = torch::cat({global, landmark}, 1).unsqueeze(1).expand({b, aus_, global.size(1) + landmark.size(1)});
+  auto h = dropout_->forward(act_->forward(shared_->forward(torch::cat({local, ctx}, 2))));  // [B,A,H]
+  return (h * weight_.unsqueeze(0)).sum(2) + bias_.unsqueeze(0);
+}
+
+int64_t AuHeadImpl::macs() const { return aus_ * (in_ * hidden_ + hidden_); }
+
+}  // namespace hicomex::nn

@@ -1,0 +1,28 @@
+// FeatConv (paper section 3.1): 2 x (3x3 conv + BatchNorm + PReLU), then 2x2 max-pool.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+namespace hicomex::nn {
+
+class FeatConvImpl : public torch::nn::Module {
+ public:
+  /// `groups` > 1 runs that many independent blocks stacked in the channel
+  /// dimension (one per AU in the local branch); channels are per group.
+  FeatConvImpl(int64_t in_channels, int64_t out_channels, int64_t groups = 1);
+  torch::Tensor forward(const torch::Tensor& x);
+  /// MACs for an h x w input (all groups).
+  int64_t macs(int64_t h, int64_t w) const;
+
+ private:
+  int64_t in_, out_, groups_;
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::PReLU act1_{nullptr}, act2_{nullptr};
+};
+TORCH_MODULE(FeatConv);
+
+}  // namespace hicomex::nn

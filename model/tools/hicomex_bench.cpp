@@ -1,0 +1,120 @@
+// hicomex-bench: latency and throughput of the HiCOMEX network on this machine.
+// Prints a table (and JSON with --json): parameters, GMAC per face, per-batch
+// latency median/p95, ms per face, faces/s and achieved GFLOP/s.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "hicomex/au_engine.h"
+#include "hicomex_config.h"
+
+using namespace hicomex;
+
+namespace {
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(pos), hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
+               "Without --weights it times a freshly initialised network of the given\n"
+               "variant (paper-sized by default); the cost does not depend on the weights."};
+  std::string weights, device = "auto", variant = "full";
+  std::vector<int> batches{1, 8, 32};
+  int threads = 0, min_iters = 5;
+  double seconds = 2.0;
+  bool json_out = false;
+  app.add_option("-w,--weights", weights, "weights file (safetensors) to time instead of an untrained model")
+      ->check(CLI::ExistingFile);
+  app.add_option("--variant", variant, "variant of the untrained model: base, lstm, attention, hopfield, full")
+      ->capture_default_str();
+  app.add_option("-b,--batch-sizes", batches, "batch sizes to time")->capture_default_str()->delimiter(',');
+  app.add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
+  app.add_option("-d,--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--seconds", seconds, "time spent per batch size (at least --min-iters runs)")->capture_default_str();
+  app.add_option("--min-iters", min_iters, "minimum timed runs per batch size")->capture_default_str();
+  app.add_flag("--json", json_out, "print JSON instead of the table");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    AuEngineOptions eo;
+    eo.device = device;
+    eo.threads = threads;
+    std::unique_ptr<AuEngine> engine;
+    if (!weights.empty()) {
+      eo.weights = weights;
+      engine = std::make_unique<AuEngine>(eo);
+    } else {
+      ModelInfo info;
+      info.model_id = "untrained-" + variant;
+      info.options.variant(variant_from_string(variant));
+      engine = std::make_unique<AuEngine>(AuEngine::untrained(info, eo));
+    }
+    const auto& opt = engine->info().options;
+    const int64_t s = opt.crop_size();
+    const double gmac = static_cast<double>(engine->macs_per_face()) / 1e9;
+    const size_t a = opt.aus().size();
+
+    nlohmann::json report;
+    report["model_id"] = engine->info().model_id;
+    report["variant"] = to_string(opt.variant());
+    report["parameters"] = engine->parameter_count();
+    report["gmac_per_face"] = gmac;
+    report["device"] = engine->device();
+    report["threads"] = engine->threads();
+    report["version"] = HICOMEX_VERSION;
+    report["results"] = nlohmann::json::array();
+
+    if (!json_out) {
+      std::printf("HiCOMEX %s (%s): %.2f M parameters, %.3f GMAC per face, input %lldx%lld, %zu AUs\n",
+                  engine->info().model_id.c_str(), to_string(opt.variant()),
+                  static_cast<double>(engine->parameter_count()) / 1e6, gmac, static_cast<long long>(s),
+                  static_cast<long long>(s), a);
+      std::printf("device %s, %d threads\n\n", engine->device().c_str(), engine->threads());
+      std::printf("%6s %6s %12s %12s %12s %10s %10s\n", "batch", "runs", "median ms", "p95 ms", "ms/face",
+                  "faces/s", "GFLOP/s");
+    }
+    std::mt19937 rng(1);
+    std::normal_distribution<float> dist(0.f, 0.5f);
+    for (int b : batches) {
+      if (b <= 0) throw std::invalid_argument("--batch-sizes: " + std::to_string(b) + " is not a positive size");
+      std::vector<float> input(static_cast<size_t>(b) * 3 * s * s), probs(b * a), lms(b * 98);
+      for (auto& v : input) v = dist(rng);
+      engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data());  // warm-up
+      engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data());
+      std::vector<double> ms;
+      const auto t_start = std::chrono::steady_clock::now();
+      while (static_cast<int>(ms.size()) < min_iters ||
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() < seconds) {
+        const auto t0 = std::chrono::steady_clock::now();
+        engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data());
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        if (ms.size() >= 10000) break;
+      }
+      const double med = percentile(ms, 0.5), p95 = percentile(ms, 0.95);
+      const double per_face = med / b, fps = 1000.0 / per_face, gflops = 2.0 * gmac * fps;
+      report["results"].push_back({{"batch", b}, {"runs", ms.size()}, {"median_ms", med}, {"p95_ms", p95},
+                                   {"ms_per_face", per_face}, {"faces_per_s", fps}, {"gflop_per_s", gflops}});
+      if (!json_out)
+        std::printf("%6d %6zu %12.2f %12.2f %12.2f %10.1f %10.1f\n", b, ms.size(), med, p95, per_face, fps, gflops);
+      std::fflush(stdout);
+    }
+    if (json_out) std::cout << report.dump(2) << "\n";
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hicomex-bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,270 @@
+// ResultWriter: OpenFace-compatible CSV and JSON lines.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hicomex/result_writer.h"
+
+namespace fs = std::filesystem;
+using hicomex::FaceResult;
+using hicomex::ResultWriter;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/hicomex-export-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+FaceResult make_face(int track_id, float shift) {
+  FaceResult f;
+  f.track_id = track_id;
+  f.box = {100.f + shift, 80.f, 120.f, 140.f};
+  f.detection_score = 0.93f;
+  f.confidence = 0.87f;
+  f.success = true;
+  for (int i = 0; i < 68; ++i) f.landmarks[i] = {110.f + i + shift, 90.f + 2 * i};
+  f.pose = {10.f, -20.f, 5.f, 1.5f, -2.5f, 600.f};
+  f.au_ids = {1, 2, 12};
+  f.au_probability = {0.125f, 0.5f, 0.91f};
+  f.au_occurrence = {0, 1, 1};
+  return f;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+// Splits on ", " the way OpenFace readers do (pandas with skipinitialspace).
+std::vector<std::string> split_row(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t pos = line.find(", ", start);
+    out.push_back(line.substr(start, pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 2;
+  }
+  return out;
+}
+
+int column(const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return static_cast<int>(i);
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+}  // namespace
+
+TEST(ResultWriter, CsvHeaderHasOpenFaceColumnsInOrder) {
+  auto h = split_row(ResultWriter::csv_header({1, 12}));
+  ASSERT_EQ(h.size(), 5u + 6u + 136u + 4u);
+  EXPECT_EQ(h[0], "frame");
+  EXPECT_EQ(h[1], "face_id");
+  EXPECT_EQ(h[2], "timestamp");
+  EXPECT_EQ(h[3], "confidence");
+  EXPECT_EQ(h[4], "success");
+  EXPECT_EQ(h[5], "pose_Tx");
+  EXPECT_EQ(h[10], "pose_Rz");
+  EXPECT_EQ(h[11], "x_0");
+  EXPECT_EQ(h[78], "x_67");
+  EXPECT_EQ(h[79], "y_0");
+  EXPECT_EQ(h[146], "y_67");
+  EXPECT_EQ(h[147], "AU01_r");
+  EXPECT_EQ(h[148], "AU12_r");
+  EXPECT_EQ(h[149], "AU01_c");
+  EXPECT_EQ(h[150], "AU12_c");
+}
+
+TEST(ResultWriter, CsvWritesOneCompleteRowPerFaceThatParsesBack) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  {
+    ResultWriter w;
+    w.open(path, ResultWriter::Format::Csv, false);
+    w.write_frame(1, 0.0, {make_face(0, 0.f), make_face(3, 200.f)});
+    w.write_frame(2, 1.0 / 30.0, {make_face(0, 1.f)});
+    w.write_frame(3, 2.0 / 30.0, {});
+    EXPECT_EQ(w.rows_written(), 3);
+    w.close();
+  }
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 4u);  // header + 3 faces
+  auto header = split_row(lines[0]);
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    EXPECT_EQ(split_row(lines[i]).size(), header.size()) << lines[i];
+
+  auto row = split_row(lines[2]);
+  EXPECT_EQ(row[column(header, "frame")], "1");
+  EXPECT_EQ(row[column(header, "face_id")], "3");
+  EXPECT_EQ(row[column(header, "timestamp")], "0.000");
+  EXPECT_EQ(row[column(header, "success")], "1");
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "confidence")]), 0.87);
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "pose_Tz")]), 600.0);
+  // Pose angles are radians, like OpenFace: 10 deg pitch -> 0.175 rad.
+  EXPECT_NEAR(std::stod(row[column(header, "pose_Rx")]), 10.0 * M_PI / 180.0, 1e-3);
+  EXPECT_NEAR(std::stod(row[column(header, "pose_Ry")]), -20.0 * M_PI / 180.0, 1e-3);
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "x_5")]), 315.0);
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "y_67")]), 224.0);
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "AU01_r")]), 0.125);
+  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "AU12_r")]), 0.91);
+  EXPECT_EQ(row[column(header, "AU01_c")], "0.0");
+  EXPECT_EQ(row[column(header, "AU12_c")], "1.0");
+  EXPECT_EQ(split_row(lines[3])[column(header, "timestamp")], "0.033");
+}
+
+TEST(ResultWriter, FixesAuColumnsFromTheIdsGivenAtOpen) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false, {4, 6});
+  w.flush();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], ResultWriter::csv_header({4, 6}));
+  EXPECT_THROW(w.write_frame(1, 0.0, {make_face(0, 0.f)}), std::runtime_error);
+}
+
+TEST(ResultWriter, RejectsAFrameWhoseAuIdsDifferAndKeepsEarlierRows) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.write_frame(1, 0.0, {make_face(0, 0.f)});
+  FaceResult other = make_face(1, 0.f);
+  other.au_ids = {1, 2, 4};
+  EXPECT_THROW(w.write_frame(2, 0.1, {make_face(0, 0.f), other}), std::runtime_error);
+  w.close();
+  EXPECT_EQ(read_lines(path).size(), 2u);  // header + frame 1 only, no half frame
+}
+
+TEST(ResultWriter, WritesZerosForAFaceWithoutAuValues) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  FaceResult failed = make_face(2, 0.f);
+  failed.success = false;
+  failed.au_ids.clear();
+  failed.au_probability.clear();
+  failed.au_occurrence.clear();
+  w.write_frame(1, 0.0, {failed, make_face(0, 0.f)});
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 3u);
+  auto header = split_row(lines[0]);
+  auto row = split_row(lines[1]);
+  ASSERT_EQ(row.size(), header.size());
+  EXPECT_EQ(row[column(header, "success")], "0");
+  EXPECT_EQ(row[column(header, "AU12_r")], "0.000");
+}
+
+TEST(ResultWriter, RefusesToOverwriteAnExistingFileAndNamesIt) {
+  TempDir dir;
+  const std::string path = dir.file("exists.csv");
+  std::ofstream(path) << "precious\n";
+  ResultWriter w;
+  try {
+    w.open(path, ResultWriter::Format::Csv, false);
+    FAIL() << "open did not refuse";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(w.is_open());
+  EXPECT_EQ(read_lines(path), std::vector<std::string>{"precious"});
+
+  w.open(path, ResultWriter::Format::Csv, true);
+  w.close();
+  EXPECT_EQ(read_lines(path).size(), 1u);  // the header replaced the old content
+}
+
+TEST(ResultWriter, CreatesTheFileAtOpen) {
+  TempDir dir;
+  const std::string path = dir.file("created.jsonl");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::JsonLines, false);
+  EXPECT_TRUE(fs::exists(path));
+}
+
+TEST(ResultWriter, ReportsAnUncreatableFileByPath) {
+  ResultWriter w;
+  const std::string path = "/nonexistent-dir/out.csv";
+  try {
+    w.open(path, ResultWriter::Format::Csv, false);
+    FAIL() << "open did not fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultWriter, JsonLinesHoldOneValidTypedObjectPerFace) {
+  TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::JsonLines, false);
+  w.write_frame(7, 0.25, {make_face(0, 0.f), make_face(5, 200.f)});
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  auto j = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(j["frame"], 7);
+  EXPECT_EQ(j["face_id"], 5);
+  EXPECT_DOUBLE_EQ(j["timestamp"].get<double>(), 0.25);
+  EXPECT_EQ(j["success"], true);
+  ASSERT_EQ(j["landmarks"].size(), 68u);
+  EXPECT_DOUBLE_EQ(j["landmarks"][5][0].get<double>(), 315.0);
+  EXPECT_DOUBLE_EQ(j["landmarks"][5][1].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j["aus"]["AU12"]["p"].get<double>(), 0.91);
+  EXPECT_EQ(j["aus"]["AU12"]["c"], 1);
+  EXPECT_EQ(j["aus"]["AU01"]["c"], 0);
+  EXPECT_NEAR(j["pose"]["Ry"].get<double>(), -20.0 * M_PI / 180.0, 1e-3);
+  EXPECT_EQ(j["box"].size(), 4u);
+}
+
+TEST(ResultWriter, CloseIsIdempotentAndAHeaderOnlyFileStillParses) {
+  TempDir dir;
+  const std::string path = dir.file("empty.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.close();
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], ResultWriter::csv_header({}));
+}
+
+TEST(ResultWriter, FlushMakesRowsVisibleBeforeClose) {
+  TempDir dir;
+  const std::string path = dir.file("flushed.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.write_frame(1, 0.0, {make_face(0, 0.f)});
+  w.flush();
+  EXPECT_EQ(read_lines(path).size(), 2u);
+}
+
+TEST(ResultWriter, ParsesFormatNames) {
+  EXPECT_EQ(ResultWriter::format_from_string("csv"), ResultWriter::Format::Csv);
+  EXPECT_EQ(ResultWriter::format_from_string("jsonl"), ResultWriter::Format::JsonLines);
+  EXPECT_THROW(ResultWriter::format_from_string("xml"), std::invalid_argument);
+}

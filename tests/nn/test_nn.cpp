@@ -1,0 +1,440 @@
+// The HiCOMEX network modules: shapes, closed forms, variants, determinism,
+// and the weights file round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "hicomex/au_catalog.h"
+#include "hicomex/au_centres.h"
+#include "hicomex/au_engine.h"
+#include "nn/hicomex_net.h"
+#include "nn/weights_io.h"
+
+using namespace hicomex;
+using namespace hicomex::nn;
+
+namespace {
+
+// A small configuration so the tests run in well under a second per forward.
+HicomexOptions small_options(Variant v = Variant::Full) {
+  return HicomexOptions()
+      .crop_size(64)
+      .region_channels({8, 16})
+      .global_channels({16, 16, 16})
+      .landmark_channels({16, 16, 16})
+      .feature_dim(32)
+      .local_channels(8)
+      .local_window(8)
+      .local_dim(32)
+      .attention_ff(64)
+      .head_hidden(32)
+      .variant(v);
+}
+
+torch::Tensor face_like_landmarks(int64_t batch, double crop) {
+  // A plausible 49-point layout: a grid-ish spread around the crop centre.
+  torch::manual_seed(7);
+  return crop * (0.3 + 0.4 * torch::rand({batch, 49, 2}));
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("hicomex_nn_" + name)).string();
+}
+
+}  // namespace
+
+TEST(RegionLayer, KeepsSpatialSizeAndSetsChannels) {
+  RegionLayer layer(3, 32);
+  auto y = layer->forward(torch::randn({2, 3, 176, 176}));
+  EXPECT_EQ(y.sizes(), torch::IntArrayRef({2, 32, 176, 176}));
+}
+
+TEST(PatchConv, PatchesDoNotSeeEachOther) {
+  // A change confined to one patch of the 2x2 grid changes the output of that patch only.
+  torch::manual_seed(1);
+  PatchConv conv(4, 4, 2);
+  conv->eval();
+  auto x = torch::randn({1, 4, 8, 8});
+  auto y0 = conv->forward(x);
+  auto x2 = x.clone();
+  x2.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(0, 4), torch::indexing::Slice(0, 4)},
+                torch::randn({4, 4, 4}));
+  auto y1 = conv->forward(x2);
+  auto diff = (y1 - y0).abs();
+  EXPECT_GT(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(0, 4), torch::indexing::Slice(0, 4)}).max().item<float>(), 0.f);
+  EXPECT_EQ(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).max().item<float>(), 0.f);
+  EXPECT_EQ(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).max().item<float>(), 0.f);
+}
+
+TEST(FeatConv, HalvesTheMapAndSetsChannels) {
+  FeatConv block(64, 96);
+  EXPECT_EQ(block->forward(torch::randn({2, 64, 44, 44})).sizes(), torch::IntArrayRef({2, 96, 22, 22}));
+}
+
+TEST(FeatureBranch, GivesOneVectorPerFace) {
+  FeatureBranch branch(64, 44, std::vector<int64_t>{96, 128, 160}, 512);
+  EXPECT_EQ(branch->forward(torch::randn({3, 64, 44, 44})).sizes(), torch::IntArrayRef({3, 512}));
+}
+
+TEST(LandmarkBranch, Predicts49PointsAndAFeature) {
+  LandmarkBranch branch(64, 44, std::vector<int64_t>{128, 160, 192}, 512, 49);
+  auto [feat, pts] = branch->forward(torch::randn({2, 64, 44, 44}));
+  EXPECT_EQ(feat.sizes(), torch::IntArrayRef({2, 512}));
+  EXPECT_EQ(pts.sizes(), torch::IntArrayRef({2, 49, 2}));
+}
+
+TEST(AuCentreMap, MatchesTheOpenCvCentres) {
+  const std::vector<int> aus = bp4d_aus();
+  AuCentreMap map(aus);
+  auto lm = face_like_landmarks(2, 176.0);
+  auto c = map.centres(lm);
+  ASSERT_EQ(c.sizes(), torch::IntArrayRef({2, 12, 2, 2}));
+  for (int64_t b = 0; b < 2; ++b) {
+    std::vector<cv::Point2f> pts(49);
+    for (int k = 0; k < 49; ++k) pts[k] = {lm[b][k][0].item<float>(), lm[b][k][1].item<float>()};
+    auto ref = au_centres(pts, aus);
+    for (size_t a = 0; a < aus.size(); ++a)
+      for (int j = 0; j < 2; ++j) {
+        EXPECT_NEAR(c[b][a][j][0].item<float>(), ref[a][j].x, 1e-4) << "AU" << aus[a];
+        EXPECT_NEAR(c[b][a][j][1].item<float>(), ref[a][j].y, 1e-4) << "AU" << aus[a];
+      }
+  }
+}
+
+TEST(LocalAuFeatures, WindowIsCentredOnTheAuCentre) {
+  // With the centre exactly on a map cell centre, the middle of the sampling
+  // window reads that cell: map cell i covers crop pixels [4i, 4i+4).
+  LocalAuFeatures local(std::vector<int>{12}, 1, 176, 44, 12, 4, 8);
+  auto centres = torch::tensor({{{{42.f, 82.f}, {130.f, 90.f}}}});  // [1,1,2,2]: cells (10,20), (32,22)
+  auto grid = local->sampling_grid(centres);
+  ASSERT_EQ(grid.sizes(), torch::IntArrayRef({1, 24, 12, 2}));
+  auto map = torch::arange(44 * 44, torch::kFloat).view({1, 1, 44, 44});
+  auto windows = torch::nn::functional::grid_sample(
+      map, grid, torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).align_corners(false));
+  // Window 0: rows 0..11; its centre lies between samples 5 and 6 -> mean of the 2x2 around cell (10,20).
+  auto w0 = windows.index({0, 0, torch::indexing::Slice(0, 12)});
+  const float mid = 0.25f * (w0[5][5] + w0[5][6] + w0[6][5] + w0[6][6]).item<float>();
+  EXPECT_NEAR(mid, 20 * 44 + 10, 1e-3);
+  auto w1 = windows.index({0, 0, torch::indexing::Slice(12, 24)});
+  const float mid1 = 0.25f * (w1[5][5] + w1[5][6] + w1[6][5] + w1[6][6]).item<float>();
+  EXPECT_NEAR(mid1, 22 * 44 + 32, 1e-3);
+}
+
+TEST(LocalAuFeatures, GivesOneVectorPerAu) {
+  LocalAuFeatures local(bp4d_aus(), 64, 176, 44, 12, 64, 256);
+  auto centres = AuCentreMap(bp4d_aus()).centres(face_like_landmarks(2, 176.0));
+  EXPECT_EQ(local->forward(torch::randn({2, 64, 44, 44}), centres).sizes(), torch::IntArrayRef({2, 12, 256}));
+}
+
+TEST(LocalAuFeatures, GradientsReachTheFeatureMapNotTheCentres) {
+  LocalAuFeatures local(std::vector<int>{1, 12}, 4, 64, 16, 8, 4, 8);
+  auto map = torch::randn({1, 4, 16, 16}, torch::requires_grad());
+  auto centres = torch::full({1, 2, 2, 2}, 32.0);
+  local->forward(map, centres).sum().backward();
+  EXPECT_GT(map.grad().abs().sum().item<float>(), 0.f);
+}
+
+TEST(PositionEncoding, MatchesTheFormula) {
+  auto pe = sinusoidal_position_encoding(12, 8);
+  ASSERT_EQ(pe.sizes(), torch::IntArrayRef({12, 8}));
+  for (int pos : {0, 1, 5, 11})
+    for (int i = 0; i < 4; ++i) {
+      const double denom = std::pow(10000.0, 2.0 * i / 8.0);
+      EXPECT_NEAR(pe[pos][2 * i].item<double>(), std::sin(pos / denom), 1e-5);
+      EXPECT_NEAR(pe[pos][2 * i + 1].item<double>(), std::cos(pos / denom), 1e-5);
+    }
+}
+
+TEST(IntensityLstm, KeepsTheSequenceShapeAndMixesBothDirections) {
+  torch::manual_seed(3);
+  IntensityLstm lstm(16);
+  auto x = torch::randn({1, 5, 16});
+  auto y = lstm->forward(x);
+  EXPECT_EQ(y.sizes(), torch::IntArrayRef({1, 5, 16}));
+  // Changing the last element changes the first output (backward direction).
+  auto x2 = x.clone();
+  x2[0][4] += 1.0;
+  EXPECT_GT((lstm->forward(x2)[0][0] - y[0][0]).abs().max().item<float>(), 0.f);
+}
+
+TEST(SelfAttentionEncoder, KeepsTheSequenceShape) {
+  SelfAttentionEncoder enc(32, 2, 4, 64, 0.1);
+  enc->eval();
+  EXPECT_EQ(enc->forward(torch::randn({3, 12, 32})).sizes(), torch::IntArrayRef({3, 12, 32}));
+}
+
+TEST(HopfieldRetrieve, OneStepIsTheSoftmaxOfScaledSimilarities) {
+  auto q = torch::tensor({{1.0, 0.0}, {0.5, 0.5}}, torch::kDouble);
+  auto k = torch::tensor({{1.0, 0.0}, {0.0, 1.0}, {1.0, 1.0}}, torch::kDouble);
+  const double beta = 2.0;
+  auto r = hopfield_retrieve(q, k, beta, 0, 0.0);
+  EXPECT_EQ(r.steps, 1);
+  // Row 0: similarities (1, 0, 1) -> softmax(2, 0, 2).
+  const double e2 = std::exp(2.0), e0 = 1.0, z = 2 * e2 + e0;
+  EXPECT_NEAR(r.xi[0][0].item<double>(), e2 / z, 1e-12);
+  EXPECT_NEAR(r.xi[0][1].item<double>(), e0 / z, 1e-12);
+  EXPECT_NEAR(r.xi[0][2].item<double>(), e2 / z, 1e-12);
+}
+
+TEST(HopfieldRetrieve, SecondStepQueriesWithTheRetrievedPattern) {
+  auto q = torch::tensor({{0.3, -0.2}}, torch::kDouble);
+  auto k = torch::tensor({{1.0, 0.0}, {0.0, 1.0}}, torch::kDouble);
+  const double beta = 1.5;
+  auto r = hopfield_retrieve(q, k, beta, 1, 0.0);
+  EXPECT_EQ(r.steps, 2);
+  // Closed form by hand: xi1 = softmax(beta q K^T); q1 = xi1 K; xi2 = softmax(beta q1 K^T).
+  double a = std::exp(beta * 0.3), b = std::exp(beta * -0.2);
+  const double x0 = a / (a + b), x1 = b / (a + b);  // q1 = (x0, x1)
+  a = std::exp(beta * x0);
+  b = std::exp(beta * x1);
+  EXPECT_NEAR(r.xi[0][0].item<double>(), a / (a + b), 1e-12);
+  EXPECT_NEAR(r.xi[0][1].item<double>(), b / (a + b), 1e-12);
+}
+
+TEST(HopfieldRetrieve, StopsAtTheStepLimit) {
+  auto q = torch::randn({4, 8}, torch::kDouble);
+  auto k = torch::randn({6, 8}, torch::kDouble);
+  EXPECT_EQ(hopfield_retrieve(q, k, 0.3, 3, 0.0).steps, 4);
+}
+
+TEST(HopfieldRetrieve, StopsEarlyOnceTheStateSettles) {
+  // Well-separated patterns and a large beta: the first retrieval is already a
+  // fixed point, so the first update changes nothing and iteration stops.
+  auto k = 10.0 * torch::eye(4, torch::kDouble);
+  auto q = k.clone();
+  auto r = hopfield_retrieve(q, k, 1.0, 50, 1e-6);
+  EXPECT_EQ(r.steps, 2);
+}
+
+TEST(HopfieldLayer, KeepsTheSequenceShapeAndDefaultsBetaToInverseSqrtHeadDim) {
+  HopfieldLayer layer(32, 4, 0.0, 3, 1e-4);
+  EXPECT_EQ(layer->forward(torch::randn({2, 12, 32})).sizes(), torch::IntArrayRef({2, 12, 32}));
+  EXPECT_NEAR(layer->beta(), 1.0 / std::sqrt(8.0), 1e-12);
+  EXPECT_GE(layer->last_steps(), 1);
+  EXPECT_LE(layer->last_steps(), 4);
+}
+
+TEST(Hicomex, PaperSizedModelGivesLogitsPerAuAnd49Landmarks) {
+  Hicomex net{HicomexOptions()};
+  net->eval();
+  torch::NoGradGuard g;
+  auto out = net->forward(torch::randn({2, 3, 176, 176}));
+  EXPECT_EQ(out.au_logits.sizes(), torch::IntArrayRef({2, 12}));
+  EXPECT_EQ(out.landmarks.sizes(), torch::IntArrayRef({2, 49, 2}));
+  EXPECT_GT(net->parameter_count(), 10'000'000);
+  EXPECT_GT(net->macs_per_face(), 1'000'000'000);
+}
+
+TEST(Hicomex, EveryVariantBuildsAndRuns) {
+  for (Variant v : {Variant::Base, Variant::Lstm, Variant::Attention, Variant::Hopfield, Variant::Full}) {
+    Hicomex net{small_options(v)};
+    net->eval();
+    torch::NoGradGuard g;
+    auto out = net->forward(torch::randn({2, 3, 64, 64}), face_like_landmarks(2, 64.0));
+    EXPECT_EQ(out.au_logits.sizes(), torch::IntArrayRef({2, 12})) << to_string(v);
+    EXPECT_TRUE(torch::isfinite(out.au_logits).all().item<bool>()) << to_string(v);
+    EXPECT_EQ(net->hopfield_steps() > 0, v == Variant::Hopfield || v == Variant::Full) << to_string(v);
+  }
+}
+
+TEST(Hicomex, RelationModulesChangeThePrediction) {
+  torch::manual_seed(5);
+  Hicomex net{small_options(Variant::Full)};
+  net->eval();
+  torch::NoGradGuard g;
+  auto x = torch::randn({1, 3, 64, 64});
+  auto with = net->forward(x).au_logits;
+  net->set_relations_enabled(false);
+  auto without = net->forward(x).au_logits;
+  EXPECT_GT((with - without).abs().max().item<float>(), 1e-6);
+}
+
+TEST(Hicomex, StageTwoParametersExcludeTheFeatureModules) {
+  Hicomex net{small_options()};
+  const auto feats = net->feature_parameters();
+  const auto stage2 = net->stage2_parameters();
+  EXPECT_EQ(feats.size() + stage2.size(), net->parameters().size());
+  for (const auto& f : feats)
+    for (const auto& s : stage2) ASSERT_NE(f.unsafeGetTensorImpl(), s.unsafeGetTensorImpl());
+}
+
+TEST(Hicomex, SameInputGivesTheSameOutputTwice) {
+  Hicomex net{small_options()};
+  net->eval();
+  torch::NoGradGuard g;
+  auto x = torch::randn({3, 3, 64, 64});
+  auto a = net->forward(x), b = net->forward(x);
+  EXPECT_TRUE(torch::equal(a.au_logits, b.au_logits));
+  EXPECT_TRUE(torch::equal(a.landmarks, b.landmarks));
+}
+
+TEST(HicomexOptions, JsonRoundTripKeepsEveryField) {
+  auto o = small_options(Variant::Hopfield).aus({1, 2, 25, 26}).hopfield_beta(0.25).attention_dropout(0.05);
+  auto back = options_from_json(options_to_json(o));
+  EXPECT_EQ(options_to_json(back), options_to_json(o));
+  EXPECT_EQ(back.variant(), Variant::Hopfield);
+  EXPECT_EQ(back.aus(), (std::vector<int>{1, 2, 25, 26}));
+}
+
+TEST(HicomexOptions, RejectsUnknownKeysAndBadValuesByName) {
+  try {
+    options_from_json(R"({"crop_sise": 176})");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("crop_sise"), std::string::npos);
+  }
+  try {
+    options_from_json(R"({"crop_size": 100})");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("crop_size"), std::string::npos);
+  }
+  EXPECT_THROW(options_from_json(R"({"variant": "transformer"})"), std::invalid_argument);
+}
+
+TEST(HicomexWeights, SaveLoadRoundTripIsBitExact) {
+  torch::manual_seed(11);
+  Hicomex net{small_options()};
+  // Make the BN running statistics non-trivial.
+  net->train();
+  net->forward(torch::randn({4, 3, 64, 64}), face_like_landmarks(4, 64.0));
+  ModelInfo info;
+  info.model_id = "round-trip";
+  info.options = small_options();
+  info.thresholds = std::vector<float>(12, 0.4f);
+  info.provenance_json = R"({"dataset":"test"})";
+  const auto path = temp_path("roundtrip.safetensors");
+  save_hicomex(path, net, info);
+  auto loaded = load_hicomex(path);
+  EXPECT_EQ(loaded.info.model_id, "round-trip");
+  EXPECT_EQ(loaded.info.thresholds, info.thresholds);
+  EXPECT_EQ(loaded.info.provenance_json, info.provenance_json);
+  auto a = net->named_parameters(true), b = loaded.net->named_parameters(true);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  auto ab = net->named_buffers(true), bb = loaded.net->named_buffers(true);
+  for (const auto& p : ab) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  net->eval();
+  loaded.net->eval();
+  torch::NoGradGuard g;
+  auto x = torch::randn({2, 3, 64, 64});
+  EXPECT_TRUE(torch::equal(net->forward(x).au_logits, loaded.net->forward(x).au_logits));
+  std::remove(path.c_str());
+}
+
+namespace {
+// Saves a small model, lets `edit` corrupt the in-memory file, writes it, and
+// returns the message load_hicomex throws.
+template <typename Edit>
+std::string load_error_after(Edit edit) {
+  Hicomex net{small_options()};
+  ModelInfo info;
+  info.options = small_options();
+  auto file = module_to_safetensors(*net, model_info_to_metadata(info));
+  edit(file);
+  const auto path = temp_path("broken.safetensors");
+  write_safetensors(path, file);
+  try {
+    load_hicomex(path);
+  } catch (const WeightsError& e) {
+    std::remove(path.c_str());
+    return e.what();
+  }
+  std::remove(path.c_str());
+  return "no error";
+}
+}  // namespace
+
+TEST(HicomexWeights, MissingTensorIsNamed) {
+  auto msg = load_error_after([](SafetensorsFile& f) { f.tensors.erase(f.tensors.begin() + 3); });
+  EXPECT_NE(msg.find("is missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("broken.safetensors"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, WrongShapeIsNamed) {
+  auto msg = load_error_after([](SafetensorsFile& f) {
+    auto& t = f.tensors[0];
+    t.shape = {static_cast<int64_t>(t.numel())};
+  });
+  EXPECT_NE(msg.find("has shape"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, WrongDtypeIsNamed) {
+  auto msg = load_error_after([](SafetensorsFile& f) {
+    auto& t = f.tensors[0];
+    t.dtype = DType::F16;
+    t.data.resize(t.data.size() / 2);
+  });
+  EXPECT_NE(msg.find("dtype F16"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, UnexpectedTensorIsNamed) {
+  auto msg = load_error_after([](SafetensorsFile& f) {
+    TensorRecord extra;
+    extra.name = "stray.weight";
+    extra.shape = {1};
+    extra.data.resize(4);
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(msg.find("stray.weight"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, MetadataWithoutOptionsIsRejected) {
+  auto msg = load_error_after([](SafetensorsFile& f) { f.metadata.erase("options"); });
+  EXPECT_NE(msg.find("'options' is missing"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, ThresholdCountMustMatchTheAus) {
+  auto msg = load_error_after([](SafetensorsFile& f) { f.metadata["thresholds"] = "[0.5, 0.5]"; });
+  EXPECT_NE(msg.find("2 thresholds for 12 AUs"), std::string::npos) << msg;
+}
+
+TEST(AuEngine, RunsABatchAndMapsLandmarksBackToTheImage) {
+  ModelInfo info;
+  info.options = small_options().crop_size(160);  // engine crops 160 from the 200 aligned face
+  auto engine = AuEngine::untrained(info, {}, 3);
+  EXPECT_EQ(engine.device(), "cpu");
+  AlignedFaceInput a, b;
+  a.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(120, 90, 60));
+  b.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(30, 200, 90));
+  b.transform = cv::Matx23d(2, 0, 10, 0, 2, 20);  // image -> aligned: scale 2, shift
+  auto out = engine.run({a, b});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].probabilities.size(), 12u);
+  for (float p : out[0].probabilities) {
+    EXPECT_GE(p, 0.f);
+    EXPECT_LE(p, 1.f);
+  }
+  // The same face alone gives the same answer as in the batch (eval mode, no cross-talk).
+  auto single = engine.run({b});
+  for (size_t i = 0; i < 12; ++i) EXPECT_NEAR(single[0].probabilities[i], out[1].probabilities[i], 1e-5);
+  // Landmarks come back in image coordinates: with an identity transform they
+  // are aligned coordinates, and mapping b's image points through b's transform
+  // (aligned = 2 * image + shift) gives those same aligned points.
+  AlignedFaceInput b_identity = b;
+  b_identity.transform = cv::Matx23d::eye();
+  auto in_aligned = engine.run({b_identity});
+  for (int k = 0; k < 49; ++k) {
+    EXPECT_NEAR(single[0].landmarks49[k].x * 2 + 10, in_aligned[0].landmarks49[k].x, 1e-3);
+    EXPECT_NEAR(single[0].landmarks49[k].y * 2 + 20, in_aligned[0].landmarks49[k].y, 1e-3);
+  }
+}
+
+TEST(AuEngine, MissingWeightsFileIsNamed) {
+  try {
+    AuEngine engine(AuEngineOptions{"/nonexistent/model.safetensors"});
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/model.safetensors"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AuEngine, UnknownDeviceIsRejected) {
+  ModelInfo info;
+  info.options = small_options();
+  EXPECT_THROW(AuEngine::untrained(info, AuEngineOptions{"", "tpu"}), std::runtime_error);
+}
