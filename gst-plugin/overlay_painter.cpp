@@ -253,7 +253,10 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   int x = r.br().x + t.pad;
   if (x + block_w > c.width()) x = r.x - t.pad - block_w;
   x = std::clamp(x, 0, std::max(0, c.width() - block_w));
-  const int y = std::clamp(r.y, 0, std::max(0, c.height() - block_h));
+  // Where the block has to overlap the box, keep the track id above it visible.
+  const bool overlaps = x < r.br().x && x + block_w > r.x;
+  const int top = overlaps ? r.y + t.line_height + 2 * t.pad : r.y;
+  const int y = std::clamp(top, 0, std::max(0, c.height() - block_h));
   c.backing({x, y, block_w, block_h});
   for (std::size_t i = 0; i < lines.size(); ++i)
     c.text(lines[i], {x + t.pad, y + (int)(i + 1) * t.line_height - t.pad / 2}, t.scale,
@@ -269,9 +272,10 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   const int small_th = std::max(1, t.thickness / 2);
   int baseline = 0;
   const cv::Size digits = cv::getTextSize("26", cv::FONT_HERSHEY_SIMPLEX, small, small_th, &baseline);
-  const int bar_w = std::max({3, r.width / (int)meta.n_aus, digits.width + 2});
+  // Sized by the text, not the box: compact at every face size.
+  const int bar_w = std::max(3, digits.width + t.pad);
   const int chart_w = bar_w * (int)meta.n_aus + 2 * t.pad;
-  const int plot_h = std::max(12, r.height / 4);
+  const int plot_h = std::max(12, 2 * t.line_height);
   const int chart_h = plot_h + digits.height + baseline + 3 * t.pad;
   int y = r.br().y + t.pad;
   if (y + chart_h > c.height()) y = r.y - t.pad - chart_h;

@@ -19,5 +19,5 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, hicomex,
     "Facial action unit detection (HiCOMEX): analyzer, overlay and result export",
-    plugin_init, HICOMEX_VERSION, "MIT", "hicomex",
+    plugin_init, HICOMEX_VERSION, "MIT/X11", "hicomex",
     "HiCOMEX-for-GStreamer")

@@ -396,6 +396,7 @@ TEST(HicomexWeights, ThresholdCountMustMatchTheAus) {
 TEST(AuEngine, RunsABatchAndMapsLandmarksBackToTheImage) {
   ModelInfo info;
   info.options = small_options().crop_size(160);  // engine crops 160 from the 200 aligned face
+  EXPECT_EQ(info.options.aligned_size(), 200);
   auto engine = AuEngine::untrained(info, {}, 3);
   EXPECT_EQ(engine.device(), "cpu");
   AlignedFaceInput a, b;

@@ -219,4 +219,26 @@ PreparedSample CacheReader::read(std::size_t i) const {
   return s;
 }
 
+std::vector<double> occurrence_rates(const CacheReader& cache, const std::vector<std::size_t>& records) {
+  const std::size_t a = cache.aus().size();
+  const auto labels = cache.all_labels();
+  std::vector<double> pos(a, 0.0), coded(a, 0.0);
+  auto visit = [&](std::size_t r) {
+    for (std::size_t j = 0; j < a; ++j) {
+      const auto l = labels.at(r * a + j);
+      if (l < 0) continue;
+      coded[j] += 1;
+      pos[j] += l;
+    }
+  };
+  if (records.empty()) {
+    for (std::size_t r = 0; r < cache.size(); ++r) visit(r);
+  } else {
+    for (auto r : records) visit(r);
+  }
+  std::vector<double> rates(a, 0.0);
+  for (std::size_t j = 0; j < a; ++j) rates[j] = coded[j] > 0 ? pos[j] / coded[j] : 0.0;
+  return rates;
+}
+
 }  // namespace hicomex::training

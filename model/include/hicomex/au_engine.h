@@ -19,9 +19,10 @@ struct AuEngineOptions {
   int threads = 0;             ///< intra-op CPU threads; 0 = all cores
 };
 
-/// One face, already aligned with align_face() (200x200, RGB, 8-bit).
+/// One face, already aligned with align_face(image, pts49, engine.aligned_size())
+/// (200x200 for the paper-sized model), RGB, 8-bit.
 struct AlignedFaceInput {
-  cv::Mat aligned;                          ///< kAlignedSize x kAlignedSize CV_8UC3 RGB
+  cv::Mat aligned;                          ///< aligned_size() x aligned_size() CV_8UC3 RGB
   cv::Matx23d transform = cv::Matx23d::eye(); ///< image -> aligned (from AlignedFace)
   /// Optional 49 landmarks in aligned coordinates to place the AU centres
   /// (e.g. from the tracker). Used only when every face of the batch has them;
@@ -50,6 +51,8 @@ class AuEngine {
   std::vector<float> thresholds() const;
   std::string device() const;  ///< "cpu" or "cuda:N"
   int threads() const;
+  /// Side of the aligned faces run() expects (the model's aligned_size option).
+  int aligned_size() const;
   int64_t parameter_count() const;
   /// Multiply-accumulates of one face through the network (analytic count).
   int64_t macs_per_face() const;

@@ -27,7 +27,10 @@ struct HicomexOptions {
   TORCH_ARG(std::vector<int>, aus) = {1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24};
   /// Landmarks predicted by the landmark branch (JAA-Net 49-point scheme).
   TORCH_ARG(int64_t, landmarks) = 49;
-  /// Network input side: a crop of the 200x200 aligned face.
+  /// Side of the aligned face (align_face output); 200 in JAA-Net. Smaller
+  /// models use a smaller aligned face with the same crop ratio (e.g. 128 -> 112).
+  TORCH_ARG(int64_t, aligned_size) = 200;
+  /// Network input side: a crop of the aligned face (random in training, centre at test).
   TORCH_ARG(int64_t, crop_size) = 176;
   /// Output channels of the two hierarchical multi-scale region layers.
   TORCH_ARG(std::vector<int64_t>, region_channels) = {32, 64};

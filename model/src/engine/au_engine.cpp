@@ -98,6 +98,7 @@ const std::vector<int>& AuEngine::aus() const { return impl_->info.options.aus()
 std::vector<float> AuEngine::thresholds() const { return impl_->info.thresholds_or_default(); }
 std::string AuEngine::device() const { return impl_->device.str(); }
 int AuEngine::threads() const { return impl_->threads; }
+int AuEngine::aligned_size() const { return static_cast<int>(impl_->info.options.aligned_size()); }
 int64_t AuEngine::parameter_count() const { return impl_->net->parameter_count(); }
 int64_t AuEngine::macs_per_face() const { return impl_->net->macs_per_face(); }
 
@@ -119,14 +120,15 @@ std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& fac
   if (n == 0) return out;
   auto& d = *impl_;
   d.ensure_capacity(n);
-  const int offset = centre_crop_offset(kAlignedSize, static_cast<int>(d.crop));
+  const int aligned = static_cast<int>(d.info.options.aligned_size());
+  const int offset = centre_crop_offset(aligned, static_cast<int>(d.crop));
   const size_t plane = static_cast<size_t>(3 * d.crop * d.crop);
   bool all_landmarks = true;
   for (int64_t i = 0; i < n; ++i) {
     const auto& f = faces[i];
-    if (f.aligned.rows != kAlignedSize || f.aligned.cols != kAlignedSize || f.aligned.type() != CV_8UC3)
+    if (f.aligned.rows != aligned || f.aligned.cols != aligned || f.aligned.type() != CV_8UC3)
       throw std::invalid_argument("AuEngine::run: face " + std::to_string(i) + " is not a " +
-                                  std::to_string(kAlignedSize) + "x" + std::to_string(kAlignedSize) +
+                                  std::to_string(aligned) + "x" + std::to_string(aligned) +
                                   " RGB image from align_face()");
     cv::Mat crop = f.aligned(cv::Rect(offset, offset, static_cast<int>(d.crop), static_cast<int>(d.crop)));
     normalise_rgb_to_chw(crop, d.input.data_ptr<float>() + i * plane);

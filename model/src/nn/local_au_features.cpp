@@ -80,10 +80,10 @@ torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch
   auto grid = sampling_grid(centres.to(map.scalar_type()));
   auto windows = F::grid_sample(map, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
   // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
-  windows = windows.view({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
+  windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
   auto y = refine2_->forward(refine1_->forward(windows));  // [B*2, A*ch, W/4, W/4]
   // -> [B, 2, A, flat] -> [B, A, 2*flat]
-  y = y.view({b, 2, a, flat_}).permute({0, 2, 1, 3}).reshape({b, a, 2 * flat_});
+  y = y.reshape({b, 2, a, flat_}).permute({0, 2, 1, 3}).reshape({b, a, 2 * flat_});
   auto out = torch::einsum("bai,aio->bao", {y, proj_weight_}) + proj_bias_.unsqueeze(0);
   return act_->forward(out);
 }

@@ -28,7 +28,7 @@ std::map<std::string, std::string> model_info_to_metadata(const ModelInfo& info)
   m["au_names"] = names.dump();
   m["thresholds"] = json(info.thresholds_or_default()).dump();
   m["landmark_scheme"] = "ibug49-jaanet";
-  m["input"] = json{{"aligned_size", kAlignedSize},
+  m["input"] = json{{"aligned_size", info.options.aligned_size()},
                     {"crop_size", info.options.crop_size()},
                     {"alignment", "jaanet49: eye line horizontal, 5-point box, half size 0.5*2.9*max(w,h)"},
                     {"channel_order", "RGB"},

@@ -36,6 +36,8 @@ void HicomexOptions::validate() const {
   require(landmarks() == 49, "landmarks", "only the 49-point scheme is supported");
   require(crop_size() >= 64 && crop_size() % 16 == 0, "crop_size",
           "must be a multiple of 16 (8x8 patch grids at half resolution) and >= 64 (got " + std::to_string(crop_size()) + ")");
+  require(aligned_size() >= crop_size() && aligned_size() <= 4 * crop_size(), "aligned_size",
+          "must be >= crop_size (got " + std::to_string(aligned_size()) + ")");
   require(region_channels().size() == 2, "region_channels", "needs exactly two widths");
   for (auto c : region_channels())
     require(c >= 8 && c % 4 == 0, "region_channels", "widths must be multiples of 4, >= 8");
@@ -66,6 +68,7 @@ std::string options_to_json(const HicomexOptions& o) {
   nlohmann::json j;
   j["aus"] = o.aus();
   j["landmarks"] = o.landmarks();
+  j["aligned_size"] = o.aligned_size();
   j["crop_size"] = o.crop_size();
   j["region_channels"] = o.region_channels();
   j["global_channels"] = o.global_channels();
@@ -103,6 +106,7 @@ HicomexOptions options_from_json(const std::string& text) {
     try {
       if (k == "aus") o.aus(v.get<std::vector<int>>());
       else if (k == "landmarks") o.landmarks(v.get<int64_t>());
+      else if (k == "aligned_size") o.aligned_size(v.get<int64_t>());
       else if (k == "crop_size") o.crop_size(v.get<int64_t>());
       else if (k == "region_channels") o.region_channels(v.get<std::vector<int64_t>>());
       else if (k == "global_channels") o.global_channels(v.get<std::vector<int64_t>>());

@@ -23,10 +23,10 @@ torch::Tensor PatchConvImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(ph * g == h && pw * g == w, "PatchConv: map ", h, "x", w,
               " is not divisible by the ", g, "x", g, " grid");
   // [B, C, g, ph, g, pw] -> [B, g, g, C, ph, pw] -> [B, g*g*C, ph, pw]
-  auto patches = x.view({b, c, g, ph, g, pw}).permute({0, 2, 4, 1, 3, 5}).reshape({b, g * g * c, ph, pw});
+  auto patches = x.reshape({b, c, g, ph, g, pw}).permute({0, 2, 4, 1, 3, 5}).reshape({b, g * g * c, ph, pw});
   auto y = conv_->forward(torch::relu(bn_->forward(patches)));
   // back: [B, g, g, O, ph, pw] -> [B, O, g, ph, g, pw] -> [B, O, h, w]
-  return y.view({b, g, g, out_, ph, pw}).permute({0, 3, 1, 4, 2, 5}).reshape({b, out_, h, w});
+  return y.reshape({b, g, g, out_, ph, pw}).permute({0, 3, 1, 4, 2, 5}).reshape({b, out_, h, w});
 }
 
 int64_t PatchConvImpl::macs(int64_t h, int64_t w) const { return h * w * in_ * out_ * 9; }

@@ -89,4 +89,8 @@ class CacheReader {
   void pread_exact(void* dst, std::size_t n, std::uint64_t offset) const;
 };
 
+/// Fraction of coded labels that are 1, per AU, over `records` (all if empty) -
+/// the input of inverse_rate_weights() for the training split.
+std::vector<double> occurrence_rates(const CacheReader& cache, const std::vector<std::size_t>& records = {});
+
 }  // namespace hicomex::training

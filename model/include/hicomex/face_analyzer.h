@@ -1,0 +1,125 @@
+// FaceAnalyzer: a video frame in, one FaceResult per face out. Detection,
+// 68-point landmark tracking, alignment, head pose and the HiCOMEX AU network,
+// behind a header with no LibTorch and no OpenCV (the GStreamer glue includes it).
+//
+//   hicomex::FaceAnalyzer analyzer({});            // default model, BlazeFace
+//   for (each frame) {
+//     auto faces = analyzer.process(hicomex::ImageView::packed(rgb, w, h, hicomex::PixelFormat::RGB), pts_ns);
+//   }
+//
+// One instance is for one stream on one thread; set_*() may be called from any
+// thread and take effect at the next frame. docs/analyzer.md has the details.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hicomex/face_result.h"
+#include "hicomex/image.h"
+
+namespace hicomex {
+
+struct AnalyzerOptions {
+  // ---- fixed at construction ----
+  /// HiCOMEX weights (safetensors); empty = default_model_path().
+  std::string model_path;
+  /// Face detector name (face_detector_names(): blazeface, blazeface-back, haar, lbp).
+  std::string detector = "blazeface";
+  /// Detector score threshold (BlazeFace); the cascades have no score.
+  float detection_score_threshold = 0.5f;
+  /// "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N": the AU
+  /// network and the landmark net run there; the detector runs on the CPU.
+  std::string device = "auto";
+  /// LibTorch intra-op CPU threads (a process-wide setting); 0 = all cores.
+  int threads = 0;
+
+  // ---- may change while running (set_options, applied at the next frame) ----
+  /// Run the detector every N frames; in between faces are followed by their landmarks.
+  int detection_interval = 5;
+  /// Run the AU network every N frames; in between each face keeps its last AUs.
+  /// A new face gets its AUs on its first frame.
+  int inference_interval = 1;
+  /// At most this many faces (largest first); 0 = no limit.
+  int max_faces = 0;
+  /// Ignore faces smaller than this (larger side of the box, pixels).
+  int min_face_size = 0;
+  /// Landmark confidence below which a face is reported unsuccessful and the
+  /// detector runs again (FaceTracker's min_confidence).
+  float min_confidence = 0.5f;
+  /// AU decision thresholds: empty = the model's; one value = for every AU;
+  /// otherwise one per AU in au_ids() order.
+  std::vector<float> thresholds;
+  /// Landmark smoothing: One Euro filter minimum cutoff in Hz (0 = raw; 1-3
+  /// is smooth but responsive).
+  float landmark_smoothing_hz = 0.f;
+  /// AU probability smoothing: weight of the past in [0, 1) (0 = raw).
+  float au_smoothing = 0.f;
+};
+
+/// The default HiCOMEX weights: $HICOMEX_MODEL if set, else
+/// HICOMEX_INSTALL_DATADIR/models/hicomex-default.safetensors, else the same
+/// file under the source tree's models/. Throws std::runtime_error naming
+/// every path tried when none exists (or naming $HICOMEX_MODEL if it is missing).
+std::string default_model_path();
+
+/// Cost of the last processed frame, milliseconds (for benchmarks and logs).
+struct AnalyzerTiming {
+  double convert_ms = 0.0;    ///< pixel format to RGB
+  double detection_ms = 0.0;  ///< 0 on frames where the detector did not run
+  double landmarks_ms = 0.0;  ///< landmark net + confidence check
+  double au_ms = 0.0;         ///< alignment + AU network; 0 when the last AUs were reused
+  double total_ms = 0.0;      ///< the whole process() call
+  bool detector_ran = false;
+  bool au_ran = false;
+  int faces = 0;
+};
+
+class FaceAnalyzer {
+ public:
+  /// Loads the detector, the landmark net and the AU network. Throws
+  /// std::runtime_error naming the file when a model is missing or broken, and
+  /// std::invalid_argument naming the option with a bad value.
+  explicit FaceAnalyzer(const AnalyzerOptions& options = {});
+  ~FaceAnalyzer();
+  FaceAnalyzer(FaceAnalyzer&&) noexcept;
+  FaceAnalyzer& operator=(FaceAnalyzer&&) noexcept;
+
+  /// The faces of one frame, largest first. `timestamp_ns` drives the landmark
+  /// filter (frames with no increase count as 1/30 s). Throws
+  /// std::invalid_argument naming the field of a view that cannot be read.
+  std::vector<FaceResult> process(const ImageView& frame, int64_t timestamp_ns);
+
+  /// Replaces the runtime settings (the second block of AnalyzerOptions) from
+  /// the next frame on; the fixed ones in `options` are ignored. Throws
+  /// std::invalid_argument naming a bad value, leaving the settings unchanged.
+  void set_options(const AnalyzerOptions& options);
+  void set_thresholds(const std::vector<float>& thresholds);
+  void set_detection_interval(int frames);
+  void set_inference_interval(int frames);
+  void set_max_faces(int faces);
+  void set_min_face_size(int pixels);
+  void set_smoothing(float landmark_smoothing_hz, float au_smoothing);
+  /// Current settings (the fixed ones as given, model_path resolved).
+  AnalyzerOptions options() const;
+
+  /// Forgets every face; ids keep counting up.
+  void reset();
+
+  const std::string& model_id() const;
+  const std::string& model_path() const;
+  const std::vector<int>& au_ids() const;
+  std::vector<float> model_thresholds() const;
+  /// Thresholds in force (the override applied), one per AU.
+  std::vector<float> thresholds() const;
+  std::string device() const;
+  const AnalyzerTiming& last_timing() const;
+  int64_t frames_processed() const;
+  int64_t detector_runs() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hicomex

@@ -1,0 +1,196 @@
+// hicomexoverlay through GstHarness, found via the build dir's registry.
+#include <gtest/gtest.h>
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include <tuple>
+
+#include "gst_test_util.h"
+#include "hicomex_meta_utils.h"
+
+using gsttest::make_face;
+using gsttest::make_frame;
+
+namespace {
+
+struct Region {
+  int x0, y0, x1, y1;  // half-open, frame pixels
+  bool contains(int x, int y, int margin) const {
+    return x >= x0 - margin && x < x1 + margin && y >= y0 - margin && y < y1 + margin;
+  }
+};
+
+struct PixelDiff {
+  int changed_inside = 0;
+  int changed_outside = 0;
+};
+
+// Compares two frames plane by plane; a chroma sample at (cx, cy) covers the
+// frame pixels (cx*2, cy*2) for subsampled planes.
+PixelDiff diff_frames(GstBuffer* before, GstBuffer* after, GstVideoFormat format, int w, int h,
+                      const Region& box, int margin) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, format, w, h);
+  GstVideoFrame fa, fb;
+  EXPECT_TRUE(gst_video_frame_map(&fa, &info, before, GST_MAP_READ));
+  EXPECT_TRUE(gst_video_frame_map(&fb, &info, after, GST_MAP_READ));
+  PixelDiff d;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&fa); ++p) {
+    const int comp = p == 0 ? 0 : 1;
+    const int pw = GST_VIDEO_FRAME_COMP_WIDTH(&fa, comp);
+    const int ph = GST_VIDEO_FRAME_COMP_HEIGHT(&fa, comp);
+    const int per_pixel = GST_VIDEO_FRAME_COMP_PSTRIDE(&fa, comp);  // NV12's UV: 2
+    const int row_bytes = pw * per_pixel;
+    const double sx = static_cast<double>(w) / pw, sy = static_cast<double>(h) / ph;
+    auto* a = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&fa, p));
+    auto* b = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&fb, p));
+    const int sa = GST_VIDEO_FRAME_PLANE_STRIDE(&fa, p), sb = GST_VIDEO_FRAME_PLANE_STRIDE(&fb, p);
+    for (int y = 0; y < ph; ++y)
+      for (int x = 0; x < row_bytes; ++x) {
+        if (a[y * sa + x] == b[y * sb + x]) continue;
+        const int fx = static_cast<int>((x / per_pixel) * sx), fy = static_cast<int>(y * sy);
+        if (box.contains(fx, fy, margin))
+          ++d.changed_inside;
+        else
+          ++d.changed_outside;
+      }
+  }
+  gst_video_frame_unmap(&fa);
+  gst_video_frame_unmap(&fb);
+  return d;
+}
+
+GstHarness* overlay_harness(GstVideoFormat format, int w, int h, bool only_boxes) {
+  GstHarness* hr = gst_harness_new("hicomexoverlay");
+  gst_harness_set_src_caps_str(hr, gsttest::caps_string(format, w, h).c_str());
+  if (only_boxes)
+    g_object_set(hr->element, "draw-landmarks", FALSE, "draw-labels", FALSE, "draw-bars", FALSE,
+                 nullptr);
+  return hr;
+}
+
+bool same_bytes(GstBuffer* a, GstBuffer* b) {
+  GstMapInfo ma, mb;
+  gst_buffer_map(a, &ma, GST_MAP_READ);
+  gst_buffer_map(b, &mb, GST_MAP_READ);
+  const bool same = ma.size == mb.size && memcmp(ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap(a, &ma);
+  gst_buffer_unmap(b, &mb);
+  return same;
+}
+
+class OverlayFormats : public ::testing::TestWithParam<GstVideoFormat> {
+ protected:
+  void SetUp() override { gsttest::init_gst(); }
+};
+
+}  // namespace
+
+TEST_P(OverlayFormats, DrawsBoxesOnlyInsideTheFaceBox) {
+  const GstVideoFormat format = GetParam();
+  const int w = 320, h = 240;
+  GstHarness* hr = overlay_harness(format, w, h, true);
+  GstBuffer* in = make_frame(format, w, h);
+  hicomex::gst::add_hicomex_meta(in, {make_face(5, 100, 60, 80, 100)}, "test-model");
+  GstBuffer* before = gst_buffer_copy_deep(in);
+  ASSERT_EQ(gst_harness_push(hr, in), GST_FLOW_OK);
+  GstBuffer* out = gst_harness_pull(hr);
+  ASSERT_NE(out, nullptr);
+
+  // Chroma samples straddle the box edge in subsampled formats: allow 2 px.
+  const bool subsampled = format == GST_VIDEO_FORMAT_I420 || format == GST_VIDEO_FORMAT_NV12;
+  const PixelDiff d = diff_frames(before, out, format, w, h, {100, 60, 180, 160}, subsampled ? 2 : 0);
+  EXPECT_GT(d.changed_inside, 200) << gst_video_format_to_string(format);
+  EXPECT_EQ(d.changed_outside, 0) << gst_video_format_to_string(format);
+
+  gst_buffer_unref(out);
+  gst_buffer_unref(before);
+  gst_harness_teardown(hr);
+}
+
+TEST_P(OverlayFormats, LeavesAFrameWithoutMetaBitIdentical) {
+  const GstVideoFormat format = GetParam();
+  GstHarness* hr = overlay_harness(format, 160, 120, false);
+  GstBuffer* in = make_frame(format, 160, 120);
+  GstBuffer* before = gst_buffer_copy_deep(in);
+  ASSERT_EQ(gst_harness_push(hr, in), GST_FLOW_OK);
+  GstBuffer* out = gst_harness_pull(hr);
+  EXPECT_TRUE(same_bytes(before, out));
+  gst_buffer_unref(out);
+  gst_buffer_unref(before);
+  gst_harness_teardown(hr);
+}
+
+TEST_P(OverlayFormats, DrawsLabelsAndBarsBesideTheBox) {
+  const GstVideoFormat format = GetParam();
+  const int w = 640, h = 480;
+  GstHarness* hr = overlay_harness(format, w, h, false);
+  g_object_set(hr->element, "draw-boxes", FALSE, "draw-landmarks", FALSE, nullptr);
+  GstBuffer* in = make_frame(format, w, h);
+  hicomex::gst::add_hicomex_meta(in, {make_face(1, 100, 100, 120, 150)}, "m");
+  GstBuffer* before = gst_buffer_copy_deep(in);
+  gst_harness_push(hr, in);
+  GstBuffer* out = gst_harness_pull(hr);
+  const PixelDiff d = diff_frames(before, out, format, w, h, {100, 100, 220, 250}, 0);
+  EXPECT_GT(d.changed_outside, 500);  // the AU list to the right and the chart below
+  gst_buffer_unref(out);
+  gst_buffer_unref(before);
+  gst_harness_teardown(hr);
+}
+
+INSTANTIATE_TEST_SUITE_P(HicomexOverlay, OverlayFormats,
+                         ::testing::Values(GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx,
+                                           GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8,
+                                           GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12),
+                         [](const auto& info) {
+                           return std::string(gst_video_format_to_string(info.param));
+                         });
+
+TEST(HicomexOverlay, DrawsBoxColourAsTheSameColourInRgbAndI420) {
+  gsttest::init_gst();
+  // The box border of track 0 is red in RGB; in I420 the same pixel must be
+  // red too once converted back (Cr high, Cb below neutral).
+  const int w = 320, h = 240;
+  GstHarness* hr = overlay_harness(GST_VIDEO_FORMAT_I420, w, h, true);
+  GstBuffer* in = make_frame(GST_VIDEO_FORMAT_I420, w, h);
+  hicomex::gst::add_hicomex_meta(in, {make_face(0, 100, 60, 80, 100)}, "m");
+  gst_harness_push(hr, in);
+  GstBuffer* out = gst_harness_pull(hr);
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, w, h);
+  GstVideoFrame f;
+  gst_video_frame_map(&f, &info, out, GST_MAP_READ);
+  // A point on the left border, half way down (border is inside the box).
+  const int x = 100, y = 110;
+  const int v = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 2))
+      [(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 2) + x / 2];
+  const int u = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 1))
+      [(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1) + x / 2];
+  EXPECT_GT(v, 180);
+  EXPECT_LT(u, 128);
+  gst_video_frame_unmap(&f);
+  gst_buffer_unref(out);
+  gst_harness_teardown(hr);
+}
+
+TEST(HicomexOverlay, EveryPropertyRoundTrips) {
+  gsttest::init_gst();
+  GstElement* e = gst_element_factory_make("hicomexoverlay", nullptr);
+  ASSERT_NE(e, nullptr);
+  for (const char* name : {"draw-boxes", "draw-landmarks", "draw-labels", "draw-bars"}) {
+    gboolean v = FALSE;
+    g_object_get(e, name, &v, nullptr);
+    EXPECT_TRUE(v) << name << " defaults to TRUE";
+    g_object_set(e, name, FALSE, nullptr);
+    g_object_get(e, name, &v, nullptr);
+    EXPECT_FALSE(v) << name;
+  }
+  double p = -1;
+  g_object_get(e, "min-probability", &p, nullptr);
+  EXPECT_DOUBLE_EQ(p, 0.0);
+  g_object_set(e, "min-probability", 0.65, nullptr);
+  g_object_get(e, "min-probability", &p, nullptr);
+  EXPECT_DOUBLE_EQ(p, 0.65);
+  gst_object_unref(e);
+}
