@@ -139,6 +139,23 @@ TEST_P(OverlayFormats, DrawsLabelsAndBarsBesideTheBox) {
   gst_harness_teardown(hr);
 }
 
+TEST_P(OverlayFormats, HandlesOddFrameSizes) {
+  const GstVideoFormat format = GetParam();
+  const int w = 161, h = 121;  // odd: chroma planes round up, rows are padded
+  GstHarness* hr = overlay_harness(format, w, h, true);
+  GstBuffer* in = make_frame(format, w, h);
+  hicomex::gst::add_hicomex_meta(in, {make_face(2, 41, 31, 61, 51)}, "m");
+  GstBuffer* before = gst_buffer_copy_deep(in);
+  ASSERT_EQ(gst_harness_push(hr, in), GST_FLOW_OK);
+  GstBuffer* out = gst_harness_pull(hr);
+  const PixelDiff d = diff_frames(before, out, format, w, h, {41, 31, 102, 82}, 2);
+  EXPECT_GT(d.changed_inside, 50);
+  EXPECT_EQ(d.changed_outside, 0);
+  gst_buffer_unref(out);
+  gst_buffer_unref(before);
+  gst_harness_teardown(hr);
+}
+
 INSTANTIATE_TEST_SUITE_P(HicomexOverlay, OverlayFormats,
                          ::testing::Values(GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx,
                                            GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8,
@@ -194,3 +211,4 @@ TEST(HicomexOverlay, EveryPropertyRoundTrips) {
   EXPECT_DOUBLE_EQ(p, 0.65);
   gst_object_unref(e);
 }
+

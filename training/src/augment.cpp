@@ -50,8 +50,26 @@ void photometric_jitter(cv::Mat& rgb, double b, double c, double s) {
 
 }  // namespace
 
-AugmentedFace augment_face(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks49,
+void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size,
+                     cv::Mat& out_rgb, std::vector<cv::Point2f>& out_landmarks) {
+  if (aligned_rgb.empty() || aligned_rgb.cols != aligned_rgb.rows || size < 2)
+    throw std::invalid_argument("rescale_aligned: need a square aligned face and a size >= 2, got " +
+                                std::to_string(aligned_rgb.cols) + "x" + std::to_string(aligned_rgb.rows) +
+                                " -> " + std::to_string(size));
+  const double from_c = (aligned_rgb.cols - 1) / 2.0, to_c = (size - 1) / 2.0;
+  const double k = (size - 1.0) / (aligned_rgb.cols - 1.0);
+  const cv::Matx23d m(k, 0, to_c - k * from_c, 0, k, to_c - k * from_c);
+  // Linear, like align_face at inference, so both paths interpolate the same way.
+  cv::warpAffine(aligned_rgb, out_rgb, cv::Mat(m), cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  out_landmarks = transform_points(landmarks, m);
+}
+
+AugmentedFace augment_face(const cv::Mat& aligned_in, const std::vector<cv::Point2f>& landmarks_in,
                            const AugmentOptions& o, std::uint64_t seed) {
+  cv::Mat aligned_rgb = aligned_in;
+  std::vector<cv::Point2f> landmarks49 = landmarks_in;
+  if (o.aligned > 0 && !aligned_in.empty() && aligned_in.cols != o.aligned)
+    rescale_aligned(aligned_in, landmarks_in, o.aligned, aligned_rgb, landmarks49);
   if (aligned_rgb.type() != CV_8UC3 || aligned_rgb.cols < o.crop || aligned_rgb.rows < o.crop)
     throw std::invalid_argument("augment_face: need an 8-bit RGB image of at least " + std::to_string(o.crop) +
                                 "x" + std::to_string(o.crop) + ", got " + std::to_string(aligned_rgb.cols) + "x" +

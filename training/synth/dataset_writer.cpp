@@ -150,7 +150,9 @@ DatasetSummary write_dataset(const DatasetOptions& o, std::ostream* progress) {
   {
     std::unique_lock<std::mutex> lock(mu);
     while (written < o.count && error.empty()) {
-      cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return !pending.empty() || !error.empty(); });
+      cv.wait_for(lock, std::chrono::milliseconds(500), [&] {
+        return (!pending.empty() && pending.begin()->first == written) || !error.empty();
+      });
       while (!pending.empty() && pending.begin()->first == written) {
         out << pending.begin()->second << '\n';
         pending.erase(pending.begin());

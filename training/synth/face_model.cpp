@@ -251,6 +251,9 @@ std::vector<cv::Point3f> identity_vertices(const ShapeParams& p) {
     v[i].x += static_cast<float>(jr.normal(0.0, p.jitter));
     v[i].y += static_cast<float>(jr.normal(0.0, p.jitter));
   }
+  // The neutral mouth stays closed: inner lips meet.
+  const int upper[] = {61, 62, 63}, lower[] = {67, 66, 65};
+  for (int k = 0; k < 3; ++k) v[lower[k]].y = v[upper[k]].y;
   return v;
 }
 

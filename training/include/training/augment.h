@@ -1,6 +1,8 @@
 // Training-time augmentation of an aligned 200x200 face (notes section 1):
-// random 176 crop (centre crop at test), horizontal flip with the landmark
-// permutation, photometric jitter. Every random choice comes from a per-sample
+// rescale to the model's aligned size when it is not 200, random 176 crop (centre
+// crop at test), horizontal flip with the landmark permutation, photometric jitter.
+// This is the ONE place where the trainer and the evaluator turn a cached face into
+// a network input. Every random choice comes from a per-sample
 // seed, so a sample looks the same whatever thread or run processes it.
 #pragma once
 #include <cstdint>
@@ -29,6 +31,9 @@ std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0);
 
 struct AugmentOptions {
   bool train = true;         ///< false: centre crop, no flip, no jitter
+  /// Side of the aligned face the model expects (HicomexOptions::aligned_size);
+  /// a cached face of another side is first rescaled to it. 0 = use the face as given.
+  int aligned = 0;
   int crop = 176;            ///< output side
   bool flip = true;          ///< random horizontal flip (p = 0.5) in training
   float brightness = 0.2f;   ///< factor in [1 - b, 1 + b]
@@ -43,8 +48,16 @@ struct AugmentedFace {
   bool flipped = false;
 };
 
-/// `aligned_rgb`: the aligned face (CV_8UC3, RGB, at least crop x crop); landmarks in
-/// its coordinates (49 points or empty). Labels are not touched by any of this.
+/// Rescales an aligned face of side S (and its landmarks) to side `size` with the
+/// transform align_face(image, pts, size) would have used instead of S: the face
+/// centre (S - 1) / 2 maps to (size - 1) / 2 and distances scale by (size - 1) / (S - 1),
+/// so a model trained on rescaled cache faces sees what inference's own alignment gives.
+void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size,
+                     cv::Mat& out_rgb, std::vector<cv::Point2f>& out_landmarks);
+
+/// `aligned_rgb`: the aligned face (CV_8UC3, RGB, at least crop x crop after the
+/// rescale to options.aligned); landmarks in its coordinates (49 points or empty).
+/// Labels are not touched by any of this.
 AugmentedFace augment_face(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks49,
                            const AugmentOptions& options, std::uint64_t seed);
 

@@ -1,0 +1,71 @@
+#include "frame_source.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include <opencv2/imgcodecs.hpp>
+
+namespace fs = std::filesystem;
+
+namespace hicomex::tools {
+
+bool FrameSource::is_image_file(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const char* kImageExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff",
+                                           ".webp", ".ppm", ".pgm", ".pnm"};
+  return std::any_of(std::begin(kImageExtensions), std::end(kImageExtensions),
+                     [&](const char* e) { return ext == e; });
+}
+
+FrameSource::FrameSource(const std::string& path) : path_(path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw std::runtime_error("input not found: " + path);
+  if (fs::is_directory(path, ec)) {
+    kind_ = Kind::Folder;
+    for (const auto& entry : fs::directory_iterator(path)) {
+      if (entry.is_regular_file() && is_image_file(entry.path().string())) files_.push_back(entry.path().string());
+    }
+    if (files_.empty()) throw std::runtime_error("no image files (jpg, png, bmp, tif, webp, ppm) in folder " + path);
+    std::sort(files_.begin(), files_.end());
+    count_ = static_cast<int64_t>(files_.size());
+    return;
+  }
+  if (is_image_file(path)) {
+    kind_ = Kind::Image;
+    files_.push_back(path);
+    count_ = 1;
+    return;
+  }
+  kind_ = Kind::Video;
+  if (!video_.open(path) || !video_.isOpened())
+    throw std::runtime_error("cannot read " + path + ": not an image, and OpenCV opens no video from it");
+  fps_ = video_.get(cv::CAP_PROP_FPS);
+  if (!(fps_ > 0.0 && fps_ < 1000.0)) fps_ = 0.0;
+  const double n = video_.get(cv::CAP_PROP_FRAME_COUNT);
+  count_ = n > 0 ? static_cast<int64_t>(std::llround(n)) : -1;
+}
+
+bool FrameSource::next(cv::Mat& bgr) {
+  if (kind_ == Kind::Video) {
+    if (!video_.read(bgr) || bgr.empty()) return false;
+    // Timestamps from the frame rate: container timestamps (POS_MSEC) are not
+    // reliable across OpenCV backends; fall back to 30 fps when it is unknown.
+    timestamp_s_ = static_cast<double>(read_) / (fps_ > 0.0 ? fps_ : 30.0);
+    name_ = path_ + "#" + std::to_string(read_);
+    ++read_;
+    return true;
+  }
+  if (next_file_ >= files_.size()) return false;
+  name_ = files_[next_file_++];
+  bgr = cv::imread(name_, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw std::runtime_error("cannot read image " + name_);
+  timestamp_s_ = 0.0;
+  ++read_;
+  return true;
+}
+
+}  // namespace hicomex::tools

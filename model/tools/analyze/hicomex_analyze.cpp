@@ -1,0 +1,210 @@
+// hicomex-analyze: faces, landmarks, head pose and AUs of an image, an image
+// folder or a video, written as OpenFace-compatible CSV (or JSON lines).
+//
+//   hicomex-analyze clip.mp4 -o clip.csv
+//   hicomex-analyze frames/ -o frames.jsonl --sequence --threshold 0.4
+//
+// Exit status: 0 done; 1 input missing, unreadable or without frames; 2 the
+// output cannot be written; 3 the model or an option is at fault; 4 a frame
+// failed; 130 interrupted (SIGINT): the output holds every frame before it.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+
+#include "frame_source.h"
+#include "hicomex/face_analyzer.h"
+#include "hicomex/result_writer.h"
+#include "hicomex_config.h"
+
+using namespace hicomex;
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) { g_interrupted = 1; }
+
+enum Exit { kOk = 0, kInputError = 1, kOutputError = 2, kSetupError = 3, kFrameError = 4, kInterrupted = 130 };
+
+std::vector<float> parse_thresholds(const std::string& text) {
+  std::vector<float> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stof(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--threshold: '" + item + "' is not a number");
+    }
+  }
+  return out;
+}
+
+ResultWriter::Format format_for(const std::string& requested, const std::string& out_path) {
+  if (!requested.empty()) return ResultWriter::format_from_string(requested);
+  const std::string ext = std::filesystem::path(out_path).extension().string();
+  return ext == ".jsonl" || ext == ".json" || ext == ".ndjson" ? ResultWriter::Format::JsonLines
+                                                                : ResultWriter::Format::Csv;
+}
+
+// Progress on stderr: in place on a terminal, a line every 10 s otherwise.
+class Progress {
+ public:
+  Progress(int64_t total, bool quiet) : total_(total), quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+  void update(int64_t done, bool final = false) {
+    if (quiet_ || (total_ >= 0 && total_ < 2)) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    if (!final && since < (tty_ ? 0.5 : 10.0)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double fps = elapsed > 0 ? done / elapsed : 0.0;
+    char line[160];
+    if (total_ > 0) {
+      const double eta = fps > 0 ? (total_ - done) / fps : 0.0;
+      std::snprintf(line, sizeof line, "frame %lld/%lld (%.0f%%)  %.1f frames/s  ETA %.0f s", (long long)done,
+                    (long long)total_, 100.0 * done / total_, fps, eta);
+    } else {
+      std::snprintf(line, sizeof line, "frame %lld  %.1f frames/s", (long long)done, fps);
+    }
+    std::fprintf(stderr, tty_ ? "\r%s   " : "%s\n", line);
+    if (final && tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  int64_t total_;
+  bool quiet_, tty_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hicomex-analyze " HICOMEX_VERSION ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
+               "of every face in an image, a folder of images (sorted by name) or a video file,\n"
+               "written as OpenFace-compatible CSV (AUxx_r holds the occurrence probability)\n"
+               "or JSON lines. Exit status: 0 done, 1 bad input, 2 output error, 3 model or\n"
+               "option error, 4 a frame failed, 130 interrupted (output kept up to there)."};
+  std::string input, output, format, thresholds;
+  AnalyzerOptions o;
+  bool overwrite = false, sequence = false, quiet = false, smoothing = false;
+  app.add_option("INPUT", input, "image, folder of images, or video file")->required();
+  app.add_option("-o,--output", output, "result file (.csv or .jsonl)")->required();
+  app.add_option("--format", format, "csv or jsonl (default: from the output's extension)")
+      ->check(CLI::IsMember({"csv", "jsonl"}));
+  app.add_option("--model", o.model_path,
+                 "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed hicomex-default.safetensors)");
+  app.add_option("--detector", o.detector, "blazeface, blazeface-back (small faces), haar or lbp")->capture_default_str();
+  app.add_option("--detection-interval", o.detection_interval, "run the face detector every N frames")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--inference-interval", o.inference_interval, "run the AU network every N frames")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-faces", o.max_faces, "at most N faces per frame, largest first (0 = all)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--min-face-size", o.min_face_size, "ignore faces smaller than this many pixels")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--threshold", thresholds,
+                 "AU decision threshold: one value for every AU, or a comma-separated list in the model's AU order");
+  app.add_flag("--smoothing", smoothing, "smooth landmarks (One Euro, 1.5 Hz) and AU probabilities (0.5) over time");
+  app.add_option("--landmark-smoothing", o.landmark_smoothing_hz, "One Euro minimum cutoff in Hz (0 = raw)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--au-smoothing", o.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
+      ->check(CLI::Range(0.0, 0.999));
+  app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads for the networks (0 = all cores)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_flag("--overwrite", overwrite, "replace OUTPUT if it exists");
+  app.add_flag("--sequence", sequence,
+               "treat a folder's images as consecutive video frames (track faces across them)");
+  app.add_flag("-q,--quiet", quiet, "no progress output");
+  CLI11_PARSE(app, argc, argv);
+
+  if (smoothing) {
+    if (app.count("--landmark-smoothing") == 0) o.landmark_smoothing_hz = 1.5f;
+    if (app.count("--au-smoothing") == 0) o.au_smoothing = 0.5f;
+  }
+
+  std::unique_ptr<tools::FrameSource> source;
+  try {
+    source = std::make_unique<tools::FrameSource>(input);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
+    return kInputError;
+  }
+
+  std::unique_ptr<FaceAnalyzer> analyzer;
+  try {
+    o.thresholds = parse_thresholds(thresholds);
+    analyzer = std::make_unique<FaceAnalyzer>(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
+    return kSetupError;
+  }
+
+  ResultWriter writer;
+  try {
+    writer.open(output, format_for(format, output), overwrite, analyzer->au_ids());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hicomex-analyze: %s%s\n", e.what(),
+                 std::filesystem::exists(output) && !overwrite ? " (use --overwrite to replace it)" : "");
+    return kOutputError;
+  }
+
+  std::signal(SIGINT, on_sigint);
+  // Images of a folder are unrelated photos unless --sequence says otherwise:
+  // each starts afresh (its own detection; ids still count up).
+  const bool independent = source->kind() != tools::FrameSource::Kind::Video && !sequence;
+  Progress progress(source->frame_count(), quiet);
+  int64_t frames = 0, faces = 0;
+  int status = kOk;
+  cv::Mat bgr;
+  try {
+    while (!g_interrupted && source->next(bgr)) {
+      if (independent) analyzer->reset();
+      const ImageView view = ImageView::packed(bgr.data, bgr.cols, bgr.rows, PixelFormat::BGR, static_cast<int>(bgr.step));
+      const int64_t ts_ns = independent ? frames * 33'333'333LL : static_cast<int64_t>(source->timestamp_s() * 1e9);
+      std::vector<FaceResult> results;
+      try {
+        results = analyzer->process(view, ts_ns);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("frame " + std::to_string(frames + 1) + " (" + source->frame_name() + "): " + e.what());
+      }
+      ++frames;  // OpenFace numbers frames from 1
+      writer.write_frame(frames, source->timestamp_s(), results);
+      faces += static_cast<int64_t>(results.size());
+      progress.update(frames);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nhicomex-analyze: %s\n", e.what());
+    status = kFrameError;
+  }
+  progress.update(frames, true);
+  try {
+    writer.close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
+    return kOutputError;
+  }
+  if (status != kOk) return status;
+  if (g_interrupted) {
+    std::fprintf(stderr, "hicomex-analyze: interrupted after %lld frames; %s holds them\n", (long long)frames,
+                 output.c_str());
+    return kInterrupted;
+  }
+  if (frames == 0) {
+    std::fprintf(stderr, "hicomex-analyze: no frames could be read from %s\n", input.c_str());
+    return kInputError;
+  }
+  if (!quiet)
+    std::fprintf(stderr, "hicomex-analyze: %lld frames, %lld face records -> %s\n", (long long)frames,
+                 (long long)faces, output.c_str());
+  return kOk;
+}
