@@ -2,6 +2,7 @@
 #include <gst/gst.h>
 
 #include "hicomex_config.h"
+#include "gsthicomex.h"
 #include "gsthicomexexport.h"
 #include "gsthicomexoverlay.h"
 
@@ -10,6 +11,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (hicomex, plugin);
   ret |= GST_ELEMENT_REGISTER (hicomexoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (hicomexexport, plugin);
   return ret;

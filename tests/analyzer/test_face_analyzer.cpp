@@ -119,9 +119,11 @@ TEST(FaceAnalyzer, AppliesThresholdOverridesFromTheNextFrame) {
   const auto base = a.process(v, 0);
   ASSERT_EQ(base.size(), 1u);
   a.set_thresholds({0.f});
-  for (auto o : a.process(v, 1).at(0).au_occurrence) EXPECT_EQ(o, 1);
+  const auto all_on = a.process(v, 1).at(0).au_occurrence;
+  EXPECT_EQ(all_on, std::vector<std::uint8_t>(12, 1));
   a.set_thresholds({1.f});
-  for (auto o : a.process(v, 2).at(0).au_occurrence) EXPECT_EQ(o, 0);
+  const auto all_off = a.process(v, 2).at(0).au_occurrence;
+  EXPECT_EQ(all_off, std::vector<std::uint8_t>(12, 0));
   // Per AU: on for the even positions, off for the odd ones.
   std::vector<float> per_au;
   for (size_t k = 0; k < 12; ++k) per_au.push_back(k % 2 == 0 ? 0.f : 1.f);

@@ -4,12 +4,14 @@
 
 #include <glib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "analyzer_test_util.h"
 #include "gst_test_util.h"
 #include "hicomex_config.h"
 
@@ -98,6 +100,11 @@ INSTANTIATE_TEST_SUITE_P(HicomexPlugin, Inspect,
                          ::testing::Values("hicomex", "hicomexoverlay", "hicomexexport"));
 
 TEST(HicomexPlugin, InspectShowsEachPropertyOfTheElements) {
+  const SpawnResult analyzer = spawn({"gst-inspect-1.0", "hicomex"});
+  for (const char* p : {"model", "device", "threads", "detector", "detection-interval", "inference-interval",
+                        "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
+                        "post-messages", "skipped-inferences", "qos", "blazeface-back", "Analyzer/Video"})
+    EXPECT_NE(analyzer.out.find(p), std::string::npos) << p;
   const SpawnResult overlay = spawn({"gst-inspect-1.0", "hicomexoverlay"});
   for (const char* p : {"draw-boxes", "draw-landmarks", "draw-labels", "draw-bars", "min-probability"})
     EXPECT_NE(overlay.out.find(p), std::string::npos) << p;
@@ -119,6 +126,45 @@ TEST(HicomexPlugin, DocExamplesRunAsWritten) {
     const SpawnResult r = spawn(shell_words(line), dir.path().string());
     EXPECT_EQ(r.status, 0) << line << "\n" << r.out << r.err;
   }
+}
+
+// The analyzer examples read face.jpg and my-model.safetensors from the
+// working directory; the test puts the test photo and the small model there.
+TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
+  gsttest::init_gst();
+  int ran = 0;
+  for (const std::string& line : doc_pipelines()) {
+    if (!std::regex_search(line, std::regex("! hicomex( |$)")) || line.find("face.jpg") == std::string::npos)
+      continue;
+    gsttest::TempDir dir;
+    std::filesystem::copy_file(gsttest::kFacePhoto, dir.file("face.jpg"));
+    std::filesystem::copy_file(gsttest::small_model(), dir.file("my-model.safetensors"));
+    const SpawnResult r = spawn(shell_words(line), dir.path().string());
+    EXPECT_EQ(r.status, 0) << line << "\n" << r.out << r.err;
+    if (line.find("hicomexexport") != std::string::npos) {
+      const auto csv = gsttest::read_lines(dir.file("face.csv"));
+      EXPECT_EQ(csv.size(), 11u) << "a header and one row per frame: " << line;
+    }
+    if (line.find(" -m ") != std::string::npos) {
+      EXPECT_NE(r.out.find("hicomex, frame=(guint64)"), std::string::npos) << r.out;
+    }
+    ++ran;
+  }
+  EXPECT_GE(ran, 2) << "docs/elements.md lost its analyzer examples";
+}
+
+TEST(HicomexPlugin, MetaReaderReadsWhatTheAnalyzerWrote) {
+  gsttest::init_gst();
+  const char* reader = g_getenv("HICOMEX_META_READER");
+  ASSERT_NE(reader, nullptr);
+  const SpawnResult r = spawn({reader, "filesrc location=" + gsttest::kFacePhoto +
+                                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex model=" +
+                                           gsttest::small_model() + " threshold=0 ! appsink name=sink"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("frames=3 with-meta=3 faces=3"), std::string::npos) << r.out;
+  // threshold=0: every AU occurs, so the reader lists AU01 first.
+  EXPECT_NE(r.out.find("frame 1 face 0 box"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("AU01("), std::string::npos) << r.out;
 }
 
 TEST(HicomexPlugin, MetaReaderExampleRunsAndCountsFrames) {

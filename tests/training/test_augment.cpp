@@ -1,6 +1,10 @@
 // Augmentation: crops, flip consistency (landmarks mirrored and permuted), seeding.
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
+
+#include "fixtures.h"
+#include "hicomex/align.h"
 #include "hicomex/landmarks.h"
 #include "training/augment.h"
 
@@ -110,4 +114,32 @@ TEST(Augment, NormalisesToChwInMinusOneToOne) {
 TEST(Augment, RejectsASmallImageOrAWrongLandmarkCount) {
   EXPECT_THROW(augment_face(cv::Mat(100, 100, CV_8UC3), {}, {}, 0), std::invalid_argument);
   EXPECT_THROW(augment_face(cv::Mat(200, 200, CV_8UC3), {{1.f, 1.f}}, {}, 0), std::invalid_argument);
+}
+
+TEST(Augment, RescaledCacheFaceMatchesAligningStraightToTheModelsSize) {
+  // A 200 cache face rescaled to 80 must be what align_face(..., 80) gives at inference.
+  std::vector<cv::Point2f> pts68 = test::face68(160.f, 120.f, 100.f), pts49;
+  for (int i : hicomex::landmarks49_from68_indices()) pts49.push_back(pts68[i]);
+  const cv::Mat img = test::face_image(pts68);
+  const auto big = hicomex::align_face(img, pts49, 200), direct = hicomex::align_face(img, pts49, 80);
+  cv::Mat rescaled;
+  std::vector<cv::Point2f> lm;
+  rescale_aligned(big.image, big.landmarks, 80, rescaled, lm);
+  ASSERT_EQ(rescaled.size(), cv::Size(80, 80));
+  for (int k = 0; k < 49; ++k) {
+    EXPECT_NEAR(lm[k].x, direct.landmarks[k].x, 1e-3);
+    EXPECT_NEAR(lm[k].y, direct.landmarks[k].y, 1e-3);
+  }
+  cv::Mat diff;
+  cv::absdiff(rescaled, direct.image, diff);
+  EXPECT_LT(cv::mean(diff)[0], 6.0);  // two interpolations instead of one: close, not identical
+
+  // augment_face rescales first when options.aligned differs, then centre-crops 64.
+  AugmentOptions o;
+  o.train = false;
+  o.aligned = 80;
+  o.crop = 64;
+  const auto face = augment_face(big.image, big.landmarks, o, 1);
+  EXPECT_EQ(face.rgb.size(), cv::Size(64, 64));
+  EXPECT_NEAR(face.landmarks[13].x, direct.landmarks[13].x - 8.f, 1e-3);
 }

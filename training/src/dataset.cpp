@@ -78,7 +78,7 @@ std::string detect_dataset_kind(const std::string& path) {
       "cannot tell the dataset kind of '" + path +
       "': expected a BP4D root (AUCoding/AU_OCC/), a DISFA root (ActionUnit_Labels/), a JAA-Net "
       "list prefix (<prefix>_path.txt, <prefix>_AUoccur.txt) or a manifest (.jsonl / .csv, or a "
-      "folder with manifest.jsonl / manifest.csv); name the kind with --dataset-kind");
+      "folder with manifest.jsonl / manifest.csv); name the kind with --kind");
 }
 
 Dataset read_dataset(const std::string& kind, const std::string& path, const ReadOptions& options,

@@ -167,7 +167,14 @@ int main(int argc, char** argv) {
   int status = kOk;
   cv::Mat bgr;
   try {
-    while (!g_interrupted && source->next(bgr)) {
+    while (!g_interrupted) {
+      try {
+        if (!source->next(bgr)) break;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "\nhicomex-analyze: %s\n", e.what());
+        status = kInputError;
+        break;
+      }
       if (independent) analyzer->reset();
       const ImageView view = ImageView::packed(bgr.data, bgr.cols, bgr.rows, PixelFormat::BGR, static_cast<int>(bgr.step));
       const int64_t ts_ns = independent ? frames * 33'333'333LL : static_cast<int64_t>(source->timestamp_s() * 1e9);
@@ -199,7 +206,7 @@ int main(int argc, char** argv) {
                  output.c_str());
     return kInterrupted;
   }
-  if (frames == 0) {
+  if (frames == 0) {  // e.g. a video file whose stream decodes to nothing
     std::fprintf(stderr, "hicomex-analyze: no frames could be read from %s\n", input.c_str());
     return kInputError;
   }

@@ -1,0 +1,180 @@
+// hicomex-analyze end to end: an image folder and a short video in, an
+// OpenFace-style CSV (or JSON lines) out; bad inputs give clear errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "analyzer_fixtures.h"
+
+using namespace hicomex::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ToolRun {
+  int status = -1;
+  std::string errors;
+};
+
+// Runs the tool with `args` (a shell fragment), capturing stderr.
+ToolRun analyze(const std::string& args) {
+  const std::string err = (fs::temp_directory_path() / "hicomex_analyze_stderr.txt").string();
+  const std::string cmd = std::string(HICOMEX_ANALYZE_TOOL) + " " + args + " --threads 2 --device cpu 2> " + err;
+  const int rc = std::system(cmd.c_str());
+  ToolRun r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::ifstream in(err);
+  r.errors.assign(std::istreambuf_iterator<char>(in), {});
+  return r;
+}
+
+std::string model_arg() {
+  return "--model " + write_small_model((fs::temp_directory_path() / "hicomex_analyzer_small.safetensors").string());
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) {
+      const size_t b = cell.find_first_not_of(' ');
+      cells.push_back(b == std::string::npos ? "" : cell.substr(b));
+    }
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+size_t column(const std::vector<std::string>& header, const std::string& name) {
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return i;
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+// 5 ids, 6 pose, 136 landmark coordinates, 12 AUs twice.
+constexpr size_t kColumns = 5 + 6 + 136 + 2 * 12;
+
+}  // namespace
+
+TEST(AnalyzeTool, WritesOneCsvRowPerFaceOfAnImageFolder) {
+  const std::string dir = fresh_temp_dir("folder");
+  const cv::Mat grace = cv::imread(kGraceHopper);
+  cv::Mat flipped;
+  cv::flip(grace, flipped, 1);
+  cv::imwrite(dir + "/a_grace.jpg", grace);
+  fs::copy_file(kLandscape, dir + "/b_landscape.jpg");
+  cv::imwrite(dir + "/c_grace_flipped.png", flipped);
+  std::ofstream(dir + "/notes.txt") << "not an image";
+  const std::string out = fresh_temp_dir("folder_out") + "/faces.csv";
+
+  const ToolRun r = analyze(dir + " -o " + out + " " + model_arg());
+  ASSERT_EQ(r.status, 0) << r.errors;
+  const auto rows = read_csv(out);
+  ASSERT_EQ(rows.size(), 3u) << "header + one face in each Grace Hopper image";
+  EXPECT_EQ(rows[0].size(), kColumns);
+  EXPECT_EQ(rows[0][column(rows[0], "AU12_r")], "AU12_r");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].size(), kColumns);
+    EXPECT_EQ(rows[i][column(rows[0], "success")], "1");
+  }
+  EXPECT_EQ(rows[1][column(rows[0], "frame")], "1");
+  EXPECT_EQ(rows[2][column(rows[0], "frame")], "3");  // the landscape, frame 2, has no face
+}
+
+TEST(AnalyzeTool, WritesOneRowPerFrameOfAShortVideoWithOneTrackId) {
+  const std::string dir = fresh_temp_dir("video");
+  const std::string video = dir + "/clip.avi";
+  const cv::Mat grace = cv::imread(kGraceHopper);
+  {
+    cv::VideoWriter w(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, grace.size());
+    ASSERT_TRUE(w.isOpened());
+    for (int i = 0; i < 12; ++i) {
+      cv::Mat moved;
+      cv::warpAffine(grace, moved, cv::Matx23d(1, 0, 2.0 * i, 0, 1, 0), grace.size(), cv::INTER_LINEAR,
+                     cv::BORDER_REPLICATE);
+      w.write(moved);
+    }
+  }
+  const std::string out = dir + "/clip.csv";
+  const ToolRun r = analyze(video + " -o " + out + " --detection-interval 4 --inference-interval 2 " + model_arg());
+  ASSERT_EQ(r.status, 0) << r.errors;
+  const auto rows = read_csv(out);
+  ASSERT_EQ(rows.size(), 13u);
+  const auto& h = rows[0];
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), kColumns);
+    EXPECT_EQ(std::stoi(rows[i][column(h, "frame")]), static_cast<int>(i));
+    EXPECT_EQ(rows[i][column(h, "face_id")], rows[1][column(h, "face_id")]);
+    EXPECT_NEAR(std::stod(rows[i][column(h, "timestamp")]), (i - 1) / 10.0, 1e-3);
+  }
+}
+
+TEST(AnalyzeTool, WritesJsonLinesForAJsonlOutput) {
+  const std::string out = fresh_temp_dir("jsonl") + "/faces.jsonl";
+  const ToolRun r = analyze(kGraceHopper + " -o " + out + " " + model_arg());
+  ASSERT_EQ(r.status, 0) << r.errors;
+  std::ifstream in(out);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+  }
+  EXPECT_EQ(lines, 1);
+}
+
+TEST(AnalyzeTool, NamesAMissingInput) {
+  const ToolRun r = analyze("/nonexistent/clip.mp4 -o /tmp/unused.csv " + model_arg());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.errors.find("/nonexistent/clip.mp4"), std::string::npos) << r.errors;
+}
+
+TEST(AnalyzeTool, RejectsAFileThatIsNeitherImageNorVideo) {
+  const std::string dir = fresh_temp_dir("garbage");
+  std::ofstream(dir + "/clip.mp4") << "this is not a video";
+  std::ofstream(dir + "/photo.jpg") << "this is not a jpeg";
+  const ToolRun video = analyze(dir + "/clip.mp4 -o " + dir + "/a.csv " + model_arg());
+  EXPECT_EQ(video.status, 1) << video.errors;
+  EXPECT_NE(video.errors.find("clip.mp4"), std::string::npos) << video.errors;
+  const ToolRun image = analyze(dir + "/photo.jpg -o " + dir + "/b.csv " + model_arg());
+  EXPECT_EQ(image.status, 1) << image.errors;
+  EXPECT_NE(image.errors.find("photo.jpg"), std::string::npos) << image.errors;
+}
+
+TEST(AnalyzeTool, RejectsAFolderWithoutImages) {
+  const std::string dir = fresh_temp_dir("empty");
+  const ToolRun r = analyze(dir + " -o " + dir + "/out.csv " + model_arg());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.errors.find("no image files"), std::string::npos) << r.errors;
+}
+
+TEST(AnalyzeTool, KeepsAnExistingOutputUnlessToldToOverwrite) {
+  const std::string out = fresh_temp_dir("existing") + "/faces.csv";
+  std::ofstream(out) << "precious";
+  const ToolRun refused = analyze(kGraceHopper + " -o " + out + " " + model_arg());
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.errors.find("--overwrite"), std::string::npos) << refused.errors;
+  const ToolRun replaced = analyze(kGraceHopper + " -o " + out + " --overwrite " + model_arg());
+  EXPECT_EQ(replaced.status, 0) << replaced.errors;
+  EXPECT_EQ(read_csv(out).size(), 2u);
+}
+
+TEST(AnalyzeTool, NamesAMissingModel) {
+  const std::string out = fresh_temp_dir("nomodel") + "/faces.csv";
+  const ToolRun r = analyze(kGraceHopper + " -o " + out + " --model /nonexistent/model.safetensors");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.errors.find("/nonexistent/model.safetensors"), std::string::npos) << r.errors;
+}

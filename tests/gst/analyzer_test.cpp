@@ -1,0 +1,487 @@
+// The hicomex analyzer element through GstHarness and small pipelines, with
+// an untrained small model: the plumbing (metas, thresholds, errors, state
+// changes, QoS) is asserted, not the AU values.
+#include <gtest/gtest.h>
+
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "analyzer_settings.h"
+#include "analyzer_test_util.h"
+#include "hicomex_meta_utils.h"
+
+using namespace gsttest;
+
+namespace {
+
+constexpr guint kModelAus = 12;
+
+class HicomexElement : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    init_gst();
+    small_model();
+  }
+  void TearDown() override {
+    if (h_) gst_harness_teardown(h_);
+    if (bus_) gst_object_unref(bus_);
+  }
+
+  // The element with the small model, `props` set before it starts, behind a
+  // harness with `caps`; its bus is bus_.
+  GstHarness* start(const std::string& caps, std::function<void(GstElement*)> props = {}) {
+    GstElement* e = gst_element_factory_make("hicomex", nullptr);
+    EXPECT_NE(e, nullptr) << "plugin not found through GST_PLUGIN_PATH";
+    g_object_set(e, "model", small_model().c_str(), nullptr);
+    if (props) props(e);
+    bus_ = gst_bus_new();
+    gst_element_set_bus(e, bus_);
+    h_ = gst_harness_new_with_element(e, "sink", "src");
+    gst_object_unref(e);  // the harness holds it
+    gst_harness_set_src_caps_str(h_, caps.c_str());
+    return h_;
+  }
+
+  // Pushes `buf` and pulls it back out.
+  GstBuffer* run(GstBuffer* buf) {
+    EXPECT_EQ(gst_harness_push(h_, buf), GST_FLOW_OK);
+    return gst_harness_pull(h_);
+  }
+
+  GstHarness* h_ = nullptr;
+  GstBus* bus_ = nullptr;
+};
+
+std::vector<GstVideoRegionOfInterestMeta*> roi_metas(GstBuffer* buf) {
+  std::vector<GstVideoRegionOfInterestMeta*> out;
+  gpointer state = nullptr;
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+    out.push_back(reinterpret_cast<GstVideoRegionOfInterestMeta*>(m));
+  return out;
+}
+
+int count_occurring(const GstHicomexMeta* meta) {
+  int n = 0;
+  for (guint f = 0; f < meta->n_faces; ++f)
+    for (guint a = 0; a < meta->n_aus; ++a) n += meta->faces[f].au_occurrence[a];
+  return n;
+}
+
+// The first error on `bus`, as "message | debug".
+std::string bus_error(GstBus* bus) {
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  if (!msg) return "";
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  std::string text = std::string(err->message) + " | " + (debug ? debug : "");
+  g_error_free(err);
+  g_free(debug);
+  gst_message_unref(msg);
+  return text;
+}
+
+class FacePhoto : public HicomexElement, public ::testing::WithParamInterface<GstVideoFormat> {};
+
+}  // namespace
+
+TEST_P(FacePhoto, GetsOneFaceWithLandmarksInsideItsBoxAndARoiMeta) {
+  const GstVideoFormat format = GetParam();
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(format, rgb.cols, rgb.rows));
+  GstBuffer* out = run(buffer_from_rgb(rgb, format));
+
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_NE(meta, nullptr);
+  EXPECT_STREQ(meta->model_id, "hicomex-gst-test");
+  ASSERT_EQ(meta->n_aus, kModelAus);
+  EXPECT_EQ(meta->au_ids[0], 1);
+  ASSERT_EQ(meta->n_faces, 1u);
+  const GstHicomexFace& face = meta->faces[0];
+  // Grace Hopper's face sits in the middle of the photo.
+  EXPECT_GT(face.width, 100.f);
+  EXPECT_LT(face.width, 400.f);
+  const float cx = face.x + face.width / 2, cy = face.y + face.height / 2;
+  EXPECT_GT(cx, 150.f);
+  EXPECT_LT(cx, 350.f);
+  EXPECT_GT(cy, 100.f);
+  EXPECT_LT(cy, 350.f);
+  const float margin = 0.15f * face.width;
+  for (int i = 0; i < 68; ++i) {
+    EXPECT_GE(face.landmarks[2 * i], face.x - margin) << i;
+    EXPECT_LE(face.landmarks[2 * i], face.x + face.width + margin) << i;
+    EXPECT_GE(face.landmarks[2 * i + 1], face.y - margin) << i;
+    EXPECT_LE(face.landmarks[2 * i + 1], face.y + face.height + margin) << i;
+  }
+  EXPECT_TRUE(face.success);
+  for (guint a = 0; a < meta->n_aus; ++a) {
+    EXPECT_GE(face.au_probability[a], 0.f);
+    EXPECT_LE(face.au_probability[a], 1.f);
+    EXPECT_EQ(face.au_occurrence[a], face.au_probability[a] >= 0.5f ? 1 : 0) << "model thresholds are 0.5";
+  }
+
+  const auto rois = roi_metas(out);
+  ASSERT_EQ(rois.size(), 1u);
+  EXPECT_STREQ(g_quark_to_string(rois[0]->roi_type), "face");
+  EXPECT_EQ(rois[0]->id, face.track_id);
+  EXPECT_NEAR(rois[0]->x, face.x, 1.0);
+  EXPECT_NEAR(rois[0]->w, face.width, 1.0);
+  GstStructure* au = gst_video_region_of_interest_meta_get_param(rois[0], "hicomex/au");
+  ASSERT_NE(au, nullptr);
+  gdouble p = -1;
+  EXPECT_TRUE(gst_structure_get_double(au, "AU01-p", &p));
+  EXPECT_NEAR(p, face.au_probability[0], 1e-6);
+  gst_buffer_unref(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(HicomexElement, FacePhoto,
+                         ::testing::Values(GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12),
+                         [](const auto& info) { return std::string(gst_video_format_to_string(info.param)); });
+
+TEST_F(HicomexElement, LeavesThePixelsAsTheyWere) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
+  GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
+  GstMemory* memory = gst_buffer_peek_memory(in, 0);
+  gst_buffer_ref(in);  // shared: the element must not write into this buffer
+  GstBuffer* out = run(in);
+  EXPECT_EQ(gst_buffer_get_hicomex_meta(in), nullptr) << "a shared buffer got the meta";
+  EXPECT_NE(gst_buffer_get_hicomex_meta(out), nullptr);
+  EXPECT_EQ(gst_buffer_peek_memory(out, 0), memory) << "the pixels were copied";
+  GstMapInfo map;
+  gst_buffer_map(out, &map, GST_MAP_READ);
+  EXPECT_EQ(std::memcmp(map.data, rgb.data, map.size), 0);
+  gst_buffer_unmap(out, &map);
+  gst_buffer_unref(in);
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, FramesWithoutAFaceGetAnEmptyMetaAndNoRoi) {
+  const cv::Mat landscape = load_rgb(kLandscapePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, landscape.cols, landscape.rows));
+  GstBuffer* out = run(buffer_from_rgb(landscape, GST_VIDEO_FORMAT_RGB));
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_NE(meta, nullptr);
+  EXPECT_EQ(meta->n_faces, 0u);
+  EXPECT_EQ(meta->n_aus, kModelAus) << "the meta names the model's AUs even without faces";
+  EXPECT_TRUE(roi_metas(out).empty());
+  gst_buffer_unref(out);
+
+  out = run(buffer_from_rgb(grey_rgb(landscape.cols, landscape.rows), GST_VIDEO_FORMAT_RGB));
+  meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_NE(meta, nullptr);
+  EXPECT_EQ(meta->n_faces, 0u);
+  EXPECT_TRUE(roi_metas(out).empty());
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, ThresholdChangesApplyAtTheNextFrame) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "threshold", "0", nullptr);
+  });
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
+  EXPECT_EQ(count_occurring(gst_buffer_get_hicomex_meta(out)), static_cast<int>(kModelAus));
+  gst_buffer_unref(out);
+
+  g_object_set(h_->element, "threshold", "1", nullptr);  // while PLAYING
+  out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  EXPECT_EQ(count_occurring(gst_buffer_get_hicomex_meta(out)), 0);
+  gst_buffer_unref(out);
+
+  g_object_set(h_->element, "threshold", "AU1=0, au12=0", nullptr);  // the others: the model's
+  out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  EXPECT_EQ(meta->faces[0].au_occurrence[gst_hicomex_meta_find_au(meta, 1)], 1);
+  EXPECT_EQ(meta->faces[0].au_occurrence[gst_hicomex_meta_find_au(meta, 12)], 1);
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, AnInvalidThresholdWhilePlayingWarnsAndKeepsTheLastOne) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "threshold", "0", nullptr);
+  });
+  gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));
+  g_object_set(h_->element, "threshold", "AU99=0.3", nullptr);
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  EXPECT_EQ(count_occurring(gst_buffer_get_hicomex_meta(out)), static_cast<int>(kModelAus));
+  gst_buffer_unref(out);
+  GstMessage* warning = gst_bus_pop_filtered(bus_, GST_MESSAGE_WARNING);
+  ASSERT_NE(warning, nullptr);
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_warning(warning, &err, &debug);
+  EXPECT_NE(std::string(debug).find("AU99"), std::string::npos) << debug;
+  g_error_free(err);
+  g_free(debug);
+  gst_message_unref(warning);
+}
+
+TEST_F(HicomexElement, KeepsAtMostMaxFacesLargestFirst) {
+  // Two copies of the photo side by side, one of them smaller.
+  const cv::Mat face = load_rgb(kFacePhoto);
+  cv::Mat canvas = grey_rgb(768, 384);
+  cv::Mat big, small;
+  cv::resize(face, big, {384, 384});
+  cv::resize(face, small, {256, 256});
+  big.copyTo(canvas(cv::Rect(0, 0, 384, 384)));
+  small.copyTo(canvas(cv::Rect(448, 64, 256, 256)));
+  // The face limit is enforced when the detector runs: on every frame here.
+  start(caps_string(GST_VIDEO_FORMAT_RGB, canvas.cols, canvas.rows), [](GstElement* e) {
+    g_object_set(e, "detection-interval", 1u, nullptr);
+  });
+  GstBuffer* out = run(buffer_from_rgb(canvas, GST_VIDEO_FORMAT_RGB));
+  ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 2u) << "the detector should see both faces";
+  gst_buffer_unref(out);
+
+  g_object_set(h_->element, "max-faces", 1u, nullptr);
+  out = run(buffer_from_rgb(canvas, GST_VIDEO_FORMAT_RGB));
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_EQ(meta->n_faces, 1u);
+  EXPECT_LT(meta->faces[0].x + meta->faces[0].width / 2, 384.f) << "the larger face stays";
+  EXPECT_EQ(roi_metas(out).size(), 1u);
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, ReadsPaddedStridesAndOddSizes) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_I420, rgb.cols, rgb.rows));
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_I420, 40));
+  EXPECT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
+  gst_buffer_unref(out);
+
+  for (GstVideoFormat f : {GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_I420}) {
+    gst_harness_set_src_caps_str(h_, caps_string(f, 321, 241).c_str());
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, f, 321, 241);
+    GstBuffer* in = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    gst_buffer_memset(in, 0, 128, GST_VIDEO_INFO_SIZE(&info));
+    out = run(in);
+    ASSERT_NE(out, nullptr) << gst_video_format_to_string(f);
+    ASSERT_NE(gst_buffer_get_hicomex_meta(out), nullptr) << gst_video_format_to_string(f);
+    EXPECT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 0u);
+    gst_buffer_unref(out);
+  }
+}
+
+TEST_F(HicomexElement, FollowsAResolutionChangeMidStream) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
+  gst_buffer_unref(out);
+
+  cv::Mat half;
+  cv::resize(rgb, half, {256, 256});
+  gst_harness_set_src_caps_str(h_, caps_string(GST_VIDEO_FORMAT_RGB, 256, 256).c_str());
+  out = run(buffer_from_rgb(half, GST_VIDEO_FORMAT_RGB));
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_EQ(meta->n_faces, 1u);
+  EXPECT_LE(meta->faces[0].x + meta->faces[0].width, 256.f + 1.f);
+  EXPECT_LT(meta->faces[0].width, 200.f) << "a box of the old size survived the change";
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, PostsOneMessagePerFrameWhenAsked) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "post-messages", TRUE, nullptr);
+  });
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
+    GST_BUFFER_PTS(in) = i * GST_SECOND / 30;
+    gst_buffer_unref(run(in));
+  }
+  int messages = 0;
+  while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ELEMENT)) {
+    const GstStructure* s = gst_message_get_structure(m);
+    if (gst_structure_has_name(s, "hicomex")) {
+      ++messages;
+      guint64 frame = 0;
+      EXPECT_TRUE(gst_structure_get_uint64(s, "frame", &frame));
+      EXPECT_EQ(frame, static_cast<guint64>(messages));
+      EXPECT_EQ(hicomex::gst::faces_from_results_structure(s).size(), 1u);
+    }
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(messages, 3);
+
+  g_object_set(h_->element, "post-messages", FALSE, nullptr);
+  gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));
+  EXPECT_EQ(gst_bus_pop_filtered(bus_, GST_MESSAGE_ELEMENT), nullptr);
+}
+
+TEST_F(HicomexElement, LateFramesSkipTheAuNetworkButAreNotDropped) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
+  gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));  // the face gets its AUs
+  // The sink says: everything before 10 s is late.
+  ASSERT_TRUE(gst_harness_push_upstream_event(
+      h_, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 10 * GST_SECOND, 0)));
+  for (int i = 1; i <= 3; ++i) {
+    GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
+    GST_BUFFER_PTS(in) = i * GST_SECOND / 30;
+    GstBuffer* out = run(in);
+    ASSERT_NE(out, nullptr) << "frame " << i << " dropped";
+    GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+    ASSERT_EQ(meta->n_faces, 1u);
+    EXPECT_TRUE(meta->faces[0].success) << "the last AU values are reused";
+    gst_buffer_unref(out);
+  }
+  guint64 skipped = 0;
+  g_object_get(h_->element, "skipped-inferences", &skipped, nullptr);
+  EXPECT_EQ(skipped, 3u);
+
+  g_object_set(h_->element, "qos", FALSE, nullptr);
+  GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
+  GST_BUFFER_PTS(in) = GST_SECOND;
+  gst_buffer_unref(run(in));
+  g_object_get(h_->element, "skipped-inferences", &skipped, nullptr);
+  EXPECT_EQ(skipped, 3u) << "qos=false analyses every frame";
+}
+
+TEST_F(HicomexElement, AddsNoLatency) {
+  start(caps_string(GST_VIDEO_FORMAT_RGB, 64, 64));
+  gst_harness_set_upstream_latency(h_, 20 * GST_MSECOND);
+  EXPECT_EQ(gst_harness_query_latency(h_), 20 * GST_MSECOND);
+}
+
+TEST(HicomexProperties, RoundTrip) {
+  init_gst();
+  GstElement* e = gst_element_factory_make("hicomex", nullptr);
+  ASSERT_NE(e, nullptr);
+  gchar* s = nullptr;
+  g_object_get(e, "model", &s, nullptr);
+  EXPECT_EQ(s, nullptr) << "default: the installed model";
+  g_object_get(e, "device", &s, nullptr);
+  EXPECT_STREQ(s, "auto");
+  g_free(s);
+
+  g_object_set(e, "model", "/models/x.safetensors", "device", "cpu", "threads", 3u, "detector", 2,
+               "detection-interval", 7u, "inference-interval", 2u, "max-faces", 4u, "min-face-size", 48u,
+               "threshold", "AU12=0.3,AU4=0.6", "landmark-smoothing", 2.5, "au-smoothing", 0.4,
+               "post-messages", TRUE, nullptr);
+  guint threads, det_int, inf_int, max_faces, min_size;
+  gint detector;
+  gdouble lm, au;
+  gboolean post;
+  gchar *model, *device, *threshold;
+  g_object_get(e, "model", &model, "device", &device, "threads", &threads, "detector", &detector,
+               "detection-interval", &det_int, "inference-interval", &inf_int, "max-faces", &max_faces,
+               "min-face-size", &min_size, "threshold", &threshold, "landmark-smoothing", &lm, "au-smoothing",
+               &au, "post-messages", &post, nullptr);
+  EXPECT_STREQ(model, "/models/x.safetensors");
+  EXPECT_STREQ(device, "cpu");
+  EXPECT_EQ(threads, 3u);
+  EXPECT_EQ(detector, 2);
+  EXPECT_EQ(det_int, 7u);
+  EXPECT_EQ(inf_int, 2u);
+  EXPECT_EQ(max_faces, 4u);
+  EXPECT_EQ(min_size, 48u);
+  EXPECT_STREQ(threshold, "AU12=0.3,AU4=0.6");
+  EXPECT_DOUBLE_EQ(lm, 2.5);
+  EXPECT_DOUBLE_EQ(au, 0.4);
+  EXPECT_TRUE(post);
+  g_free(model);
+  g_free(device);
+  g_free(threshold);
+  gst_util_set_object_arg(G_OBJECT(e), "detector", "blazeface-back");
+  g_object_get(e, "detector", &detector, nullptr);
+  EXPECT_EQ(detector, 1);
+  gst_object_unref(e);
+}
+
+namespace {
+
+// Starts a lone element with `model`; returns the bus error ("" if it started).
+std::string start_error(const std::string& model, const char* threshold = nullptr) {
+  init_gst();
+  GstElement* e = gst_element_factory_make("hicomex", nullptr);
+  g_object_set(e, "model", model.c_str(), "threshold", threshold, nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  const GstStateChangeReturn ret = gst_element_set_state(e, GST_STATE_PAUSED);
+  std::string error = bus_error(bus);
+  if (ret != GST_STATE_CHANGE_FAILURE) error = "";
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+  return error;
+}
+
+}  // namespace
+
+TEST(HicomexErrors, AMissingModelFailsTheStartNamingThePath) {
+  const std::string error = start_error("/nonexistent/dir/model.safetensors");
+  EXPECT_NE(error.find("/nonexistent/dir/model.safetensors"), std::string::npos) << error;
+}
+
+TEST(HicomexErrors, ACorruptModelFailsTheStartNamingThePath) {
+  TempDir dir;
+  const std::string path = dir.file("garbage.safetensors");
+  std::ofstream(path) << "this is not a safetensors file \x01\x02\x03";
+  const std::string error = start_error(path);
+  ASSERT_NE(error, "") << "a corrupt model must not start";
+  EXPECT_NE(error.substr(0, error.find(" | ")).find(path), std::string::npos) << error;
+}
+
+TEST(HicomexErrors, AThresholdForAnAuTheModelLacksFailsTheStart) {
+  const std::string error = start_error(small_model(), "AU99=0.5");
+  EXPECT_NE(error.find("AU99"), std::string::npos) << error;
+  EXPECT_EQ(start_error(small_model(), "AU12=0.5"), "");
+}
+
+TEST(HicomexPipeline, SurvivesTwentyStartsAndStops) {
+  init_gst();
+  const std::string line = "videotestsrc num-buffers=2 ! video/x-raw,width=160,height=120 ! hicomex model=" +
+                           small_model() + " ! fakesink name=sink";
+  GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << cycle;
+    GstMessage* msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+                                                 static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    ASSERT_NE(msg, nullptr) << cycle;
+    EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS) << cycle;
+    gst_message_unref(msg);
+    ASSERT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << cycle;
+  }
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
+TEST(ThresholdSpec, ParsesOneValueOrPerAuValues) {
+  using hicomex::gst::parse_threshold_spec;
+  EXPECT_TRUE(parse_threshold_spec("").empty());
+  EXPECT_FLOAT_EQ(*parse_threshold_spec(" 0.4 ").all, 0.4f);
+  const auto spec = parse_threshold_spec("AU12=0.3, au4=0.6,17=0.1");
+  ASSERT_EQ(spec.per_au.size(), 3u);
+  EXPECT_EQ(spec.per_au[1].first, 4);
+  EXPECT_FLOAT_EQ(spec.per_au[2].second, 0.1f);
+  for (const char* bad : {"x", "1.5", "AU12", "AU12=", "AUx=0.3", "AU12=0.3,AU12=0.4", "0,4"})
+    EXPECT_THROW(parse_threshold_spec(bad), std::invalid_argument) << bad;
+}
+
+TEST(ThresholdSpec, ResolvesAgainstTheModelsAus) {
+  using namespace hicomex::gst;
+  const std::vector<int> ids = {1, 4, 12};
+  const std::vector<float> model = {0.5f, 0.6f, 0.7f};
+  EXPECT_TRUE(resolve_thresholds(parse_threshold_spec(""), ids, model).empty());
+  EXPECT_EQ(resolve_thresholds(parse_threshold_spec("0.2"), ids, model), std::vector<float>{0.2f});
+  EXPECT_EQ(resolve_thresholds(parse_threshold_spec("AU12=0.1"), ids, model),
+            (std::vector<float>{0.5f, 0.6f, 0.1f}));
+  try {
+    resolve_thresholds(parse_threshold_spec("AU2=0.1"), ids, model);
+    FAIL() << "AU2 is not in the model";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("AU2"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("AU12"), std::string::npos) << "lists the model's AUs";
+  }
+}

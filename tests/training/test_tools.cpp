@@ -1,0 +1,141 @@
+// The training tools as a user runs them: clear errors with a non-zero exit on bad
+// input; hicomex-eval's metrics from known predictions and after a real training run.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fixtures.h"
+#include "tiny_dataset.h"
+#include "training/evaluate.h"
+#include "training/metrics.h"
+
+namespace fs = std::filesystem;
+using namespace hicomex::training;
+using namespace hicomex::training::test;
+
+namespace {
+
+struct Run {
+  int code = 0;
+  std::string out, err;
+};
+
+/// Runs tool `env_var` (its path comes from meson) with `args`; captures stdout / stderr.
+Run run_tool(const char* env_var, const std::string& args, const TempDir& dir) {
+  const char* exe = std::getenv(env_var);
+  if (!exe) throw std::runtime_error(std::string(env_var) + " is not set (run through meson test)");
+  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string cmd = std::string(exe) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+}  // namespace
+
+TEST(HicomexTrainCli, HelpListsEveryOptionWithDefaults) {
+  TempDir d;
+  const auto r = run_tool("HICOMEX_TRAIN", "--help", d);
+  EXPECT_EQ(r.code, 0);
+  for (const char* o : {"--data", "--kind", "--test-fold", "--val-fraction", "--variant", "--stage", "--size",
+                        "--epochs", "--lr-step", "--nesterov", "--dice", "--resume", "--device", "--skip-bad"})
+    EXPECT_TRUE(mentions(r.out, o)) << o;
+  EXPECT_TRUE(mentions(r.out, "0.01"));
+}
+
+TEST(HicomexTrainCli, MissingDataOptionIsAnError) {
+  TempDir d;
+  const auto r = run_tool("HICOMEX_TRAIN", "--out " + (d / "out"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "--data")) << r.err;
+}
+
+TEST(HicomexTrainCli, NonexistentDataPathIsNamed) {
+  TempDir d;
+  const auto r = run_tool("HICOMEX_TRAIN", "--data " + (d / "nowhere") + " --out " + (d / "out"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "nowhere") && mentions(r.err, "does not exist")) << r.err;
+}
+
+TEST(HicomexTrainCli, UnknownKindIsAnError) {
+  TempDir d;
+  const auto r = run_tool("HICOMEX_TRAIN", "--data " + d.path().string() + " --kind affectnet --out " + (d / "o"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "--kind") && mentions(r.err, "affectnet")) << r.err;
+}
+
+TEST(HicomexTrainCli, BadFoldIsAnError) {
+  TempDir d;
+  const auto manifest = write_tiny_manifest(d / "data", 3, 1);
+  auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --test-fold 7 --size tiny --out " + (d / "o"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "test fold 7 out of range 1-3")) << r.err;
+  r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --test-fold one --out " + (d / "o"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "'one'")) << r.err;
+}
+
+TEST(HicomexEvalCli, ScoresKnownPredictions) {
+  TempDir d;
+  // AU1: tp 2, fp 1, fn 1, tn 1 -> F1 = 4 / 6; AU12: no positives, none predicted -> F1 0, accuracy 1.
+  write_text(d / "pred.csv",
+             "record,subject,AU1_prob,AU12_prob,AU1_label,AU12_label\n"
+             "0,a,0.9,0.1,1,0\n1,a,0.7,0.2,1,0\n2,b,0.6,0.3,0,0\n3,b,0.2,0.4,1,0\n4,c,0.1,0.0,0,0\n5,c,0.8,0.9,9,9\n");
+  const auto r = run_tool("HICOMEX_EVAL", "--from-predictions " + (d / "pred.csv") + " --json " + (d / "r.json"), d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(mentions(r.out, "| AU1 | AU12 | Avg |")) << r.out;
+  EXPECT_TRUE(mentions(r.out, "66.7")) << r.out;
+  std::ifstream in(d / "r.json");
+  const auto j = nlohmann::json::parse(in);
+  const auto& row = j.at("rows").at(0);
+  EXPECT_NEAR(row.at("f1").at("AU1").get<double>(), 2.0 / 3.0, 1e-9);
+  EXPECT_EQ(row.at("counts").at("AU1").at("fp"), 1);
+  EXPECT_EQ(row.at("counts").at("AU12").at("tn"), 5);
+  EXPECT_NEAR(row.at("avg_f1").get<double>(), 1.0 / 3.0, 1e-9);
+}
+
+TEST(HicomexEvalCli, MissingWeightsIsAnError) {
+  TempDir d;
+  const auto r = run_tool("HICOMEX_EVAL", "--data " + d.path().string(), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "--weights")) << r.err;
+}
+
+TEST(HicomexTools, TrainThenEvaluateOnTheTestFold) {
+  TempDir d;
+  const auto manifest = write_tiny_manifest(d / "data", 6, 4);
+  auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
+                                         "--threads 1 --val-fraction 0.25 --seed 2 --out " + (d / "run"), d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(d / "run/weights.safetensors"));
+  EXPECT_TRUE(mentions(r.err, "ETA")) << r.err;
+  r = run_tool("HICOMEX_EVAL", "--weights " + (d / "run/weights.safetensors") + " --data " + manifest +
+                                   " --seed 2 --threads 1 --predictions " + (d / "p.csv") + " --json " + (d / "e.json"),
+               d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(mentions(r.err, "using the prepared cache")) << r.err;  // the training run's cache is reused
+  // The report is the metrics of the written predictions at the stored thresholds.
+  const auto p = read_predictions_csv(d / "p.csv");
+  EXPECT_EQ(p.rows(), 8u);  // 2 of 6 subjects in the test fold, 4 faces each
+  std::ifstream in(d / "e.json");
+  const auto j = nlohmann::json::parse(in);
+  const std::vector<float> thr = j.at("thresholds").get<std::vector<float>>();
+  AuMetrics m(p.aus);
+  m.add_batch(p.labels.data(), p.probs.data(), p.rows(), thr);
+  EXPECT_NEAR(j.at("rows").at(0).at("avg_f1").get<double>(), m.mean_f1(), 1e-6);
+}

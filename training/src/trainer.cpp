@@ -1,0 +1,471 @@
+// The two-stage HiCOMEX training loop (see trainer.h).
+#include "training/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "autocast_guard.h"
+#include "hicomex/safetensors.h"
+#include "hicomex_config.h"
+#include "nn/weights_io.h"
+#include "training/evaluate.h"
+#include "training/loader.h"
+#include "training/losses.h"
+#include "training/metrics.h"
+#include "training/progress.h"
+#include "training/tensors.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace hicomex::training {
+namespace {
+
+// Children of HicomexImpl frozen in stage 2 (the modules feature_parameters() covers).
+const char* const kFeatureModules[] = {"region1", "region2", "global", "local"};
+
+torch::Device pick_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  torch::Device d(name);  // throws c10::Error for a bad string
+  if (d.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("--device " + name + ": this LibTorch build or machine has no CUDA");
+  return d;
+}
+
+/// Stage 1: everything trains, relations off. Stage 2: relations on, feature
+/// modules frozen - no gradients and eval mode, so their BatchNorm statistics stay put too.
+void set_stage_mode(nn::Hicomex& net, int stage) {
+  net->set_relations_enabled(stage == 2);
+  net->train();
+  for (auto& p : net->feature_parameters()) p.set_requires_grad(stage == 1);
+  if (stage == 2)
+    for (const auto& child : net->named_children())
+      for (const char* name : kFeatureModules)
+        if (child.key() == name) child.value()->eval();
+}
+
+double lr_for_epoch(const TrainConfig& c, int epoch0) {
+  return c.lr * std::pow(c.lr_gamma, c.lr_step > 0 ? epoch0 / c.lr_step : 0);
+}
+
+void set_lr(torch::optim::SGD& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+}
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+/// What must not change between a run and its resumption.
+json run_fingerprint(const TrainConfig& c, std::size_t n_train, std::size_t n_val) {
+  return {{"model", json::parse(options_to_json(c.model))}, {"stages", c.stages},   {"batch_size", c.batch_size},
+          {"lr", c.lr},         {"lr_step", c.lr_step},     {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
+          {"nesterov", c.nesterov}, {"weight_decay", c.weight_decay}, {"dice_weight", c.dice_weight},
+          {"landmark_weight", c.landmark_weight}, {"seed", c.seed}, {"train_records", n_train},
+          {"validation_records", n_val}, {"init_weights", c.init_weights}};
+}
+
+json epoch_json(const EpochRecord& e) {
+  json j{{"stage", e.stage}, {"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
+         {"au_loss", e.au_loss}, {"dice_loss", e.dice_loss}, {"landmark_loss", e.landmark_loss},
+         {"samples_per_s", e.samples_per_s}, {"seconds", e.seconds}};
+  j["val_f1"] = e.val_f1 ? json(*e.val_f1) : json(nullptr);
+  return j;
+}
+
+EpochRecord epoch_from_json(const json& j) {
+  EpochRecord e;
+  e.stage = j.at("stage");
+  e.epoch = j.at("epoch");
+  e.lr = j.at("lr");
+  e.train_loss = j.at("train_loss");
+  e.au_loss = j.at("au_loss");
+  e.dice_loss = j.at("dice_loss");
+  e.landmark_loss = j.at("landmark_loss");
+  e.samples_per_s = j.at("samples_per_s");
+  e.seconds = j.at("seconds");
+  if (!j.at("val_f1").is_null()) e.val_f1 = j.at("val_f1").get<double>();
+  return e;
+}
+
+/// Drops log lines written after the checkpoint a run resumes from (stage, epoch
+/// beyond it), so the logs read as if the run had never stopped.
+void truncate_log(const fs::path& path, int stage, int epoch) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::vector<std::string> keep;
+  std::string line;
+  while (std::getline(in, line)) {
+    try {
+      const auto j = json::parse(line);
+      const int s = j.at("stage"), e = j.at("epoch");
+      if (s < stage || (s == stage && e <= epoch)) keep.push_back(line);
+    } catch (const std::exception&) {
+      // a line cut by the interruption
+    }
+  }
+  in.close();
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& l : keep) out << l << '\n';
+}
+
+bool is_relation_tensor(const std::string& name) {
+  return name.rfind("lstm.", 0) == 0 || name.rfind("attention.", 0) == 0 || name.rfind("hopfield.", 0) == 0;
+}
+
+/// Copies every parameter and buffer of `dst` from the same name in `src` (shapes
+/// checked). Names `src` lacks are an error unless they belong to the relation
+/// modules and `allow_missing_relations` (a stage-1 / base model starting stage 2).
+void copy_state(torch::nn::Module& src, torch::nn::Module& dst, bool allow_missing_relations, const std::string& origin) {
+  torch::NoGradGuard no_grad;
+  auto sp = src.named_parameters(), sb = src.named_buffers();
+  auto copy = [&](const std::string& name, torch::Tensor& t, const torch::Tensor* from) {
+    if (!from) {
+      if (allow_missing_relations && is_relation_tensor(name)) return;
+      throw std::invalid_argument(origin + ": has no tensor " + name);
+    }
+    if (from->sizes() != t.sizes())
+      throw std::invalid_argument(origin + ": " + name + " has shape " + c10::str(from->sizes()) + ", expected " +
+                                  c10::str(t.sizes()));
+    t.copy_(*from);
+  };
+  for (auto& p : dst.named_parameters()) copy(p.key(), p.value(), sp.find(p.key()));
+  for (auto& b : dst.named_buffers()) copy(b.key(), b.value(), sb.find(b.key()));
+}
+
+/// Saves the network as it runs: with the relation modules off (stage 1) it is
+/// the base variant, so the file says so and holds no untrained relation weights.
+void save_weights(const std::string& path, nn::Hicomex& net, ModelInfo info) {
+  net->to(torch::kCPU);
+  if (net->relations_enabled() || info.options.variant() == Variant::Base) {
+    nn::save_hicomex(path, net, info);
+    return;
+  }
+  info.options.variant(Variant::Base);
+  // Building a module draws initial values: keep the global RNG where training left it.
+  auto gen = at::detail::getDefaultCPUGenerator();
+  torch::Tensor rng;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng = gen.get_state();
+  }
+  nn::Hicomex base(info.options);
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng);
+  }
+  copy_state(*net, *base, false, "stage-1 network");
+  nn::save_hicomex(path, base, info);
+}
+
+struct Checkpoint {
+  int stage = 0, epoch = 0;  ///< last finished epoch (1-based) of stage
+  std::vector<EpochRecord> epochs;
+};
+
+fs::path checkpoint_dir(const TrainConfig& c) { return fs::path(c.out_dir) / "checkpoint"; }
+
+void save_checkpoint(const TrainConfig& c, const json& fingerprint, nn::Hicomex& net, torch::optim::SGD& opt,
+                     const Checkpoint& ck) {
+  const fs::path dir = checkpoint_dir(c), tmp = fs::path(c.out_dir) / "checkpoint.tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  // Model state as safetensors (exact bytes, names kept); TorchScript archives
+  // cannot hold a submodule called "global".
+  write_safetensors((tmp / "model.safetensors").string(), nn::module_to_safetensors(*net, {}));
+  torch::save(opt, (tmp / "optimizer.pt").string());
+  torch::Tensor rng;
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng = gen.get_state();
+  }
+  torch::save(rng, (tmp / "rng.pt").string());
+  json state{{"stage", ck.stage}, {"epoch", ck.epoch}, {"fingerprint", fingerprint}, {"saved_at", now_iso()}};
+  state["epochs"] = json::array();
+  for (const auto& e : ck.epochs) state["epochs"].push_back(epoch_json(e));
+  std::ofstream(tmp / "state.json") << state.dump(2) << '\n';
+  // Swap in one rename so an interruption never leaves a half-written checkpoint.
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+}
+
+Checkpoint read_checkpoint_state(const TrainConfig& c, const json& fingerprint) {
+  const fs::path file = checkpoint_dir(c) / "state.json";
+  if (!fs::exists(file))
+    throw std::runtime_error("--resume: no checkpoint in " + checkpoint_dir(c).string() +
+                             " (run without --resume to start)");
+  json state;
+  std::ifstream(file) >> state;
+  const json& saved = state.at("fingerprint");
+  for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it)
+    if (!saved.contains(it.key()) || saved.at(it.key()) != it.value())
+      throw std::runtime_error("--resume: " + it.key() + " differs from the checkpointed run (" +
+                               (saved.contains(it.key()) ? saved.at(it.key()).dump() : "absent") + " there, " +
+                               it.value().dump() + " now) in " + file.string());
+  Checkpoint ck;
+  ck.stage = state.at("stage");
+  ck.epoch = state.at("epoch");
+  for (const auto& e : state.at("epochs")) ck.epochs.push_back(epoch_from_json(e));
+  return ck;
+}
+
+struct Losses {
+  double total = 0, au = 0, dice = 0, landmark = 0;
+};
+
+}  // namespace
+
+TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const std::vector<std::size_t>& train,
+                          const std::vector<std::size_t>& validation,
+                          const std::function<void(const std::string&)>& say) {
+  if (c.out_dir.empty()) throw std::invalid_argument("--out: no output folder given");
+  if (train.empty()) throw std::invalid_argument(cache.path() + ": the training split has no samples");
+  if (c.stages < 1 || c.stages > 3) throw std::invalid_argument("stage must be 1, 2 or both");
+  if (c.epochs < 1) throw std::invalid_argument("--epochs must be >= 1 (got " + std::to_string(c.epochs) + ")");
+  if (c.batch_size < 1) throw std::invalid_argument("--batch-size must be >= 1");
+  c.model.validate();
+  if (cache.image_size() < c.model.crop_size())
+    throw std::invalid_argument(cache.path() + ": cached faces are " + std::to_string(cache.image_size()) +
+                                " px, smaller than the crop " + std::to_string(c.model.crop_size()));
+  fs::create_directories(c.out_dir);
+  const torch::Device device = pick_device(c.device);
+  torch::set_num_threads(c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const bool amp = c.amp && device.is_cuda();
+
+  const auto cols = au_columns(c.model.aus(), cache.aus(), cache.path());
+  const auto col_index = torch::tensor(cols, torch::kLong).to(device);
+  std::vector<double> rates;
+  {
+    const auto all = occurrence_rates(cache, train);
+    for (auto col : cols) rates.push_back(all[static_cast<std::size_t>(col)]);
+  }
+  const auto w = inverse_rate_weights(rates);
+  const auto au_weights = torch::tensor(w, torch::kFloat).to(device);
+
+  torch::manual_seed(c.seed);
+  nn::Hicomex net(c.model);
+  if (!c.init_weights.empty()) {
+    auto loaded = nn::load_hicomex(c.init_weights);
+    // Stage 1's weights are the base variant; everything else must match.
+    auto theirs = loaded.info.options, ours = c.model;
+    theirs.variant(Variant::Base);
+    ours.variant(Variant::Base);
+    if (options_to_json(theirs) != options_to_json(ours))
+      throw std::invalid_argument("--init " + c.init_weights + ": its model options differ from this run's (" +
+                                  options_to_json(loaded.info.options) + " vs " + options_to_json(c.model) + ")");
+    copy_state(*loaded.net, *net, loaded.info.options.variant() != c.model.variant(), "--init " + c.init_weights);
+  }
+  net->to(device);
+
+  const json fingerprint = run_fingerprint(c, train.size(), validation.size());
+  const int first_stage = c.stages == 2 ? 2 : 1, last_stage = c.stages == 1 ? 1 : 2;
+  Checkpoint ck;
+  if (c.resume) {
+    ck = read_checkpoint_state(c, fingerprint);
+    const auto model_file = (checkpoint_dir(c) / "model.safetensors").string();
+    nn::load_module_state(*net, read_safetensors(model_file), model_file);
+    net->to(device);
+    say("resuming after stage " + std::to_string(ck.stage) + " epoch " + std::to_string(ck.epoch) + " from " +
+        checkpoint_dir(c).string());
+    truncate_log(fs::path(c.out_dir) / "steps.jsonl", ck.stage, ck.epoch);
+    truncate_log(fs::path(c.out_dir) / "epochs.jsonl", ck.stage, ck.epoch);
+  } else {
+    fs::remove(fs::path(c.out_dir) / "steps.jsonl");
+    fs::remove(fs::path(c.out_dir) / "epochs.jsonl");
+  }
+  std::ofstream steps_log(fs::path(c.out_dir) / "steps.jsonl", std::ios::app);
+  std::ofstream epochs_log(fs::path(c.out_dir) / "epochs.jsonl", std::ios::app);
+
+  LoaderOptions lo;
+  lo.batch_size = c.batch_size;
+  lo.threads = c.loader_threads;
+  lo.seed = c.seed;
+  lo.augment.crop = static_cast<int>(c.model.crop_size());
+  lo.augment.aligned = static_cast<int>(c.model.aligned_size());
+  BatchLoader loader(cache, train, lo);
+  PredictOptions po;
+  po.batch_size = c.batch_size;
+  po.loader_threads = c.loader_threads;
+  po.amp = amp;
+
+  TrainResult result;
+  result.epochs = ck.epochs;
+  int epochs_this_run = 0;
+  for (int stage = first_stage; stage <= last_stage; ++stage) {
+    if (c.resume && ck.stage > stage) continue;
+    set_stage_mode(net, stage);
+    std::vector<torch::Tensor> params;
+    for (auto& p : (stage == 1 ? net->parameters() : net->stage2_parameters())) params.push_back(p);
+    torch::optim::SGD opt(params, torch::optim::SGDOptions(c.lr)
+                                      .momentum(c.momentum)
+                                      .nesterov(c.nesterov)
+                                      .weight_decay(c.weight_decay));
+    int first_epoch = 0;
+    if (c.resume && ck.stage == stage) {
+      first_epoch = ck.epoch;
+      torch::load(opt, (checkpoint_dir(c) / "optimizer.pt").string());
+      torch::Tensor rng;
+      torch::load(rng, (checkpoint_dir(c) / "rng.pt").string());
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng);
+    }
+    for (int epoch = first_epoch; epoch < c.epochs; ++epoch) {
+      if (c.stop_after_epochs > 0 && epochs_this_run >= c.stop_after_epochs) {
+        say("stopping after " + std::to_string(epochs_this_run) + " epoch(s) as asked; continue with --resume");
+        return result;
+      }
+      const double lr = lr_for_epoch(c, epoch);
+      set_lr(opt, lr);
+      set_stage_mode(net, stage);
+      // Loader epochs are numbered across stages so stage 2 sees fresh augmentations.
+      loader.start_epoch(stage * 1000 + epoch);
+      const std::size_t steps = loader.batches_per_epoch();
+      ProgressMeter meter("stage " + std::to_string(stage) + " epoch " + std::to_string(epoch + 1) + "/" +
+                              std::to_string(c.epochs),
+                          train.size(), "samples", c.log_interval_s);
+      meter.sink = say;
+      Losses sum;
+      std::size_t seen = 0, step = 0;
+      while (auto b = loader.next()) {
+        const auto t = to_tensors(*b, device);
+        const auto n = static_cast<std::int64_t>(b->size);
+        const auto labels = t.labels.index_select(1, col_index);
+        torch::Tensor centres;
+        if (t.has_landmarks.all().item<bool>()) centres = t.landmarks.view({n, 49, 2});
+        torch::Tensor au, dice, lm, loss;
+        {
+          AutocastGuard autocast(amp);
+          auto out = net->forward(t.images, centres);
+          const auto logits = out.au_logits.to(torch::kFloat);
+          au = au_bce_loss(logits, labels, au_weights);
+          dice = c.dice_weight > 0 ? au_dice_loss(logits, labels, au_weights) : torch::zeros({}, logits.options());
+          lm = landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular,
+                             t.has_landmarks);
+          loss = au + c.dice_weight * dice + c.landmark_weight * lm;
+        }
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>();
+        if (!std::isfinite(lv))
+          throw std::runtime_error("stage " + std::to_string(stage) + " epoch " + std::to_string(epoch + 1) + " step " +
+                                   std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
+                                   " (try a lower --lr)");
+        ++step;
+        seen += b->size;
+        sum.total += lv * double(b->size);
+        sum.au += av * double(b->size);
+        sum.dice += dv * double(b->size);
+        sum.landmark += mv * double(b->size);
+        char extra[96];
+        std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f)", lv, av, dv, mv);
+        meter.update(seen, extra);
+        steps_log << json{{"stage", stage},         {"epoch", epoch + 1}, {"step", step},
+                          {"steps", steps},         {"loss", lv},         {"au_loss", av},
+                          {"dice_loss", dv},        {"landmark_loss", mv}, {"lr", lr},
+                          {"samples_per_s", meter.rate()}, {"eta_s", meter.eta()}}
+                         .dump()
+                  << '\n';
+      }
+      steps_log.flush();
+      EpochRecord rec;
+      rec.stage = stage;
+      rec.epoch = epoch + 1;
+      rec.lr = lr;
+      rec.train_loss = sum.total / double(seen);
+      rec.au_loss = sum.au / double(seen);
+      rec.dice_loss = sum.dice / double(seen);
+      rec.landmark_loss = sum.landmark / double(seen);
+      rec.seconds = meter.elapsed();
+      rec.samples_per_s = meter.rate();
+      if (!validation.empty()) {
+        const auto p = predict(net, cache, validation, device, po);
+        AuMetrics m(p.aus);
+        m.add_batch(p.labels.data(), p.probs.data(), p.rows());
+        rec.val_f1 = m.mean_f1();
+      }
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "stage %d epoch %d/%d done: train loss %.4f (AU %.4f, dice %.4f, landmarks %.4f), %.1f samples/s, "
+                    "%s",
+                    stage, epoch + 1, c.epochs, rec.train_loss, rec.au_loss, rec.dice_loss, rec.landmark_loss,
+                    rec.samples_per_s, format_duration(rec.seconds).c_str());
+      say(std::string(line) + (rec.val_f1 ? ", val F1 " + std::to_string(100.0 * *rec.val_f1).substr(0, 5) + "%"
+                                          : std::string()));
+      epochs_log << epoch_json(rec).dump() << '\n';
+      epochs_log.flush();
+      result.epochs.push_back(rec);
+      ck.stage = stage;
+      ck.epoch = epoch + 1;
+      ck.epochs = result.epochs;
+      save_checkpoint(c, fingerprint, net, opt, ck);
+      ++epochs_this_run;
+    }
+    if (stage == 1 && last_stage == 2) {
+      ModelInfo info;
+      info.model_id = c.model_id + "-stage1";
+      info.options = c.model;
+      json prov = c.provenance;
+      prov["stage"] = 1;
+      info.provenance_json = prov.dump();
+      save_weights((fs::path(c.out_dir) / "stage1.safetensors").string(), net, info);
+      net->to(device);
+    }
+  }
+
+  // Thresholds: the F1-maximising one per AU on the validation subjects.
+  ModelInfo info;
+  info.model_id = c.model_id;
+  info.options = c.model;
+  info.thresholds.assign(c.model.aus().size(), 0.5f);
+  json prov = c.provenance;
+  if (!validation.empty()) {
+    const auto p = predict(net, cache, validation, device, po);
+    info.thresholds = calibrate_thresholds(p.probs, p.labels, p.aus.size());
+    AuMetrics m(p.aus);
+    m.add_batch(p.labels.data(), p.probs.data(), p.rows(), info.thresholds);
+    result.val_f1_calibrated = m.mean_f1();
+    prov["validation_f1_calibrated"] = m.mean_f1();
+    say("thresholds calibrated on " + std::to_string(validation.size()) + " validation faces: val F1 " +
+        std::to_string(100.0 * m.mean_f1()).substr(0, 5) + "%");
+  } else {
+    say("no validation split (--val-fraction 0): thresholds stay 0.5");
+  }
+  prov["thresholds_from"] = validation.empty() ? "default 0.5" : "validation subjects";
+  prov["stages"] = c.stages == 3 ? "1+2" : std::to_string(c.stages);
+  prov["epochs_per_stage"] = c.epochs;
+  prov["seed"] = c.seed;
+  prov["optimizer"] = {{"type", "SGD"},          {"lr", c.lr},           {"lr_step", c.lr_step},
+                       {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum}, {"nesterov", c.nesterov},
+                       {"weight_decay", c.weight_decay}, {"batch_size", c.batch_size}};
+  prov["losses"] = {{"au", "weighted BCE"}, {"dice_weight", c.dice_weight}, {"landmark_weight", c.landmark_weight}};
+  prov["train_records"] = train.size();
+  prov["validation_records"] = validation.size();
+  prov["commit"] = HICOMEX_GIT_COMMIT;
+  prov["hicomex_version"] = HICOMEX_VERSION;
+  prov["finished_at"] = now_iso();
+  prov["device"] = device.str();
+  if (!result.epochs.empty()) prov["final_train_loss"] = result.epochs.back().train_loss;
+  info.provenance_json = prov.dump();
+  result.weights_path = (fs::path(c.out_dir) / "weights.safetensors").string();
+  save_weights(result.weights_path, net, info);
+  result.thresholds = info.thresholds;
+  result.finished = true;
+  say("wrote " + result.weights_path);
+  return result;
+}
+
+}  // namespace hicomex::training
