@@ -6,6 +6,7 @@
 #include <string>
 
 #include "analyzer_test_util.h"
+#include "hicomex_config.h"
 
 using namespace gsttest;
 
@@ -37,6 +38,8 @@ TEST(HicomexUnderValgrind, AShortPipelineHasNoDefiniteLeakOrInvalidAccess) {
                                    "--undef-value-errors=no", "--error-exitcode=42", "--num-callers=30"};
   if (g_file_test("/usr/share/glib-2.0/valgrind/glib.supp", G_FILE_TEST_EXISTS))
     argv.push_back("--suppressions=/usr/share/glib-2.0/valgrind/glib.supp");
+  // Reports from ld.so, libcpuinfo and GLib's constructor, none of them ours.
+  argv.push_back(std::string("--suppressions=") + HICOMEX_SOURCE_ROOT + "/tests/gst/valgrind.supp");
   argv.push_back("gst-launch-1.0");
   argv.push_back("-q");
   for (const std::string& w : std::vector<std::string>{"filesrc", "location=" + kFacePhoto, "!", "jpegdec", "!",

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       if (cache_dir.empty()) cache_dir = (fs::path(weights).parent_path() / "cache").string();
       BadDataLog log(data.spec.skip_bad);
       const auto prepared = ensure_cache(data.spec, cache_dir, log, tools::say);
-      if (log.total() > 0) tools::say("bad data (skipped, not evaluated): " + log.summary());
+      if (log.total() > 0) tools::say(log.summary() + " (not evaluated)");
       CacheReader cache(prepared.cache_path);
       const auto split = split_cache(cache, prepared.kind.empty() ? "manifest" : prepared.kind, data.split);
       std::vector<std::size_t> records = split.test;

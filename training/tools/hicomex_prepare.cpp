@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     if (is_cache_file(data.spec.path)) throw std::invalid_argument("--data " + data.spec.path + " is a prepared cache already");
     BadDataLog log(data.spec.skip_bad);
     const auto r = prepare_to_cache(data.spec, out, log, tools::say);
-    tools::say("bad data: " + log.summary());
+    tools::say(log.summary());
     CacheReader cache(r.cache_path);
     std::cout << r.cache_path << ": " << cache.size() << " faces, " << cache.subjects().size() << " subjects\n";
     return 0;

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
 
     BadDataLog log(data.spec.skip_bad);
     const auto prepared = ensure_cache(data.spec, cache_dir, log, tools::say);
-    if (log.total() > 0) tools::say("bad data: " + log.summary());
+    if (log.total() > 0) tools::say(log.summary());
     CacheReader cache(prepared.cache_path);
     const std::string kind = prepared.kind.empty() ? "manifest" : prepared.kind;
     const auto split = split_cache(cache, kind, data.split);
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     std::ofstream(fs::path(c.out_dir) / "run.json") << prov.dump(2) << '\n';
 
     const auto result = train_hicomex(c, cache, split.train, split.validation, tools::say);
-    if (log.total() > 0) tools::say("bad data (skipped, not trained on): " + log.summary());
+    if (log.total() > 0) tools::say(log.summary() + " (not trained on)");
     if (!result.finished) return 0;
     std::cout << result.weights_path << '\n';
     return 0;
