@@ -43,7 +43,7 @@ hx_program() {
 # Quotes one word for a shell line only when it needs it.
 hx_quote() {
   case $1 in
-    *[!A-Za-z0-9_./:=,+@%^-]*|'') printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+    *[!A-Za-z0-9_./:=,+@%^!-]*|'') printf "'%s'" "${1//\'/\'\\\'\'}" ;;
     *) printf '%s' "$1" ;;
   esac
 }

@@ -91,13 +91,23 @@ probe_file (const gchar * path, GstCaps ** caps, gchar ** why)
   }
   gst_element_set_state (reader, GST_STATE_PLAYING);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (reader), "sink");
-  GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  /* Short pulls, so an error (not a video) ends the wait at once. */
+  GstSample *sample = NULL;
+  gchar *err = NULL;
+  for (int i = 0; i < 100 && sample == NULL && err == NULL; ++i) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), GST_SECOND / 10);
+    if (sample == NULL && gst_app_sink_is_eos (GST_APP_SINK (sink)))
+      break;
+    if (sample == NULL)
+      err = reader_error (reader);
+  }
   gboolean ok = sample != NULL;
   if (ok) {
     *caps = gst_caps_ref (gst_sample_get_caps (sample));
     gst_sample_unref (sample);
   } else {
-    gchar *err = reader_error (reader);
+    if (err == NULL)
+      err = reader_error (reader);
     *why = g_strdup_printf ("%s has no decodable video stream%s%s", path,
         err ? ": " : "", err ? err : "");
     g_free (err);

@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <utility>
 
+GST_DEBUG_CATEGORY_STATIC(hicomex_rtsp_debug);
+#define GST_CAT_DEFAULT hicomex_rtsp_debug
+
 namespace hicomex::pipelines {
 
 namespace {
@@ -47,7 +50,10 @@ const char* to_string(RtspCamera::State s) {
 
 RtspCamera::RtspCamera(int index, CameraConfig config, GstElement* pipeline)
     : index_(index), config_(std::move(config)), pipeline_(pipeline),
-      backoff_s_(config_.backoff_initial_s) {}
+      backoff_s_(config_.backoff_initial_s) {
+  if (!hicomex_rtsp_debug)
+    GST_DEBUG_CATEGORY_INIT(hicomex_rtsp_debug, "hicomex-rtsp", 0, "hicomex RTSP client");
+}
 
 RtspCamera::~RtspCamera() {
   if (timer_) g_source_remove(timer_);
@@ -105,6 +111,9 @@ void RtspCamera::build_analysis_part() {
 void RtspCamera::connect() {
   const std::string n = name() + "-source" + std::to_string(reconnects_);
   GstElement* bin = gst_bin_new(n.c_str());
+  // The bin completes its own asynchronous state changes: a source torn down
+  // half-way (camera unreachable) must not leave the pipeline waiting for it.
+  g_object_set(bin, "async-handling", TRUE, nullptr);
   GstElement* decode = make("uridecodebin", n + "-decode");
   GstElement* convert = make("videoconvert", n + "-convert");
   g_object_set(decode, "uri", config_.url.c_str(), nullptr);
@@ -133,7 +142,7 @@ void RtspCamera::connect() {
                     on_source_data, this, nullptr);
   source_ = bin;
   state_ = State::Connecting;
-  gst_element_sync_state_with_parent(bin);
+  gst_element_set_state(bin, GST_STATE_PLAYING);
 }
 
 void RtspCamera::on_source_setup(GstElement*, GstElement* source, gpointer data) {
@@ -187,7 +196,15 @@ GstPadProbeReturn RtspCamera::on_source_data(GstPad*, GstPadProbeInfo* info, gpo
     // duplicate row.
     if (GST_BUFFER_PTS_IS_VALID(buf)) {
       const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buf));
-      if (pts <= s.last_pts.load()) return GST_PAD_PROBE_DROP;
+      if (pts <= s.last_pts.load()) {
+        GST_INFO("%s: dropping frame at %" GST_TIME_FORMAT ", not after the last one at %"
+                 GST_TIME_FORMAT, self->name().c_str(), GST_TIME_ARGS(pts),
+                 GST_TIME_ARGS(s.last_pts.load()));
+        return GST_PAD_PROBE_DROP;
+      }
+      if (!s.got_frame)
+        GST_INFO("%s: first frame of this connection at %" GST_TIME_FORMAT,
+                 self->name().c_str(), GST_TIME_ARGS(pts));
       s.last_pts = pts;
     }
     s.last_data_us = now_us();
@@ -205,6 +222,28 @@ GstPadProbeReturn RtspCamera::on_source_data(GstPad*, GstPadProbeInfo* info, gpo
       if (self->stream_started_) return GST_PAD_PROBE_DROP;
       self->stream_started_ = true;
       return GST_PAD_PROBE_OK;
+    case GST_EVENT_SEGMENT: {
+      const GstSegment* seg = nullptr;
+      gst_event_parse_segment(ev, &seg);
+      GST_INFO("%s: segment start %" GST_TIME_FORMAT " base %" GST_TIME_FORMAT,
+               self->name().c_str(), GST_TIME_ARGS(seg->start), GST_TIME_ARGS(seg->base));
+      if (seg->format != GST_FORMAT_TIME) return GST_PAD_PROBE_OK;
+      if (!self->have_first_segment_) {
+        self->first_segment_ = *seg;
+        self->have_first_segment_ = true;
+        return GST_PAD_PROBE_OK;
+      }
+      // Each connection starts its stream time at 0; carry on from the first
+      // connection's instead, so the exported timestamps keep increasing.
+      // Running time (what the pipeline syncs on) stays as rtspsrc made it.
+      GstSegment next = *seg;
+      const GstSegment& first = self->first_segment_;
+      const guint64 rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, seg->start);
+      if (GST_CLOCK_TIME_IS_VALID(rt) && rt >= first.base) next.time = rt - first.base + first.time;
+      GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_segment(&next);
+      gst_event_unref(ev);
+      return GST_PAD_PROBE_OK;
+    }
     default:
       return GST_PAD_PROBE_OK;
   }
@@ -282,8 +321,13 @@ void RtspCamera::schedule_reconnect(const std::string& why) {
     return;
   }
   state_ = State::Waiting;
-  std::fprintf(stderr, "[hicomex-rtsp] %s: %s (%s); reconnecting in %.1f s\n", name().c_str(),
-               was_streaming ? "lost the camera" : "cannot connect", why.c_str(), backoff_s_);
+  if (was_streaming)
+    std::fprintf(stderr, "[hicomex-rtsp] %s: lost the camera after frame %lld (%s); "
+                 "reconnecting in %.1f s\n", name().c_str(), (long long)stats_.frames.load(),
+                 why.c_str(), backoff_s_);
+  else
+    std::fprintf(stderr, "[hicomex-rtsp] %s: cannot connect (%s); reconnecting in %.1f s\n",
+                 name().c_str(), why.c_str(), backoff_s_);
   timer_ = g_timeout_add((guint)(backoff_s_ * 1000), on_reconnect_timer, this);
   backoff_s_ = std::min(backoff_s_ * 2, config_.backoff_max_s);
 }

@@ -90,6 +90,8 @@ class RtspCamera {
   CameraStats stats_;
   bool ever_streamed_ = false;
   std::atomic<bool> stream_started_{false};  // a stream-start went downstream already
+  GstSegment first_segment_{};         // of the first connection (streaming thread)
+  bool have_first_segment_ = false;
   int failures_ = 0;                   // consecutive failed attempts
   int reconnects_ = 0;
   double backoff_s_;

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "frame_source.h"
+#include "hicomex/process_env.h"
 #include "hicomex/face_analyzer.h"
 #include "hicomex/result_writer.h"
 #include "hicomex_config.h"
@@ -88,6 +89,7 @@ class Progress {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{"hicomex-analyze " HICOMEX_VERSION ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
                "of every face in an image, a folder of images (sorted by name) or a video file,\n"
                "written as OpenFace-compatible CSV (AUxx_r holds the occurrence probability)\n"
