@@ -787,13 +787,8 @@ gst_hicomex_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   std::vector<hicomex::FaceResult> faces;
   try {
-    /* A late frame is made "not due" for the AU network: an interval no
-     * frame reaches, in force for this frame only (new faces still get AUs). */
-    if (late)
-      priv->analyzer->set_inference_interval (INT_MAX);
-    faces = priv->analyzer->process (view, priv->last_timestamp);
-    if (late)
-      priv->analyzer->set_inference_interval (priv->applied.inference_interval);
+    /* A late frame keeps the last AU values (new faces still get theirs). */
+    faces = priv->analyzer->process (view, priv->last_timestamp, !late);
   } catch (const std::exception &e) {
     gst_video_frame_unmap (&frame);
     GST_ELEMENT_ERROR (self, STREAM, FAILED,

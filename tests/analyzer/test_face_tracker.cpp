@@ -211,6 +211,25 @@ TEST(FaceTracker, KeepsTheLargestFacesUpToMaxFaces) {
   }
 }
 
+TEST(FaceTracker, AppliesLoweredMaxFacesAndMinSizeBeforeTheNextDetection) {
+  TrackerOptions o;
+  o.detection_interval = 100;  // no detection after the first frame
+  Sim sim(o);
+  const std::vector<SimFace> faces{{0, box_at(20, 100, 80)}, {1, box_at(200, 100, 160)}, {2, box_at(420, 100, 120)}};
+  ASSERT_EQ(sim.step(faces).size(), 3u);
+  o.max_faces = 2;
+  sim.tracker.set_options(o);
+  auto out = sim.step(faces);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NEAR(out[0].box.width, 160.f, 1.f);
+  o.min_face_size = 140;
+  sim.tracker.set_options(o);
+  out = sim.step(faces);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NEAR(out[0].box.width, 160.f, 1.f);
+  EXPECT_EQ(sim.tracker.detector_runs(), 1);
+}
+
 TEST(FaceTracker, IgnoresFacesSmallerThanMinFaceSize) {
   TrackerOptions o;
   o.min_face_size = 60;

@@ -88,7 +88,10 @@ class FaceAnalyzer {
   /// The faces of one frame, largest first. `timestamp_ns` drives the landmark
   /// filter (frames with no increase count as 1/30 s). Throws
   /// std::invalid_argument naming the field of a view that cannot be read.
-  std::vector<FaceResult> process(const ImageView& frame, int64_t timestamp_ns);
+  /// `refresh_aus` = false keeps every tracked face's last AU values on this
+  /// frame whatever the inference interval (new faces still get theirs): for a
+  /// frame that is already late (QoS).
+  std::vector<FaceResult> process(const ImageView& frame, int64_t timestamp_ns, bool refresh_aus = true);
 
   /// Replaces the runtime settings (the second block of AnalyzerOptions) from
   /// the next frame on; the fixed ones in `options` are ignored. Throws

@@ -128,15 +128,16 @@ struct FaceAnalyzer::Impl {
   }
 
   // The AU network on the faces due for it, one batch; returns whether it ran.
-  bool run_aus(const cv::Mat& rgb, std::vector<TrackedFace>& faces, int64_t frame) {
+  bool run_aus(const cv::Mat& rgb, std::vector<TrackedFace>& faces, int64_t frame, bool refresh) {
     std::vector<AlignedFaceInput> batch;
     std::vector<size_t> which;
-    const bool due = frame % options.inference_interval == 0;
+    const bool due = refresh && frame % options.inference_interval == 0;
     for (size_t i = 0; i < faces.size(); ++i) {
       const TrackedFace& f = faces[i];
       if (f.confidence < options.min_confidence || !f.has_landmarks) continue;
       if (!due && !f.au_probability.empty()) continue;
-      AlignedFace a = align_face(rgb, landmarks68_to_49(to_cv(f.landmarks)));
+      // The model says how large its aligned face is (200 for the paper-sized one).
+      AlignedFace a = align_face(rgb, landmarks68_to_49(to_cv(f.landmarks)), engine.aligned_size());
       // The tracked points place the AU centres (engine uses them when every face has them).
       batch.push_back({std::move(a.image), a.transform, std::move(a.landmarks)});
       which.push_back(i);
@@ -183,7 +184,7 @@ FaceAnalyzer::~FaceAnalyzer() = default;
 FaceAnalyzer::FaceAnalyzer(FaceAnalyzer&&) noexcept = default;
 FaceAnalyzer& FaceAnalyzer::operator=(FaceAnalyzer&&) noexcept = default;
 
-std::vector<FaceResult> FaceAnalyzer::process(const ImageView& frame, int64_t timestamp_ns) {
+std::vector<FaceResult> FaceAnalyzer::process(const ImageView& frame, int64_t timestamp_ns, bool refresh_aus) {
   Impl& d = *impl_;
   const auto t_start = Clock::now();
   d.take_pending();
@@ -203,7 +204,7 @@ std::vector<FaceResult> FaceAnalyzer::process(const ImageView& frame, int64_t ti
   timing.landmarks_ms = ms_since(t);
 
   t = Clock::now();
-  timing.au_ran = d.run_aus(rgb, faces, d.frames);
+  timing.au_ran = d.run_aus(rgb, faces, d.frames, refresh_aus);
   if (timing.au_ran) timing.au_ms = ms_since(t);
 
   std::vector<FaceResult> results;

@@ -121,6 +121,14 @@ bool FaceTracker::begin_frame(int64_t timestamp_ns) {
   if (has_pending_) {
     options_ = pending_;
     has_pending_ = false;
+    // New limits apply from this frame on, not only at the next detection.
+    tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
+                                 [&](const Track& t) {
+                                   return std::max(t.face.box.width, t.face.box.height) <
+                                          static_cast<float>(options_.min_face_size);
+                                 }),
+                  tracks_.end());
+    enforce_max_faces();
   }
   const bool detect = detection_due();
   ++frame_;
