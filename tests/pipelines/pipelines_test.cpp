@@ -181,8 +181,9 @@ TEST_F(Pipelines, RtspClientReconnectsAfterTheCameraRestartsAndWritesNoRowTwice)
   const std::string url = start_server(server, video("1"), port, "rtsp2-server-a");
   ASSERT_FALSE(url.empty()) << server->err();
   const std::string out = path("rtsp2.jsonl");
-  Process client({script("hicomex-rtsp"), url, "--jsonl", out, "--model", model_, "--backoff",
-                  "0.3", "--timeout", "5", "--stats-interval", "0"},
+  const std::string recording = path("rtsp2.mp4");
+  Process client({script("hicomex-rtsp"), url, "--jsonl", out, "--record", recording, "--model",
+                  model_, "--backoff", "0.3", "--timeout", "5", "--stats-interval", "0"},
                  path("rtsp2-client"));
   ASSERT_TRUE(client.wait_for_output("streaming from", 60s)) << client.err();
   std::this_thread::sleep_for(2s);
@@ -224,6 +225,9 @@ TEST_F(Pipelines, RtspClientReconnectsAfterTheCameraRestartsAndWritesNoRowTwice)
   }
   EXPECT_GE(before, cut * 8 / 10) << "rows from before the cut are missing";
   EXPECT_GE(after, 5) << "no rows after the reconnect";
+  // The recording spans both connections: every analysed frame, once.
+  const long analysed = json::parse(client.out())["cameras"][0]["frames"];
+  EXPECT_EQ(static_cast<long>(decode_all(recording).size()), analysed);
 }
 
 TEST_F(Pipelines, AnnotatedVideoHasTheInputsFramesAndChangesOnlyWhereTheOverlayDraws) {
@@ -312,7 +316,10 @@ TEST_F(Pipelines, SeveralCamerasRunInOneProcessWithOneResultFileEach) {
     EXPECT_EQ(summary["cameras"][cam]["jsonl"], file);
     const Rows r = read_jsonl(file);
     EXPECT_EQ(r.unparsable, 0);
-    EXPECT_GE(r.rows.size(), 12u) << file;
+    // A client joining the shared stream mid-GOP may decode a few frames
+    // without a face before the next key frame (one per second).
+    const long frames = summary["cameras"][cam]["frames"];
+    EXPECT_GE(static_cast<long>(r.rows.size()), frames / 2) << file;
   }
 }
 
