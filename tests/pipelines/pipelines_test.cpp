@@ -300,6 +300,26 @@ TEST_F(Pipelines, AnnotateKeepsTheAudioTrack) {
   EXPECT_TRUE(j["audio"].get<bool>());
 }
 
+TEST_F(Pipelines, RtspClientDecodesH265AndMjpegCameras) {
+  for (const std::string codec : {"h265", "mjpeg"}) {
+    Process server({program("hicomex-rtsp-server"), video("1"), "--port", "0", "--codec", codec},
+                   path("codec-server-" + codec));
+    ASSERT_TRUE(server.wait_for_output("serving", 30s, /*on_stdout=*/true)) << server.err();
+    std::smatch m;
+    const std::string said = server.out();
+    ASSERT_TRUE(std::regex_search(said, m, std::regex("rtsp://[^ ]+")));
+    const std::string out = path("codec-" + codec + ".jsonl");
+    Process client({script("hicomex-rtsp"), m.str(), "--jsonl", out, "--model", model_,
+                    "--frames", "10", "--stats-interval", "0"},
+                   path("codec-client-" + codec));
+    ASSERT_TRUE(client.wait(60s)) << codec;
+    ASSERT_EQ(client.exit_code(), 0) << codec << ": " << client.err();
+    const Rows r = read_jsonl(out);
+    EXPECT_EQ(r.unparsable, 0);
+    EXPECT_GE(r.rows.size(), 8u) << codec;
+  }
+}
+
 TEST_F(Pipelines, SeveralCamerasRunInOneProcessWithOneResultFileEach) {
   std::unique_ptr<Process> server;
   const std::string url = start_server(server, video("1"), 0, "rtsp3-server");
