@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -438,4 +439,38 @@ TEST(AuEngine, UnknownDeviceIsRejected) {
   ModelInfo info;
   info.options = small_options();
   EXPECT_THROW(AuEngine::untrained(info, AuEngineOptions{"", "tpu"}), std::runtime_error);
+}
+
+TEST(AuEngine, SharedEngineIsOneInstancePerModelAndIsSafeAcrossThreads) {
+  torch::manual_seed(21);
+  Hicomex net{small_options()};
+  ModelInfo info;
+  info.options = small_options();
+  const auto path = temp_path("shared.safetensors");
+  save_hicomex(path, net, info);
+  AuEngineOptions o{path, "cpu", 1};
+  auto a = AuEngine::shared(o);
+  auto b = AuEngine::shared(o);
+  EXPECT_EQ(a.get(), b.get());
+  auto other_threads = AuEngine::shared(AuEngineOptions{path, "cpu", 2});
+  EXPECT_NE(a.get(), other_threads.get());
+
+  // Two threads sharing the engine get what each would get alone.
+  AlignedFaceInput f1, f2;
+  f1.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(120, 90, 60));
+  f2.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(30, 200, 90));
+  const auto alone1 = a->run({f1})[0].probabilities, alone2 = a->run({f2})[0].probabilities;
+  std::vector<float> got1, got2;
+  std::thread t1([&] { for (int i = 0; i < 5; ++i) got1 = a->run({f1})[0].probabilities; });
+  std::thread t2([&] { for (int i = 0; i < 5; ++i) got2 = b->run({f2})[0].probabilities; });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(got1, alone1);
+  EXPECT_EQ(got2, alone2);
+
+  // Released by every user: the next request loads it afresh.
+  a.reset();
+  b.reset();
+  EXPECT_NE(AuEngine::shared(o), nullptr);
+  std::remove(path.c_str());
 }

@@ -56,8 +56,8 @@ double lr_for_epoch(const TrainConfig& c, int epoch0) {
   return c.lr * std::pow(c.lr_gamma, c.lr_step > 0 ? epoch0 / c.lr_step : 0);
 }
 
-void set_lr(torch::optim::SGD& opt, double lr) {
-  for (auto& g : opt.param_groups()) static_cast<torch::optim::SGDOptions&>(g.options()).lr(lr);
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
 }
 
 std::string now_iso() {
@@ -70,7 +70,7 @@ std::string now_iso() {
 /// What must not change between a run and its resumption.
 json run_fingerprint(const TrainConfig& c, std::size_t n_train, std::size_t n_val) {
   return {{"model", json::parse(options_to_json(c.model))}, {"stages", c.stages},   {"batch_size", c.batch_size},
-          {"lr", c.lr},         {"lr_step", c.lr_step},     {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
+          {"optimizer", c.optimizer}, {"lr", c.lr}, {"lr_step", c.lr_step}, {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
           {"nesterov", c.nesterov}, {"weight_decay", c.weight_decay}, {"dice_weight", c.dice_weight},
           {"landmark_weight", c.landmark_weight}, {"seed", c.seed}, {"train_records", n_train},
           {"validation_records", n_val}, {"init_weights", c.init_weights}};
@@ -176,7 +176,7 @@ struct Checkpoint {
 
 fs::path checkpoint_dir(const TrainConfig& c) { return fs::path(c.out_dir) / "checkpoint"; }
 
-void save_checkpoint(const TrainConfig& c, const json& fingerprint, nn::Hicomex& net, torch::optim::SGD& opt,
+void save_checkpoint(const TrainConfig& c, const json& fingerprint, nn::Hicomex& net, torch::optim::Optimizer& opt,
                      const Checkpoint& ck) {
   const fs::path dir = checkpoint_dir(c), tmp = fs::path(c.out_dir) / "checkpoint.tmp";
   fs::remove_all(tmp);
@@ -308,10 +308,14 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
     set_stage_mode(net, stage);
     std::vector<torch::Tensor> params;
     for (auto& p : (stage == 1 ? net->parameters() : net->stage2_parameters())) params.push_back(p);
-    torch::optim::SGD opt(params, torch::optim::SGDOptions(c.lr)
-                                      .momentum(c.momentum)
-                                      .nesterov(c.nesterov)
-                                      .weight_decay(c.weight_decay));
+    std::unique_ptr<torch::optim::Optimizer> opt_owner;
+    if (c.optimizer == "adamw")
+      opt_owner = std::make_unique<torch::optim::AdamW>(
+          params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+    else
+      opt_owner = std::make_unique<torch::optim::SGD>(
+          params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).nesterov(c.nesterov).weight_decay(c.weight_decay));
+    torch::optim::Optimizer& opt = *opt_owner;
     int first_epoch = 0;
     if (c.resume && ck.stage == stage) {
       first_epoch = ck.epoch;
@@ -448,7 +452,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   prov["stages"] = c.stages == 3 ? "1+2" : std::to_string(c.stages);
   prov["epochs_per_stage"] = c.epochs;
   prov["seed"] = c.seed;
-  prov["optimizer"] = {{"type", "SGD"},          {"lr", c.lr},           {"lr_step", c.lr_step},
+  prov["optimizer"] = {{"type", c.optimizer},          {"lr", c.lr},           {"lr_step", c.lr_step},
                        {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum}, {"nesterov", c.nesterov},
                        {"weight_decay", c.weight_decay}, {"batch_size", c.batch_size}};
   prov["losses"] = {{"au", "weighted BCE"}, {"dice_weight", c.dice_weight}, {"landmark_weight", c.landmark_weight}};

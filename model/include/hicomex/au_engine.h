@@ -40,6 +40,12 @@ class AuEngine {
   /// Loads the weights; throws WeightsError (file problems) or std::runtime_error
   /// (device problems, e.g. "cuda" without a GPU), naming the file or device.
   explicit AuEngine(const AuEngineOptions& options);
+  /// The process-wide engine for these options: every caller asking for the
+  /// same weights file (same path, device and threads) gets the same instance,
+  /// so the weights are loaded and held once however many streams use them.
+  /// run() is serialised by the engine, so sharing is thread-safe. The engine
+  /// is freed when its last user lets go.
+  static std::shared_ptr<AuEngine> shared(const AuEngineOptions& options);
   /// An engine over a freshly initialised network (seeded), for benchmarks and tests.
   static AuEngine untrained(const ModelInfo& info, const AuEngineOptions& options, uint64_t seed = 0);
   ~AuEngine();
@@ -58,6 +64,7 @@ class AuEngine {
   int64_t macs_per_face() const;
 
   /// All faces in one batch. Returns one prediction per face, in order.
+  /// Thread-safe: concurrent calls run one after the other.
   std::vector<AuPrediction> run(const std::vector<AlignedFaceInput>& faces);
   /// Lower level: `n` normalised crops [n,3,S,S] (normalise_rgb_to_chw layout);
   /// optional centre landmarks [n,49,2] in crop pixels (nullptr = the network's).

@@ -33,12 +33,14 @@ std::string resolve_model_path(const std::string& given) {
   return path;
 }
 
-AuEngine load_engine(const AnalyzerOptions& o) {
+// Analyzers of one process that use the same model share one engine (weights
+// loaded once; streams take turns on it).
+std::shared_ptr<AuEngine> load_engine(const AnalyzerOptions& o) {
   AuEngineOptions eo;
   eo.weights = o.model_path;
   eo.device = o.device;
   eo.threads = o.threads;
-  return AuEngine(eo);
+  return AuEngine::shared(eo);
 }
 
 std::unique_ptr<FaceDetector> load_detector(const AnalyzerOptions& o) {
@@ -64,7 +66,8 @@ std::vector<cv::Point2f> to_cv(const std::array<Point2f, 68>& pts) {
 
 struct FaceAnalyzer::Impl {
   AnalyzerOptions options;  // in force for the current frame
-  AuEngine engine;
+  std::shared_ptr<AuEngine> engine_owner;
+  AuEngine& engine;
   std::unique_ptr<FaceDetector> detector;
   Landmarker68 landmarker;
   LandmarkConfidence confidence;
@@ -82,7 +85,8 @@ struct FaceAnalyzer::Impl {
 
   explicit Impl(const AnalyzerOptions& o)
       : options(o),
-        engine(load_engine(options)),
+        engine_owner(load_engine(options)),
+        engine(*engine_owner),
         detector(load_detector(options)),
         landmarker(landmarker_options(options)),
         tracker(tracker_options_of(options)),

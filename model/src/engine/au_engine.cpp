@@ -1,6 +1,9 @@
 #include "hicomex/au_engine.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -39,6 +42,7 @@ struct AuEngine::Impl {
   int64_t crop = kCropSize;
   torch::Tensor input;    // reused host staging buffer [cap,3,S,S]
   torch::Tensor centres;  // reused [cap,49,2]
+  std::mutex run_mutex;   // one batch at a time: the staging buffers are shared
 
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
@@ -80,6 +84,20 @@ AuEngine::AuEngine(const AuEngineOptions& options) : impl_(std::make_unique<Impl
   impl_->setup(options);
 }
 
+std::shared_ptr<AuEngine> AuEngine::shared(const AuEngineOptions& options) {
+  static std::mutex registry_mutex;
+  static std::map<std::string, std::weak_ptr<AuEngine>> registry;
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(options.weights, ec);
+  const std::string key = (ec ? options.weights : canonical.string()) + "|" + options.device + "|" +
+                          std::to_string(options.threads);
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  if (auto existing = registry[key].lock()) return existing;
+  auto engine = std::make_shared<AuEngine>(options);
+  registry[key] = engine;
+  return engine;
+}
+
 AuEngine AuEngine::untrained(const ModelInfo& info, const AuEngineOptions& options, uint64_t seed) {
   auto impl = std::make_unique<Impl>();
   torch::manual_seed(seed);
@@ -106,6 +124,7 @@ void AuEngine::run_normalised(const float* crops, int n, const float* centre_lan
                               float* landmarks) {
   if (n <= 0) return;
   auto& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.run_mutex);
   d.ensure_capacity(n);
   std::copy(crops, crops + static_cast<size_t>(n) * 3 * d.crop * d.crop, d.input.data_ptr<float>());
   if (centre_landmarks) std::copy(centre_landmarks, centre_landmarks + n * 49 * 2, d.centres.data_ptr<float>());
@@ -119,6 +138,7 @@ std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& fac
   std::vector<AuPrediction> out(faces.size());
   if (n == 0) return out;
   auto& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.run_mutex);
   d.ensure_capacity(n);
   const int aligned = static_cast<int>(d.info.options.aligned_size());
   const int offset = centre_crop_offset(aligned, static_cast<int>(d.crop));
