@@ -44,9 +44,12 @@ HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   auto source = centre_landmarks.defined() ? centre_landmarks : landmarks.detach();
   auto local = local_->forward(f, centre_map_->centres(source.to(f.scalar_type())));
   if (relations_enabled_) {
-    if (lstm_) local = lstm_->forward(local);
-    if (attention_) local = attention_->forward(local);
-    if (hopfield_) local = hopfield_->forward(local);
+    // Each relation module refines the AU features residually: stage 2 starts
+    // from the stage-1 features instead of having to relearn them through
+    // freshly initialised modules.
+    if (lstm_) local = local + lstm_->forward(local);
+    if (attention_) local = local + attention_->forward(local);
+    if (hopfield_) local = local + hopfield_->forward(local);
   }
   return {head_->forward(local, global, landmark_feature), landmarks};
 }
