@@ -81,6 +81,8 @@ torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch
   auto windows = F::grid_sample(map, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
   // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
   windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
+  // Channels-last makes the per-AU grouped convolutions about twice as fast (oneDNN).
+  windows = windows.contiguous(torch::MemoryFormat::ChannelsLast);
   auto y = refine2_->forward(refine1_->forward(windows));  // [B*2, A*ch, W/4, W/4]
   // -> [B, 2, A, flat] -> [B, A, 2*flat]
   y = y.reshape({b, 2, a, flat_}).permute({0, 2, 1, 3}).reshape({b, a, 2 * flat_});
