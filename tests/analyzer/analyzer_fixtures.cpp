@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "nn/weights_io.h"
+#include "../support/small_model.h"
 
 namespace hicomex::test {
 
@@ -21,16 +22,7 @@ std::string write_small_model(const std::string& path) {
   if (std::filesystem::exists(path)) return path;
   // Small widths (tests/nn's small_options), paper crop size: the real
   // alignment and crop path, at a fraction of the cost.
-  HicomexOptions o = HicomexOptions()
-                         .region_channels({8, 16})
-                         .global_channels({16, 16, 16})
-                         .landmark_channels({16, 16, 16})
-                         .feature_dim(32)
-                         .local_channels(8)
-                         .local_window(8)
-                         .local_dim(32)
-                         .attention_ff(64)
-                         .head_hidden(32);
+  HicomexOptions o = test::small_test_options();
   torch::manual_seed(3);
   nn::Hicomex net(o);
   ModelInfo info;

@@ -17,37 +17,13 @@
 
 namespace {
 
-struct SpawnResult {
-  int status = -1;
-  std::string out, err;
-};
+using gsttest::SpawnResult;
 
+// Runs a program, optionally with GST_DEBUG set (analyzer_test_util.h's spawn).
 SpawnResult spawn(const std::vector<std::string>& argv, const std::string& cwd = {},
                   const char* gst_debug = nullptr) {
-  std::vector<gchar*> args;
-  for (const auto& a : argv) args.push_back(const_cast<gchar*>(a.c_str()));
-  args.push_back(nullptr);
-  gchar** envp = g_get_environ();
-  if (gst_debug) envp = g_environ_setenv(envp, "GST_DEBUG", gst_debug, TRUE);
-  gchar *out = nullptr, *err = nullptr;
-  gint status = -1;
-  GError* error = nullptr;
-  SpawnResult r;
-  const gboolean spawned =
-      g_spawn_sync(cwd.empty() ? nullptr : cwd.c_str(), args.data(), envp, G_SPAWN_SEARCH_PATH,
-                   nullptr, nullptr, &out, &err, &status, &error);
-  g_strfreev(envp);
-  if (!spawned) {
-    r.err = error->message;
-    g_error_free(error);
-    return r;
-  }
-  r.status = g_spawn_check_wait_status(status, nullptr) ? 0 : (status ? status : 1);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free(out);
-  g_free(err);
-  return r;
+  if (!gst_debug) return gsttest::spawn(argv, cwd);
+  return gsttest::spawn(argv, cwd, {{"GST_DEBUG", gst_debug}});
 }
 
 // Lines starting with "gst-launch-1.0" inside ``` blocks of the doc.

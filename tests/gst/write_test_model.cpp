@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 
+#include "../support/small_model.h"
 #include "nn/weights_io.h"
 
 int main(int argc, char** argv) {
@@ -15,16 +16,7 @@ int main(int argc, char** argv) {
   }
   try {
     // tests/nn's small widths at the paper's crop size: the real alignment path.
-    hicomex::HicomexOptions o = hicomex::HicomexOptions()
-                                    .region_channels({8, 16})
-                                    .global_channels({16, 16, 16})
-                                    .landmark_channels({16, 16, 16})
-                                    .feature_dim(32)
-                                    .local_channels(8)
-                                    .local_window(8)
-                                    .local_dim(32)
-                                    .attention_ff(64)
-                                    .head_hidden(32);
+    hicomex::HicomexOptions o = hicomex::test::small_test_options();
     torch::manual_seed(11);
     hicomex::nn::Hicomex net(o);
     hicomex::ModelInfo info;

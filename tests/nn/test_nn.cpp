@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "../support/small_model.h"
 #include "hicomex/au_catalog.h"
 #include "hicomex/au_centres.h"
 #include "hicomex/au_engine.h"
@@ -22,18 +23,7 @@ namespace {
 
 // A small configuration so the tests run in well under a second per forward.
 HicomexOptions small_options(Variant v = Variant::Full) {
-  return HicomexOptions()
-      .crop_size(64)
-      .region_channels({8, 16})
-      .global_channels({16, 16, 16})
-      .landmark_channels({16, 16, 16})
-      .feature_dim(32)
-      .local_channels(8)
-      .local_window(8)
-      .local_dim(32)
-      .attention_ff(64)
-      .head_hidden(32)
-      .variant(v);
+  return test::small_test_options().crop_size(64).variant(v);
 }
 
 torch::Tensor face_like_landmarks(int64_t batch, double crop) {
