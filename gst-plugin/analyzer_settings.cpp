@@ -87,6 +87,7 @@ AnalyzerOptions construction_options(const AnalyzerSettings& s) {
   AnalyzerOptions o;
   o.model_path = s.model;
   o.device = s.device;
+  o.precision = s.precision;
   o.detector = s.detector;
   o.threads = s.threads;
   o.detection_interval = s.detection_interval;

@@ -36,6 +36,7 @@ struct AnalyzerSettings {
   // Fixed while running (READY or below): a change needs a new FaceAnalyzer.
   std::string model;  ///< empty = default_model_path()
   std::string device = "auto";
+  std::string precision = "fp32";
   std::string detector = "blazeface";
   int threads = 0;
   // Applied at the next frame.

@@ -13,6 +13,7 @@
 
 #include "hicomex/process_env.h"
 #include "hicomex/au_engine.h"
+#include "hicomex/op_profile.h"
 #include "hicomex_config.h"
 
 using namespace hicomex;
@@ -33,27 +34,35 @@ int main(int argc, char** argv) {
   CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
                "Without --weights it times a freshly initialised network of the given\n"
                "variant (paper-sized by default); the cost does not depend on the weights."};
-  std::string weights, device = "auto", variant = "full";
+  std::string weights, device = "auto", variant = "full", precision = "fp32";
   std::vector<int> batches{1, 8, 32};
   int threads = 0, min_iters = 5;
   double seconds = 2.0;
   bool json_out = false;
+  int profile_top = 0;
   app.add_option("-w,--weights", weights, "weights file (safetensors) to time instead of an untrained model")
       ->check(CLI::ExistingFile);
   app.add_option("--variant", variant, "variant of the untrained model: base, lstm, attention, hopfield, full")
       ->capture_default_str();
   app.add_option("-b,--batch-sizes", batches, "batch sizes to time")->capture_default_str()->delimiter(',');
+  app.add_option("-p,--precision", precision, "fp32, bf16 (CPU with AVX512-BF16, or CUDA) or fp16 (CUDA)")
+      ->capture_default_str();
   app.add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("-d,--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--seconds", seconds, "time spent per batch size (at least --min-iters runs)")->capture_default_str();
   app.add_option("--min-iters", min_iters, "minimum timed runs per batch size")->capture_default_str();
   app.add_flag("--json", json_out, "print JSON instead of the table");
+  app.add_option("--profile", profile_top,
+                 "after timing each batch size, profile it and print the time of each network stage and of the "
+                 "N operators with the most self time (JSON: \"profile\")")
+      ->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
 
   try {
     AuEngineOptions eo;
     eo.device = device;
     eo.threads = threads;
+    eo.precision = precision;
     std::unique_ptr<AuEngine> engine;
     if (!weights.empty()) {
       eo.weights = weights;
@@ -76,6 +85,7 @@ int main(int argc, char** argv) {
     report["gmac_per_face"] = gmac;
     report["device"] = engine->device();
     report["threads"] = engine->threads();
+    report["precision"] = engine->precision();
     report["version"] = HICOMEX_VERSION;
     report["results"] = nlohmann::json::array();
 
@@ -84,7 +94,8 @@ int main(int argc, char** argv) {
                   engine->info().model_id.c_str(), to_string(opt.variant()),
                   static_cast<double>(engine->parameter_count()) / 1e6, gmac, static_cast<long long>(s),
                   static_cast<long long>(s), a);
-      std::printf("device %s, %d threads\n\n", engine->device().c_str(), engine->threads());
+      std::printf("device %s, %d threads, %s\n\n", engine->device().c_str(), engine->threads(),
+                  engine->precision().c_str());
       std::printf("%6s %6s %12s %12s %12s %10s %10s\n", "batch", "runs", "median ms", "p95 ms", "ms/face",
                   "faces/s", "GFLOP/s");
     }
@@ -112,6 +123,33 @@ int main(int argc, char** argv) {
       if (!json_out)
         std::printf("%6d %6zu %12.2f %12.2f %12.2f %10.1f %10.1f\n", b, ms.size(), med, p95, per_face, fps, gflops);
       std::fflush(stdout);
+      if (profile_top > 0) {
+        const auto ops = profile_ops(
+            [&] { engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data()); },
+            std::max(3, std::min(static_cast<int>(ms.size()), 20)));
+        auto& jp = report["results"].back()["profile"];
+        jp = {{"stages", nlohmann::json::array()}, {"operators", nlohmann::json::array()}};
+        std::vector<const OpTime*> stages, top;
+        for (const auto& o : ops) {
+          if (o.name.rfind("hicomex::", 0) == 0)
+            stages.push_back(&o);
+          else if (static_cast<int>(top.size()) < profile_top)
+            top.push_back(&o);
+        }
+        for (const auto* o : stages)
+          jp["stages"].push_back({{"name", o->name}, {"ms", o->total_ms}});
+        for (const auto* o : top)
+          jp["operators"].push_back({{"name", o->name}, {"calls_per_run", o->calls}, {"self_ms", o->self_ms},
+                                     {"total_ms", o->total_ms}});
+        if (!json_out) {
+          std::printf("  profile of batch %d (ms per batch; times include profiler overhead):\n", b);
+          for (const auto* o : stages) std::printf("    %-28s %9.2f\n", o->name.c_str(), o->total_ms);
+          std::printf("    %-28s %9s %9s %7s\n", "operator", "self ms", "total ms", "calls");
+          for (const auto* o : top)
+            std::printf("    %-28s %9.2f %9.2f %7lld\n", o->name.c_str(), o->self_ms, o->total_ms, o->calls);
+          std::fflush(stdout);
+        }
+      }
     }
     if (json_out) std::cout << report.dump(2) << "\n";
   } catch (const std::exception& e) {

@@ -362,6 +362,13 @@ TEST(HicomexProperties, RoundTrip) {
   g_object_get(e, "device", &s, nullptr);
   EXPECT_STREQ(s, "auto");
   g_free(s);
+  g_object_get(e, "precision", &s, nullptr);
+  EXPECT_STREQ(s, "fp32");
+  g_free(s);
+  g_object_set(e, "precision", "bf16", nullptr);
+  g_object_get(e, "precision", &s, nullptr);
+  EXPECT_STREQ(s, "bf16");
+  g_free(s);
 
   g_object_set(e, "model", "/models/x.safetensors", "device", "cpu", "threads", 3u, "detector", 2,
                "detection-interval", 7u, "inference-interval", 2u, "max-faces", 4u, "min-face-size", 48u,

@@ -77,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(HicomexPlugin, Inspect,
 
 TEST(HicomexPlugin, InspectShowsEachPropertyOfTheElements) {
   const SpawnResult analyzer = spawn({"gst-inspect-1.0", "hicomex"});
-  for (const char* p : {"model", "device", "threads", "detector", "detection-interval", "inference-interval",
+  for (const char* p : {"model", "device", "precision", "threads", "detector", "detection-interval", "inference-interval",
                         "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
                         "post-messages", "skipped-inferences", "qos", "blazeface-back", "Analyzer/Video"})
     EXPECT_NE(analyzer.out.find(p), std::string::npos) << p;
@@ -127,6 +127,25 @@ TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
     ++ran;
   }
   EXPECT_GE(ran, 2) << "docs/elements.md lost its analyzer examples";
+}
+
+TEST(HicomexPlugin, PrecisionRunsBf16AndNamesABadValue) {
+  gsttest::init_gst();
+  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kFacePhoto +
+                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex device=cpu model=" +
+                           gsttest::small_model();
+  gsttest::TempDir dir;
+  const SpawnResult bf16 =
+      spawn(shell_words(head + " precision=bf16 ! hicomexexport location=out.csv ! fakesink"), dir.path().string());
+  EXPECT_EQ(bf16.status, 0) << bf16.out << bf16.err;
+  EXPECT_EQ(gsttest::read_lines(dir.file("out.csv")).size(), 3u) << "a header and one row per frame";
+  const SpawnResult half = spawn(shell_words(head + " precision=fp16 ! fakesink"));
+  EXPECT_NE(half.status, 0);
+  EXPECT_NE((half.out + half.err).find("precision 'fp16' needs a CUDA device"), std::string::npos)
+      << half.out << half.err;
+  const SpawnResult bad = spawn(shell_words(head + " precision=int4 ! fakesink"));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE((bad.out + bad.err).find("unknown precision 'int4'"), std::string::npos) << bad.out << bad.err;
 }
 
 TEST(HicomexPlugin, MetaReaderReadsWhatTheAnalyzerWrote) {

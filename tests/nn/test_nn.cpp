@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <torch/torch.h>
@@ -13,6 +14,8 @@
 #include "hicomex/au_catalog.h"
 #include "hicomex/au_centres.h"
 #include "hicomex/au_engine.h"
+#include "hicomex/op_profile.h"
+#include "nn/fused_ops.h"
 #include "nn/hicomex_net.h"
 #include "nn/weights_io.h"
 
@@ -263,6 +266,78 @@ TEST(Hicomex, SameInputGivesTheSameOutputTwice) {
   EXPECT_TRUE(torch::equal(a.landmarks, b.landmarks));
 }
 
+namespace {
+
+// Running statistics and affine parameters away from their initial values, so
+// folding BatchNorm into the convolutions is not a no-op.
+void randomise_batch_norms(torch::nn::Module& m) {
+  torch::manual_seed(11);
+  torch::NoGradGuard g;
+  for (auto& item : m.named_buffers()) {
+    auto& buffer = item.value();
+    if (item.key().find("running_mean") != std::string::npos) buffer.copy_(0.3 * torch::randn_like(buffer));
+    if (item.key().find("running_var") != std::string::npos) buffer.copy_(0.5 + torch::rand_like(buffer));
+  }
+  for (auto& item : m.named_parameters())
+    if (item.key().find("bn") != std::string::npos) item.value().copy_(item.value() + 0.2 * torch::randn_like(item.value()));
+}
+
+long long calls_of(const std::vector<OpTime>& ops, const std::string& name) {
+  for (const auto& o : ops)
+    if (o.name == name) return o.calls;
+  return 0;
+}
+
+}  // namespace
+
+TEST(FusedInference, FoldedBatchNormGivesTheSameOutputWithFewerPasses) {
+  Hicomex net{small_options()};
+  randomise_batch_norms(*net);
+  net->eval();
+  torch::InferenceMode g;
+  auto x = torch::randn({2, 3, 64, 64});
+  const bool was = fused_inference();
+  set_fused_inference(false);
+  auto plain = net->forward(x);
+  const auto plain_ops = profile_ops([&] { net->forward(x); }, 1);
+  set_fused_inference(true);
+  auto fused = net->forward(x);
+  const auto fused_ops = profile_ops([&] { net->forward(x); }, 1);
+  set_fused_inference(was);
+  EXPECT_TRUE(torch::allclose(plain.au_logits, fused.au_logits, 1e-4, 1e-4))
+      << (plain.au_logits - fused.au_logits).abs().max().item<float>();
+  EXPECT_TRUE(torch::allclose(plain.landmarks, fused.landmarks, 1e-4, 1e-4));
+  // Every FeatConv BatchNorm is folded; only the region layers' pre-activation ones remain.
+  const auto bn_plain = calls_of(plain_ops, "aten::native_batch_norm");
+  const auto bn_fused = calls_of(fused_ops, "aten::native_batch_norm");
+  EXPECT_GT(bn_plain, 0);
+  EXPECT_LT(bn_fused, bn_plain);
+  EXPECT_EQ(bn_fused, 8);  // 2 region layers x (3 patch convolutions + 1 output)
+}
+
+TEST(FusedInference, TrainingModeIsUntouched) {
+  Hicomex net{small_options()};
+  randomise_batch_norms(*net);
+  net->train();
+  auto x = torch::randn({2, 3, 64, 64});
+  const auto ops = profile_ops([&] { net->forward(x); }, 1);
+  EXPECT_EQ(calls_of(ops, "aten::native_batch_norm"), 24);  // 8 + 8 FeatConvs x 2: nothing folded
+}
+
+TEST(OpProfile, NamesTheNetworkStages) {
+  Hicomex net{small_options()};
+  net->eval();
+  torch::InferenceMode g;
+  auto x = torch::randn({1, 3, 64, 64});
+  const auto ops = profile_ops([&] { net->forward(x); }, 2);
+  for (const char* stage : {"hicomex::region1", "hicomex::region2", "hicomex::global_branch",
+                            "hicomex::landmark_branch", "hicomex::local_au_features", "hicomex::bilstm",
+                            "hicomex::self_attention", "hicomex::hopfield", "hicomex::au_head"}) {
+    EXPECT_EQ(calls_of(ops, stage), 1) << stage;
+  }
+  EXPECT_THROW(profile_ops([] {}, 0), std::invalid_argument);
+}
+
 TEST(HicomexOptions, JsonRoundTripKeepsEveryField) {
   auto o = small_options(Variant::Hopfield).aus({1, 2, 25, 26}).hopfield_beta(0.25).attention_dropout(0.05);
   auto back = options_from_json(options_to_json(o));
@@ -429,6 +504,67 @@ TEST(AuEngine, UnknownDeviceIsRejected) {
   ModelInfo info;
   info.options = small_options();
   EXPECT_THROW(AuEngine::untrained(info, AuEngineOptions{"", "tpu"}), std::runtime_error);
+}
+
+namespace {
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(AuEngine, Bf16OnTheCpuStaysCloseToFp32) {
+  ModelInfo info;
+  info.options = small_options();
+  torch::manual_seed(5);
+  std::vector<float> crops(4 * 3 * 64 * 64);
+  auto x = torch::randn({4, 3, 64, 64});
+  std::copy(x.data_ptr<float>(), x.data_ptr<float>() + x.numel(), crops.begin());
+  auto run = [&](const std::string& precision, std::vector<float>& probs, std::vector<float>& lms) {
+    AuEngineOptions o;
+    o.device = "cpu";
+    o.precision = precision;
+    auto engine = AuEngine::untrained(info, o, 9);  // same seed: same weights
+    EXPECT_EQ(engine.precision(), precision);
+    probs.resize(4 * 12);
+    lms.resize(4 * 98);
+    engine.run_normalised(crops.data(), 4, nullptr, probs.data(), lms.data());
+  };
+  std::vector<float> p32, l32, p16, l16;
+  run("fp32", p32, l32);
+  run("bf16", p16, l16);
+  float max_diff = 0.f;
+  bool all_same = true;
+  for (size_t i = 0; i < p32.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(p32[i] - p16[i]));
+    all_same = all_same && p32[i] == p16[i];
+  }
+  EXPECT_LT(max_diff, 0.05f);
+  EXPECT_FALSE(all_same) << "bf16 gave bit-identical output: autocast did not engage";
+  for (size_t i = 0; i < l32.size(); ++i) EXPECT_NEAR(l32[i], l16[i], 1.0f);  // crop pixels
+}
+
+TEST(AuEngine, BadPrecisionIsNamed) {
+  ModelInfo info;
+  info.options = small_options();
+  AuEngineOptions o;
+  o.device = "cpu";
+  o.precision = "int8";
+  const auto unknown = message_of([&] { AuEngine::untrained(info, o); });
+  EXPECT_NE(unknown.find("'int8'"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("fp32, bf16 or fp16"), std::string::npos) << unknown;
+  o.precision = "fp16";
+  const auto cpu_half = message_of([&] { AuEngine::untrained(info, o); });
+  EXPECT_NE(cpu_half.find("needs a CUDA device"), std::string::npos) << cpu_half;
+  EXPECT_THROW(check_precision("fp16", "cpu"), std::invalid_argument);
+  EXPECT_NO_THROW(check_precision("bf16", "cpu"));
+  EXPECT_NO_THROW(check_precision("fp16", "cuda"));
 }
 
 TEST(AuEngine, SharedEngineIsOneInstancePerModelAndIsSafeAcrossThreads) {

@@ -7,7 +7,7 @@
 
 #include <torch/torch.h>
 
-#include "autocast_guard.h"
+#include "nn/autocast.h"
 #include "training/loader.h"
 #include "training/tensors.h"
 #include "text_util.h"
@@ -65,7 +65,7 @@ Predictions predict(nn::Hicomex& net, const CacheReader& cache, std::vector<std:
     }
     torch::Tensor probs;
     {
-      AutocastGuard autocast(options.amp && device.is_cuda());
+      nn::Autocast autocast(device.type(), options.amp && device.is_cuda() ? torch::kBFloat16 : torch::kFloat);
       probs = torch::sigmoid(net->forward(t.images, centres).au_logits.to(torch::kFloat));
     }
     probs = probs.to(torch::kCPU).contiguous();

@@ -12,7 +12,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#include "autocast_guard.h"
+#include "nn/autocast.h"
 #include "hicomex/safetensors.h"
 #include "hicomex_config.h"
 #include "nn/weights_io.h"
@@ -351,7 +351,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
         if (t.has_landmarks.all().item<bool>()) centres = t.landmarks.view({n, 49, 2});
         torch::Tensor au, dice, lm, loss;
         {
-          AutocastGuard autocast(amp);
+          nn::Autocast autocast(device.type(), amp ? torch::kBFloat16 : torch::kFloat);
           auto out = net->forward(t.images, centres);
           const auto logits = out.au_logits.to(torch::kFloat);
           au = au_bce_loss(logits, labels, au_weights);

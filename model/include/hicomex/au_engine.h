@@ -17,7 +17,15 @@ struct AuEngineOptions {
   std::string weights;         ///< safetensors file written by hicomex-train
   std::string device = "auto"; ///< "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N"
   int threads = 0;             ///< intra-op CPU threads; 0 = all cores
+  /// Arithmetic of convolutions and matrix products: "fp32" (default), "bf16"
+  /// (CPU with AVX512-BF16/AMX, or CUDA) or "fp16" (CUDA only). Mixed precision
+  /// (autocast): sensitive ops and every output stay fp32.
+  std::string precision = "fp32";
 };
+
+/// Checks a precision name for a device ("cpu", "cuda", ...); throws
+/// std::invalid_argument naming the value and the accepted ones.
+void check_precision(const std::string& precision, const std::string& device);
 
 /// One face, already aligned with align_face(image, pts49, engine.aligned_size())
 /// (200x200 for the paper-sized model), RGB, 8-bit.
@@ -56,6 +64,7 @@ class AuEngine {
   const std::vector<int>& aus() const;
   std::vector<float> thresholds() const;
   std::string device() const;  ///< "cpu" or "cuda:N"
+  std::string precision() const;  ///< "fp32", "bf16" or "fp16"
   int threads() const;
   /// Side of the aligned faces run() expects (the model's aligned_size option).
   int aligned_size() const;

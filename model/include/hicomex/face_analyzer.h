@@ -31,6 +31,9 @@ struct AnalyzerOptions {
   /// "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N": the AU
   /// network and the landmark net run there; the detector runs on the CPU.
   std::string device = "auto";
+  /// Arithmetic of the AU network: "fp32", "bf16" (CPU with AVX512-BF16, or
+  /// CUDA) or "fp16" (CUDA); see AuEngineOptions::precision.
+  std::string precision = "fp32";
   /// LibTorch intra-op CPU threads (a process-wide setting); 0 = all cores.
   int threads = 0;
 
@@ -116,6 +119,7 @@ class FaceAnalyzer {
   /// Thresholds in force (the override applied), one per AU.
   std::vector<float> thresholds() const;
   std::string device() const;
+  std::string precision() const;  ///< of the AU network
   const AnalyzerTiming& last_timing() const;
   int64_t frames_processed() const;
   int64_t detector_runs() const;

@@ -40,6 +40,7 @@ std::shared_ptr<AuEngine> load_engine(const AnalyzerOptions& o) {
   eo.weights = o.model_path;
   eo.device = o.device;
   eo.threads = o.threads;
+  eo.precision = o.precision;
   return AuEngine::shared(eo);
 }
 
@@ -287,6 +288,7 @@ std::vector<float> FaceAnalyzer::thresholds() const {
   return effective_thresholds(options().thresholds, impl_->engine.thresholds());
 }
 std::string FaceAnalyzer::device() const { return impl_->engine.device(); }
+std::string FaceAnalyzer::precision() const { return impl_->engine.precision(); }
 const AnalyzerTiming& FaceAnalyzer::last_timing() const { return impl_->timing; }
 int64_t FaceAnalyzer::frames_processed() const { return impl_->frames; }
 int64_t FaceAnalyzer::detector_runs() const { return impl_->tracker.detector_runs(); }

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "hicomex/align.h"
+#include "nn/autocast.h"
 #include "nn/weights_io.h"
 
 namespace hicomex {
@@ -32,13 +33,33 @@ torch::Device pick_device(const std::string& name) {
   throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
 }
 
+c10::ScalarType precision_dtype(const std::string& precision, const torch::Device& device) {
+  const bool cuda = device.is_cuda();
+  if (precision == "fp32") return torch::kFloat;
+  if (precision == "bf16") return torch::kBFloat16;
+  if (precision == "fp16") {
+    if (!cuda)
+      throw std::invalid_argument("precision 'fp16' needs a CUDA device (device is " + device.str() +
+                                  "); use bf16 on the CPU");
+    return torch::kHalf;
+  }
+  throw std::invalid_argument("unknown precision '" + precision + "' (expected fp32, bf16 or fp16)");
+}
+
 }  // namespace
+
+void check_precision(const std::string& precision, const std::string& device) {
+  const bool cuda = device.rfind("cuda", 0) == 0 || (device == "auto" && torch::cuda::is_available());
+  precision_dtype(precision, cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU));
+}
 
 struct AuEngine::Impl {
   nn::Hicomex net{nullptr};
   ModelInfo info;
   torch::Device device{torch::kCPU};
   int threads = 1;
+  c10::ScalarType dtype = torch::kFloat;  // autocast dtype; kFloat = off
+  std::string precision = "fp32";
   int64_t crop = kCropSize;
   torch::Tensor input;    // reused host staging buffer [cap,3,S,S]
   torch::Tensor centres;  // reused [cap,49,2]
@@ -46,6 +67,8 @@ struct AuEngine::Impl {
 
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
+    dtype = precision_dtype(o.precision, device);
+    precision = o.precision;
     threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     crop = info.options.crop_size();
@@ -69,8 +92,16 @@ struct AuEngine::Impl {
     auto x = input.narrow(0, 0, n).to(device, /*non_blocking=*/true);
     torch::Tensor c;
     if (with_centres) c = centres.narrow(0, 0, n).to(device, true);
-    auto out = net->forward(x, c);
-    return {torch::sigmoid(out.au_logits).to(torch::kCPU).contiguous(), out.landmarks.to(torch::kCPU).contiguous()};
+    try {
+      nn::Autocast autocast(device.type(), dtype);
+      auto out = net->forward(x, c);
+      return {torch::sigmoid(out.au_logits.to(torch::kFloat)).to(torch::kCPU).contiguous(),
+              out.landmarks.to(torch::kFloat).to(torch::kCPU).contiguous()};
+    } catch (const c10::Error& e) {
+      // LibTorch's message without its C++ backtrace, which means nothing to users.
+      throw std::runtime_error("HiCOMEX inference on " + device.str() + " (" + precision +
+                               ") failed: " + e.what_without_backtrace());
+    }
   }
 };
 
@@ -90,7 +121,7 @@ std::shared_ptr<AuEngine> AuEngine::shared(const AuEngineOptions& options) {
   std::error_code ec;
   const auto canonical = std::filesystem::weakly_canonical(options.weights, ec);
   const std::string key = (ec ? options.weights : canonical.string()) + "|" + options.device + "|" +
-                          std::to_string(options.threads);
+                          std::to_string(options.threads) + "|" + options.precision;
   std::lock_guard<std::mutex> lock(registry_mutex);
   if (auto existing = registry[key].lock()) return existing;
   auto engine = std::make_shared<AuEngine>(options);
@@ -115,6 +146,7 @@ const ModelInfo& AuEngine::info() const { return impl_->info; }
 const std::vector<int>& AuEngine::aus() const { return impl_->info.options.aus(); }
 std::vector<float> AuEngine::thresholds() const { return impl_->info.thresholds_or_default(); }
 std::string AuEngine::device() const { return impl_->device.str(); }
+std::string AuEngine::precision() const { return impl_->precision; }
 int AuEngine::threads() const { return impl_->threads; }
 int AuEngine::aligned_size() const { return static_cast<int>(impl_->info.options.aligned_size()); }
 int64_t AuEngine::parameter_count() const { return impl_->net->parameter_count(); }

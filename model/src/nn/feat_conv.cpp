@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/fused_ops.h"
+
 namespace hicomex::nn {
 
 FeatConvImpl::FeatConvImpl(int64_t in_channels, int64_t out_channels, int64_t groups)
@@ -16,8 +18,8 @@ FeatConvImpl::FeatConvImpl(int64_t in_channels, int64_t out_channels, int64_t gr
 }
 
 torch::Tensor FeatConvImpl::forward(const torch::Tensor& x) {
-  auto y = act1_->forward(bn1_->forward(conv1_->forward(x)));
-  y = act2_->forward(bn2_->forward(conv2_->forward(y)));
+  auto y = act1_->forward(conv_bn(conv1_, bn1_, x));
+  y = act2_->forward(conv_bn(conv2_, bn2_, y));
   return torch::max_pool2d(y, 2, 2);
 }
 

@@ -1,6 +1,11 @@
 #include "nn/hicomex_net.h"
 
+#include <tuple>
+
+#include <ATen/record_function.h>
 #include <torch/torch.h>
+
+#include "nn/autocast.h"
 
 namespace hicomex::nn {
 
@@ -37,20 +42,54 @@ HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   const int64_t s = options_.crop_size();
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == s && x.size(3) == s,
               "HiCOMEX expects input [B,3,", s, ",", s, "], got ", x.sizes());
-  auto f = torch::max_pool2d(region1_->forward(x), 2, 2);
-  f = torch::max_pool2d(region2_->forward(f), 2, 2);  // patch features [B,C,S/4,S/4]
-  auto global = global_->forward(f);
-  auto [landmark_feature, landmarks] = landmark_->forward(f);
-  auto source = centre_landmarks.defined() ? centre_landmarks : landmarks.detach();
-  auto local = local_->forward(f, centre_map_->centres(source.to(f.scalar_type())));
+  // Named stages show up in `hicomex-bench --profile` (free when not profiling).
+  torch::Tensor f, global, landmark_feature, landmarks, local;
+  {
+    RECORD_USER_SCOPE("hicomex::region1");
+    f = torch::max_pool2d(region1_->forward(x), 2, 2);
+  }
+  {
+    RECORD_USER_SCOPE("hicomex::region2");
+    f = torch::max_pool2d(region2_->forward(f), 2, 2);  // patch features [B,C,S/4,S/4]
+  }
+  {
+    RECORD_USER_SCOPE("hicomex::global_branch");
+    global = global_->forward(f);
+  }
+  {
+    RECORD_USER_SCOPE("hicomex::landmark_branch");
+    std::tie(landmark_feature, landmarks) = landmark_->forward(f);
+  }
+  {
+    RECORD_USER_SCOPE("hicomex::local_au_features");
+    auto source = centre_landmarks.defined() ? centre_landmarks : landmarks.detach();
+    local = local_->forward(f, centre_map_->centres(source.to(torch::kFloat)));
+  }
+  // Relation modules and head in fp32 whatever the autocast setting: they are
+  // cheap, and LSTM / LayerNorm have no mixed-precision CPU kernels.
+  FullPrecision fp32;
+  local = local.to(torch::kFloat);
+  global = global.to(torch::kFloat);
+  landmark_feature = landmark_feature.to(torch::kFloat);
+  landmarks = landmarks.to(torch::kFloat);
   if (relations_enabled_) {
     // Each relation module refines the AU features residually: stage 2 starts
     // from the stage-1 features instead of having to relearn them through
     // freshly initialised modules.
-    if (lstm_) local = local + lstm_->forward(local);
-    if (attention_) local = local + attention_->forward(local);
-    if (hopfield_) local = local + hopfield_->forward(local);
+    if (lstm_) {
+      RECORD_USER_SCOPE("hicomex::bilstm");
+      local = local + lstm_->forward(local);
+    }
+    if (attention_) {
+      RECORD_USER_SCOPE("hicomex::self_attention");
+      local = local + attention_->forward(local);
+    }
+    if (hopfield_) {
+      RECORD_USER_SCOPE("hicomex::hopfield");
+      local = local + hopfield_->forward(local);
+    }
   }
+  RECORD_USER_SCOPE("hicomex::au_head");
   return {head_->forward(local, global, landmark_feature), landmarks};
 }
 

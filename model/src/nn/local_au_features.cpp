@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "hicomex/au_centres.h"
+#include "nn/autocast.h"
 
 namespace hicomex::nn {
 
@@ -77,8 +78,14 @@ torch::Tensor LocalAuFeaturesImpl::sampling_grid(const torch::Tensor& centres) c
 
 torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch::Tensor& centres) {
   const int64_t b = map.size(0), c = map.size(1), w = window_, a = aus_;
-  auto grid = sampling_grid(centres.to(map.scalar_type()));
-  auto windows = F::grid_sample(map, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+  torch::Tensor windows;
+  {
+    // Sampling positions need fp32 (a bf16 pixel coordinate is off by up to half a pixel).
+    FullPrecision fp32;
+    auto m = map.to(torch::kFloat);
+    auto grid = sampling_grid(centres.to(torch::kFloat));
+    windows = F::grid_sample(m, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+  }
   // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
   windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
   // Channels-last makes the per-AU grouped convolutions about twice as fast (oneDNN).

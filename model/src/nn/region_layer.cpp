@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "nn/fused_ops.h"
+
 namespace hicomex::nn {
 
 namespace F = torch::nn::functional;
@@ -24,7 +26,7 @@ torch::Tensor PatchConvImpl::forward(const torch::Tensor& x) {
               " is not divisible by the ", g, "x", g, " grid");
   // [B, C, g, ph, g, pw] -> [B, g, g, C, ph, pw] -> [B, g*g*C, ph, pw]
   auto patches = x.reshape({b, c, g, ph, g, pw}).permute({0, 2, 4, 1, 3, 5}).reshape({b, g * g * c, ph, pw});
-  auto y = conv_->forward(torch::relu(bn_->forward(patches)));
+  auto y = conv_->forward(bn_relu(bn_, patches));
   // back: [B, g, g, O, ph, pw] -> [B, O, g, ph, g, pw] -> [B, O, h, w]
   return y.reshape({b, g, g, out_, ph, pw}).permute({0, 3, 1, 4, 2, 5}).reshape({b, out_, h, w});
 }
@@ -46,7 +48,7 @@ torch::Tensor RegionLayerImpl::forward(const torch::Tensor& x) {
   auto a = p8_->forward(base);
   auto b = p4_->forward(a);
   auto c = p2_->forward(b);
-  return torch::relu(bn_->forward(torch::cat({a, b, c}, 1) + base));
+  return bn_relu(bn_, torch::cat({a, b, c}, 1) + base);
 }
 
 int64_t RegionLayerImpl::macs(int64_t h, int64_t w) const {

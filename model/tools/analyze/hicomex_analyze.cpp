@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   app.add_option("--au-smoothing", o.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--precision", o.precision, "AU network arithmetic: fp32, bf16 (CPU with AVX512-BF16, or CUDA), fp16 (CUDA)")
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads for the networks (0 = all cores)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--overwrite", overwrite, "replace OUTPUT if it exists");

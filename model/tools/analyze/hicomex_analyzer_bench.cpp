@@ -93,13 +93,14 @@ int main(int argc, char** argv) {
   CLI::App app{"hicomex-analyzer-bench: per-frame cost of the face analyzer (detection, landmarks, AU\n"
                "network, total) at 640x480 with 1 and 4 faces, AU inference every frame and every\n"
                "second frame. Without --model it times an untrained paper-sized HiCOMEX."};
-  std::string model, detector = "blazeface", device = "cpu";
+  std::string model, detector = "blazeface", device = "cpu", precision = "fp32";
   int threads = 0, frames_per_case = 60, detection_interval = 5;
   bool json_out = false;
   app.add_option("--model", model, "HiCOMEX weights to time (default: untrained paper-sized model)")
       ->check(CLI::ExistingFile);
   app.add_option("--detector", detector, "face detector")->capture_default_str();
   app.add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--precision", precision, "AU network arithmetic: fp32, bf16 or fp16 (CUDA)")->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--frames", frames_per_case, "timed frames per case")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--detection-interval", detection_interval, "detector every N frames")
@@ -122,6 +123,7 @@ int main(int argc, char** argv) {
     o.model_path = model;
     o.detector = detector;
     o.device = device;
+    o.precision = precision;
     o.threads = threads;
     o.detection_interval = detection_interval;
     FaceAnalyzer analyzer(o);
@@ -163,6 +165,7 @@ int main(int argc, char** argv) {
     report["model"] = analyzer.model_id();
     report["detector"] = detector;
     report["device"] = analyzer.device();
+    report["precision"] = analyzer.precision();
     report["detection_interval"] = detection_interval;
     report["frame"] = "640x480";
     report["frames_per_case"] = frames_per_case;
@@ -178,9 +181,9 @@ int main(int argc, char** argv) {
     if (json_out) {
       std::cout << report.dump(2) << "\n";
     } else {
-      std::printf("model %s, detector %s (every %d frames), device %s, 640x480, %d frames per case\n",
+      std::printf("model %s, detector %s (every %d frames), device %s (%s), 640x480, %d frames per case\n",
                   analyzer.model_id().c_str(), detector.c_str(), detection_interval, analyzer.device().c_str(),
-                  frames_per_case);
+                  analyzer.precision().c_str(), frames_per_case);
       std::printf("mean ms per frame (detection and AU averaged over all frames; 'run' = when they ran)\n\n");
       std::printf("%5s %6s %6s %9s %9s %9s %9s %9s %9s %9s\n", "faces", "AU ev.", "found", "detect", "landmk",
                   "AU", "total", "frames/s", "det run", "AU run");
