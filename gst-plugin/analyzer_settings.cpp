@@ -88,6 +88,7 @@ AnalyzerOptions construction_options(const AnalyzerSettings& s) {
   o.model_path = s.model;
   o.device = s.device;
   o.precision = s.precision;
+  o.batch_timeout_us = s.batch_timeout_us;
   o.detector = s.detector;
   o.threads = s.threads;
   o.detection_interval = s.detection_interval;

@@ -37,6 +37,7 @@ struct AnalyzerSettings {
   std::string model;  ///< empty = default_model_path()
   std::string device = "auto";
   std::string precision = "fp32";
+  int batch_timeout_us = 0;
   std::string detector = "blazeface";
   int threads = 0;
   // Applied at the next frame.

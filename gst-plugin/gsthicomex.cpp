@@ -86,6 +86,7 @@ enum
   PROP_MODEL,
   PROP_DEVICE,
   PROP_PRECISION,
+  PROP_BATCH_TIMEOUT,
   PROP_THREADS,
   PROP_DETECTOR,
   PROP_DETECTION_INTERVAL,
@@ -227,6 +228,21 @@ gst_hicomex_class_init (GstHicomexClass * klass)
           "AU network arithmetic: fp32, bf16 (CPU with AVX512-BF16, or CUDA) or "
           "fp16 (CUDA); default \"fp32\" (READY or below to change)",
           DEFAULT_PRECISION, ready));
+  /**
+   * GstHicomex:batch-timeout:
+   *
+   * Cross-stream batching, in microseconds. hicomex elements of one process
+   * that use the same model, device and precision (and the same batch-timeout)
+   * share one network; with batch-timeout > 0 each waits up to this long for
+   * the other streams' faces so the network runs them as one batch (higher
+   * throughput, on a GPU above all). A batch starts as soon as every such
+   * stream has submitted, so streams in step add no delay. Default: 0 (off).
+   */
+  g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
+      g_param_spec_uint ("batch-timeout", "Batch timeout",
+          "Cross-stream batching: microseconds to wait for the faces of other "
+          "streams sharing the model; default 0: off (READY or below to change)",
+          0, 1000000, 0, ready));
   /**
    * GstHicomex:threads:
    *
@@ -414,6 +430,9 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
       if (s.precision.empty ())
         s.precision = DEFAULT_PRECISION;
       break;
+    case PROP_BATCH_TIMEOUT:
+      s.batch_timeout_us = (int) g_value_get_uint (value);
+      break;
     case PROP_THREADS:
       s.threads = (int) g_value_get_uint (value);
       break;
@@ -476,6 +495,9 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
       break;
     case PROP_PRECISION:
       g_value_set_string (value, s.precision.c_str ());
+      break;
+    case PROP_BATCH_TIMEOUT:
+      g_value_set_uint (value, (guint) s.batch_timeout_us);
       break;
     case PROP_THREADS:
       g_value_set_uint (value, (guint) s.threads);

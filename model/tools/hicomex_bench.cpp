@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   double seconds = 2.0;
   bool json_out = false;
   int profile_top = 0;
+  int streams = 0, batch_timeout_us = 5000;
   app.add_option("-w,--weights", weights, "weights file (safetensors) to time instead of an untrained model")
       ->check(CLI::ExistingFile);
   app.add_option("--variant", variant, "variant of the untrained model: base, lstm, attention, hopfield, full")
@@ -56,6 +58,13 @@ int main(int argc, char** argv) {
                  "after timing each batch size, profile it and print the time of each network stage and of the "
                  "N operators with the most self time (JSON: \"profile\")")
       ->check(CLI::Range(1, 1000));
+  app.add_option("--streams", streams,
+                 "also time N streams (threads) sending one face per request, each request its own batch vs "
+                 "cross-stream batching")
+      ->check(CLI::Range(2, 64));
+  app.add_option("--batch-timeout-us", batch_timeout_us, "cross-stream batching timeout for --streams")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -149,6 +158,56 @@ int main(int argc, char** argv) {
             std::printf("    %-28s %9.2f %9.2f %7lld\n", o->name.c_str(), o->self_ms, o->total_ms, o->calls);
           std::fflush(stdout);
         }
+      }
+    }
+    if (streams > 0) {
+      // N threads, one face per request, for --seconds each way.
+      auto make_engine = [&](int timeout_us) {
+        AuEngineOptions o = eo;
+        o.batch_timeout_us = timeout_us;
+        if (!weights.empty()) return AuEngine(o);
+        ModelInfo info = engine->info();
+        return AuEngine::untrained(info, o);
+      };
+      const int side = engine->aligned_size();
+      std::vector<AlignedFaceInput> face(1);
+      face[0].aligned = cv::Mat(side, side, CV_8UC3);
+      cv::randu(face[0].aligned, 0, 255);
+      if (!json_out)
+        std::printf("\n%d streams, 1 face per request:\n%-22s %10s %12s %12s %12s\n", streams, "mode", "faces/s",
+                    "faces/batch", "median ms", "p95 ms");
+      report["streams"] = nlohmann::json::array();
+      for (int timeout : {0, batch_timeout_us}) {
+        AuEngine e = make_engine(timeout);
+        e.run(face);  // warm-up
+        std::vector<std::vector<double>> lat(streams);
+        const auto stats0 = e.stats();
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> threads;
+        for (int k = 0; k < streams; ++k)
+          threads.emplace_back([&, k] {
+            auto membership = e.join();
+            while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < seconds) {
+              const auto a = std::chrono::steady_clock::now();
+              e.run(face);
+              lat[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+            }
+          });
+        for (auto& t : threads) t.join();
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const auto st = e.stats();
+        std::vector<double> all;
+        for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+        if (all.empty()) all.push_back(0.0);
+        const double faces = static_cast<double>(st.faces - stats0.faces);
+        const double per_batch = faces / std::max<double>(1.0, static_cast<double>(st.batches - stats0.batches));
+        const std::string mode = timeout == 0 ? "separate" : "batched (" + std::to_string(timeout) + " us)";
+        report["streams"].push_back({{"streams", streams}, {"batch_timeout_us", timeout}, {"faces_per_s", faces / wall},
+                                     {"faces_per_batch", per_batch}, {"median_ms", percentile(all, 0.5)},
+                                     {"p95_ms", percentile(all, 0.95)}});
+        if (!json_out)
+          std::printf("%-22s %10.1f %12.2f %12.2f %12.2f\n", mode.c_str(), faces / wall, per_batch,
+                      percentile(all, 0.5), percentile(all, 0.95));
       }
     }
     if (json_out) std::cout << report.dump(2) << "\n";

@@ -567,6 +567,77 @@ TEST(AuEngine, BadPrecisionIsNamed) {
   EXPECT_NO_THROW(check_precision("fp16", "cuda"));
 }
 
+namespace {
+
+std::vector<AlignedFaceInput> test_faces(int n, int seed, bool with_landmarks) {
+  cv::RNG rng(seed);
+  std::vector<AlignedFaceInput> faces(n);
+  for (auto& f : faces) {
+    f.aligned = cv::Mat(200, 200, CV_8UC3);
+    rng.fill(f.aligned, cv::RNG::UNIFORM, 0, 255);
+    if (with_landmarks)
+      for (int k = 0; k < 49; ++k) f.landmarks49.emplace_back(60.f + rng.uniform(0.f, 80.f), 60.f + rng.uniform(0.f, 80.f));
+  }
+  return faces;
+}
+
+}  // namespace
+
+TEST(AuEngine, CrossStreamBatchingMergesStreamsAndKeepsEachResult) {
+  ModelInfo info;
+  info.options = small_options().crop_size(160);
+  AuEngineOptions plain_options;
+  plain_options.device = "cpu";
+  auto plain = AuEngine::untrained(info, plain_options, 4);
+  AuEngineOptions batched_options = plain_options;
+  batched_options.batch_timeout_us = 2000000;  // 2 s: streams in step never wait that long
+  auto batched = AuEngine::untrained(info, batched_options, 4);
+
+  constexpr int kStreams = 4, kFrames = 5;
+  std::vector<std::vector<std::vector<AlignedFaceInput>>> inputs(kStreams);
+  for (int s = 0; s < kStreams; ++s)
+    for (int f = 0; f < kFrames; ++f) inputs[s].push_back(test_faces(1 + (s + f) % 3, 100 * s + f, s != 2));
+  std::vector<std::vector<std::vector<AuPrediction>>> outputs(kStreams, std::vector<std::vector<AuPrediction>>(kFrames));
+  {
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kStreams; ++s)
+      threads.emplace_back([&, s] {
+        auto membership = batched.join();
+        for (int f = 0; f < kFrames; ++f) outputs[s][f] = batched.run(inputs[s][f]);
+      });
+    for (auto& t : threads) t.join();
+  }
+  const auto st = batched.stats();
+  EXPECT_EQ(st.requests, static_cast<uint64_t>(kStreams * kFrames));
+  EXPECT_LT(st.batches, st.requests) << "no two streams ever shared a batch";
+  for (int s = 0; s < kStreams; ++s)
+    for (int f = 0; f < kFrames; ++f) {
+      const auto alone = plain.run(inputs[s][f]);
+      ASSERT_EQ(outputs[s][f].size(), alone.size());
+      for (size_t i = 0; i < alone.size(); ++i) {
+        for (size_t k = 0; k < alone[i].probabilities.size(); ++k)
+          EXPECT_NEAR(outputs[s][f][i].probabilities[k], alone[i].probabilities[k], 1e-5) << s << " " << f;
+        for (size_t k = 0; k < 49; ++k) EXPECT_NEAR(outputs[s][f][i].landmarks49[k].x, alone[i].landmarks49[k].x, 1e-3);
+      }
+    }
+}
+
+TEST(AuEngine, ALoneStreamDoesNotWaitForTheBatchTimeout) {
+  ModelInfo info;
+  info.options = small_options().crop_size(160);
+  AuEngineOptions o;
+  o.device = "cpu";
+  o.batch_timeout_us = 1000000 * 60;  // a minute: the test would time out if it waited
+  auto engine = AuEngine::untrained(info, o, 4);
+  const auto faces = test_faces(2, 1, true);
+  EXPECT_EQ(engine.run(faces).size(), 2u);  // no stream joined
+  auto membership = engine.join();
+  EXPECT_EQ(engine.run(faces).size(), 2u);  // the only joined stream
+  EXPECT_EQ(engine.stats().batches, 2u);
+  o.batch_timeout_us = -1;
+  EXPECT_THROW(AuEngine::untrained(info, o), std::invalid_argument);
+}
+
 TEST(AuEngine, SharedEngineIsOneInstancePerModelAndIsSafeAcrossThreads) {
   torch::manual_seed(21);
   Hicomex net{small_options()};

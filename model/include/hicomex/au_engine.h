@@ -2,6 +2,7 @@
 // aligned faces, get per-AU probabilities and the network's 49 landmarks.
 // No LibTorch types here (pimpl), so callers do not pay for torch headers.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,11 @@ struct AuEngineOptions {
   /// (CPU with AVX512-BF16/AMX, or CUDA) or "fp16" (CUDA only). Mixed precision
   /// (autocast): sensitive ops and every output stay fp32.
   std::string precision = "fp32";
+  /// Cross-stream batching: > 0 lets run() calls from several streams (threads)
+  /// that joined the engine wait up to this many microseconds for each other and
+  /// run as one batch (GPU throughput; also helps on the CPU). 0 = off: every
+  /// run() is its own batch.
+  int batch_timeout_us = 0;
 };
 
 /// Checks a precision name for a device ("cpu", "cuda", ...); throws
@@ -73,8 +79,23 @@ class AuEngine {
   int64_t macs_per_face() const;
 
   /// All faces in one batch. Returns one prediction per face, in order.
-  /// Thread-safe: concurrent calls run one after the other.
+  /// Thread-safe: concurrent calls run one after the other, or, with
+  /// batch_timeout_us > 0, together as one batch (see join()).
   std::vector<AuPrediction> run(const std::vector<AlignedFaceInput>& faces);
+
+  /// A stream that calls run() once per frame holds the returned token while it
+  /// runs. With cross-stream batching a batch starts as soon as every joined
+  /// stream has a request waiting (or the timeout since the first one passes),
+  /// so lock-step streams never wait for the timeout. Without tokens every
+  /// request runs at once.
+  std::shared_ptr<void> join();
+
+  struct BatchStats {
+    uint64_t requests = 0;  ///< run() calls
+    uint64_t batches = 0;   ///< network forward passes
+    uint64_t faces = 0;
+  };
+  BatchStats stats() const;
   /// Lower level: `n` normalised crops [n,3,S,S] (normalise_rgb_to_chw layout);
   /// optional centre landmarks [n,49,2] in crop pixels (nullptr = the network's).
   /// Writes probabilities [n,A] and landmarks [n,49,2] (crop pixels).
@@ -84,6 +105,7 @@ class AuEngine {
  private:
   struct Impl;
   explicit AuEngine(std::unique_ptr<Impl> impl);
+  std::vector<AuPrediction> run_batch(const std::vector<AlignedFaceInput>& faces);
   std::unique_ptr<Impl> impl_;
 };
 

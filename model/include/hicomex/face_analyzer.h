@@ -34,6 +34,10 @@ struct AnalyzerOptions {
   /// Arithmetic of the AU network: "fp32", "bf16" (CPU with AVX512-BF16, or
   /// CUDA) or "fp16" (CUDA); see AuEngineOptions::precision.
   std::string precision = "fp32";
+  /// Cross-stream batching of the AU network, microseconds (0 = off): analyzers
+  /// of one process sharing the model wait up to this long for each other's
+  /// faces and run them as one batch (AuEngineOptions::batch_timeout_us).
+  int batch_timeout_us = 0;
   /// LibTorch intra-op CPU threads (a process-wide setting); 0 = all cores.
   int threads = 0;
 

@@ -41,6 +41,7 @@ std::shared_ptr<AuEngine> load_engine(const AnalyzerOptions& o) {
   eo.device = o.device;
   eo.threads = o.threads;
   eo.precision = o.precision;
+  eo.batch_timeout_us = o.batch_timeout_us;
   return AuEngine::shared(eo);
 }
 
@@ -69,6 +70,7 @@ struct FaceAnalyzer::Impl {
   AnalyzerOptions options;  // in force for the current frame
   std::shared_ptr<AuEngine> engine_owner;
   AuEngine& engine;
+  std::shared_ptr<void> engine_membership;  // this stream counts for cross-stream batching
   std::unique_ptr<FaceDetector> detector;
   Landmarker68 landmarker;
   LandmarkConfidence confidence;
@@ -88,6 +90,7 @@ struct FaceAnalyzer::Impl {
       : options(o),
         engine_owner(load_engine(options)),
         engine(*engine_owner),
+        engine_membership(engine.join()),
         detector(load_detector(options)),
         landmarker(landmarker_options(options)),
         tracker(tracker_options_of(options)),

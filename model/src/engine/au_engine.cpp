@@ -1,6 +1,9 @@
 #include "hicomex/au_engine.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -65,10 +68,31 @@ struct AuEngine::Impl {
   torch::Tensor centres;  // reused [cap,49,2]
   std::mutex run_mutex;   // one batch at a time: the staging buffers are shared
 
+  // Cross-stream batching (batch_timeout_us > 0): requests queue up; one caller
+  // at a time leads, gathers the queue and runs it as one batch.
+  struct Request {
+    const std::vector<AlignedFaceInput>* faces = nullptr;
+    std::vector<AuPrediction> result;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  std::chrono::microseconds batch_timeout{0};
+  static constexpr size_t kMaxBatchFaces = 32;
+  std::mutex batch_mutex;
+  std::condition_variable batch_cv;
+  std::vector<Request*> queue;
+  std::chrono::steady_clock::time_point first_queued;
+  bool leading = false;
+  int participants = 0;
+  BatchStats stats;  // guarded by batch_mutex
+
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
     dtype = precision_dtype(o.precision, device);
     precision = o.precision;
+    if (o.batch_timeout_us < 0)
+      throw std::invalid_argument("batch_timeout_us must be >= 0, got " + std::to_string(o.batch_timeout_us));
+    batch_timeout = std::chrono::microseconds(o.batch_timeout_us);
     threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     crop = info.options.crop_size();
@@ -121,7 +145,8 @@ std::shared_ptr<AuEngine> AuEngine::shared(const AuEngineOptions& options) {
   std::error_code ec;
   const auto canonical = std::filesystem::weakly_canonical(options.weights, ec);
   const std::string key = (ec ? options.weights : canonical.string()) + "|" + options.device + "|" +
-                          std::to_string(options.threads) + "|" + options.precision;
+                          std::to_string(options.threads) + "|" + options.precision + "|" +
+                          std::to_string(options.batch_timeout_us);
   std::lock_guard<std::mutex> lock(registry_mutex);
   if (auto existing = registry[key].lock()) return existing;
   auto engine = std::make_shared<AuEngine>(options);
@@ -166,6 +191,97 @@ void AuEngine::run_normalised(const float* crops, int n, const float* centre_lan
 }
 
 std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& faces) {
+  auto& d = *impl_;
+  if (faces.empty()) return {};
+  if (d.batch_timeout.count() == 0) {
+    {
+      std::lock_guard<std::mutex> lock(d.batch_mutex);
+      d.stats.requests += 1;
+      d.stats.batches += 1;
+      d.stats.faces += faces.size();
+    }
+    return run_batch(faces);
+  }
+  Impl::Request req;
+  req.faces = &faces;
+  std::unique_lock<std::mutex> lock(d.batch_mutex);
+  if (d.queue.empty()) d.first_queued = std::chrono::steady_clock::now();
+  d.queue.push_back(&req);
+  d.stats.requests += 1;
+  d.batch_cv.notify_all();
+  while (!req.done) {
+    if (d.leading) {
+      d.batch_cv.wait(lock);
+      continue;
+    }
+    // Lead: wait for every joined stream (or the timeout, or a full batch), then run the queue.
+    d.leading = true;
+    auto queued_faces = [&d] {
+      size_t n = 0;
+      for (const auto* r : d.queue) n += r->faces->size();
+      return n;
+    };
+    d.batch_cv.wait_until(lock, d.first_queued + d.batch_timeout, [&] {
+      return static_cast<int>(d.queue.size()) >= std::max(1, d.participants) || queued_faces() >= Impl::kMaxBatchFaces;
+    });
+    std::vector<Impl::Request*> taken;
+    taken.swap(d.queue);
+    lock.unlock();
+    // Faces with and without centre landmarks go in separate batches (the
+    // network takes centres for all faces of a batch or for none).
+    std::vector<AlignedFaceInput> with, without;
+    for (const auto* r : taken)
+      for (const auto& f : *r->faces) (f.landmarks49.size() == 49 ? with : without).push_back(f);
+    std::exception_ptr error;
+    std::vector<AuPrediction> out_with, out_without;
+    try {
+      if (!with.empty()) out_with = run_batch(with);
+      if (!without.empty()) out_without = run_batch(without);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    size_t iw = 0, io = 0;
+    for (auto* r : taken) {
+      if (error) {
+        r->error = error;
+      } else {
+        r->result.reserve(r->faces->size());
+        for (const auto& f : *r->faces)
+          r->result.push_back(std::move(f.landmarks49.size() == 49 ? out_with[iw++] : out_without[io++]));
+      }
+      r->done = true;
+    }
+    d.stats.batches += (with.empty() ? 0 : 1) + (without.empty() ? 0 : 1);
+    d.stats.faces += with.size() + without.size();
+    d.leading = false;
+    if (!d.queue.empty()) d.first_queued = std::chrono::steady_clock::now();
+    d.batch_cv.notify_all();
+  }
+  if (req.error) std::rethrow_exception(req.error);
+  return std::move(req.result);
+}
+
+std::shared_ptr<void> AuEngine::join() {
+  auto* d = impl_.get();
+  {
+    std::lock_guard<std::mutex> lock(d->batch_mutex);
+    d->participants += 1;
+  }
+  return std::shared_ptr<void>(d, [](void* p) {
+    auto* impl = static_cast<Impl*>(p);
+    std::lock_guard<std::mutex> lock(impl->batch_mutex);
+    impl->participants -= 1;
+    impl->batch_cv.notify_all();  // a leader may be waiting for this stream
+  });
+}
+
+AuEngine::BatchStats AuEngine::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->batch_mutex);
+  return impl_->stats;
+}
+
+std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput>& faces) {
   const int64_t n = static_cast<int64_t>(faces.size());
   std::vector<AuPrediction> out(faces.size());
   if (n == 0) return out;
