@@ -369,6 +369,12 @@ TEST(HicomexProperties, RoundTrip) {
   g_object_get(e, "precision", &s, nullptr);
   EXPECT_STREQ(s, "bf16");
   g_free(s);
+  guint timeout = 99;
+  g_object_get(e, "batch-timeout", &timeout, nullptr);
+  EXPECT_EQ(timeout, 0u) << "cross-stream batching is off by default";
+  g_object_set(e, "batch-timeout", 5000u, nullptr);
+  g_object_get(e, "batch-timeout", &timeout, nullptr);
+  EXPECT_EQ(timeout, 5000u);
 
   g_object_set(e, "model", "/models/x.safetensors", "device", "cpu", "threads", 3u, "detector", 2,
                "detection-interval", 7u, "inference-interval", 2u, "max-faces", 4u, "min-face-size", 48u,

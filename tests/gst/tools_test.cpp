@@ -77,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(HicomexPlugin, Inspect,
 
 TEST(HicomexPlugin, InspectShowsEachPropertyOfTheElements) {
   const SpawnResult analyzer = spawn({"gst-inspect-1.0", "hicomex"});
-  for (const char* p : {"model", "device", "precision", "threads", "detector", "detection-interval", "inference-interval",
+  for (const char* p : {"model", "device", "precision", "batch-timeout", "threads", "detector", "detection-interval", "inference-interval",
                         "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
                         "post-messages", "skipped-inferences", "qos", "blazeface-back", "Analyzer/Video"})
     EXPECT_NE(analyzer.out.find(p), std::string::npos) << p;
@@ -146,6 +146,22 @@ TEST(HicomexPlugin, PrecisionRunsBf16AndNamesABadValue) {
   const SpawnResult bad = spawn(shell_words(head + " precision=int4 ! fakesink"));
   EXPECT_NE(bad.status, 0);
   EXPECT_NE((bad.out + bad.err).find("unknown precision 'int4'"), std::string::npos) << bad.out << bad.err;
+}
+
+// Two streams in one process share the model and, with batch-timeout, its
+// batches; each still gets its own results (one row per frame and face).
+TEST(HicomexPlugin, TwoStreamsWithCrossStreamBatchingEachGetTheirResults) {
+  gsttest::init_gst();
+  gsttest::TempDir dir;
+  auto branch = [&](const std::string& out) {
+    return "filesrc location=" + gsttest::kFacePhoto +
+           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=6 ! hicomex device=cpu batch-timeout=200000 model=" +
+           gsttest::small_model() + " ! hicomexexport location=" + out + " ! fakesink ";
+  };
+  const SpawnResult r = spawn(shell_words("gst-launch-1.0 -q " + branch("a.csv") + branch("b.csv")), dir.path().string());
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(gsttest::read_lines(dir.file("a.csv")).size(), 7u);
+  EXPECT_EQ(gsttest::read_lines(dir.file("b.csv")).size(), 7u);
 }
 
 TEST(HicomexPlugin, MetaReaderReadsWhatTheAnalyzerWrote) {
