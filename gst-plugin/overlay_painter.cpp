@@ -230,7 +230,7 @@ void draw_landmarks(Canvas& c, const GstHicomexFace& f) {
 
 // Active AUs listed beside the box (right, else left), on a dark backing.
 void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
-                 const Typography& t, double min_probability) {
+                 const Typography& t, double min_probability, std::vector<PixelRect>& taken) {
   std::vector<std::string> lines;
   for (guint a = 0; a < meta.n_aus; ++a) {
     if (!f.au_occurrence[a] || f.au_probability[a] < min_probability) continue;
@@ -250,13 +250,23 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   const cv::Rect r = box_rect(f);
   const int block_w = width + 2 * t.pad;
   const int block_h = (int)lines.size() * t.line_height + t.pad;
-  int x = r.br().x + t.pad;
-  if (x + block_w > c.width()) x = r.x - t.pad - block_w;
-  x = std::clamp(x, 0, std::max(0, c.width() - block_w));
-  // Where the block has to overlap the box, keep the track id above it visible.
-  const bool overlaps = x < r.br().x && x + block_w > r.x;
-  const int top = overlaps ? r.y + t.line_height + 2 * t.pad : r.y;
-  const int y = std::clamp(top, 0, std::max(0, c.height() - block_h));
+  int x, y;
+  PixelRect placed;
+  if (place_beside({r.x, r.y, r.width, r.height}, block_w, block_h, c.width(), c.height(), taken, t.pad,
+                    placed)) {
+    x = placed.x;
+    y = placed.y;
+  } else {
+    // No free room on either side: the old placement, beside the box or over it.
+    x = r.br().x + t.pad;
+    if (x + block_w > c.width()) x = r.x - t.pad - block_w;
+    x = std::clamp(x, 0, std::max(0, c.width() - block_w));
+    // Where the block has to overlap the box, keep the track id above it visible.
+    const bool overlaps = x < r.br().x && x + block_w > r.x;
+    const int top = overlaps ? r.y + t.line_height + 2 * t.pad : r.y;
+    y = std::clamp(top, 0, std::max(0, c.height() - block_h));
+  }
+  taken.push_back({x, y, block_w, block_h});
   c.backing({x, y, block_w, block_h});
   for (std::size_t i = 0; i < lines.size(); ++i)
     c.text(lines[i], {x + t.pad, y + (int)(i + 1) * t.line_height - t.pad / 2}, t.scale,
@@ -265,7 +275,7 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
 
 // One bar per AU under the box (above it at the bottom edge), AU numbers below.
 void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
-               const Typography& t) {
+               const Typography& t, std::vector<PixelRect>& taken) {
   if (meta.n_aus == 0) return;
   const cv::Rect r = box_rect(f);
   const double small = t.scale * 0.6;
@@ -282,6 +292,7 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   y = std::clamp(y, 0, std::max(0, c.height() - chart_h));
   const int x = std::clamp(r.x, 0, std::max(0, c.width() - chart_w));
   c.backing({x, y, chart_w, chart_h});
+  taken.push_back({x, y, chart_w, chart_h});
   const int base = y + t.pad + plot_h;
   for (guint a = 0; a < meta.n_aus; ++a) {
     const double p = std::clamp((double)f.au_probability[a], 0.0, 1.0);
@@ -296,6 +307,31 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
 }
 
 }  // namespace
+
+bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
+                  const std::vector<PixelRect>& taken, int gap, PixelRect& out) {
+  if (width > frame_width || height > frame_height) return false;
+  for (const int x : {box.x + box.width + gap, box.x - gap - width}) {
+    if (x < 0 || x + width > frame_width) continue;
+    PixelRect cand{x, std::clamp(box.y, 0, frame_height - height), width, height};
+    // Slide down past whatever it hits; each step clears one rectangle, so this ends.
+    for (std::size_t step = 0; step <= taken.size(); ++step) {
+      const PixelRect* hit = nullptr;
+      for (const PixelRect& t : taken)
+        if (t.intersects(cand) && !(t.x == box.x && t.y == box.y && t.width == box.width && t.height == box.height)) {
+          hit = &t;
+          break;
+        }
+      if (!hit) {
+        out = cand;
+        return true;
+      }
+      cand.y = hit->y + hit->height + gap;
+      if (cand.y + height > frame_height) break;
+    }
+  }
+  return false;
+}
 
 bool overlay_supports(GstVideoFormat format) {
   switch (format) {
@@ -315,12 +351,18 @@ void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
                   const OverlayOptions& options) {
   Canvas canvas(frame);
   const Typography t = typography(canvas.height());
+  // Labels keep clear of every face box and of the labels and charts placed before them.
+  std::vector<PixelRect> taken;
+  for (guint i = 0; i < meta.n_faces; ++i) {
+    const cv::Rect r = box_rect(meta.faces[i]);
+    taken.push_back({r.x, r.y, r.width, r.height});
+  }
   for (guint i = 0; i < meta.n_faces; ++i) {
     const GstHicomexFace& f = meta.faces[i];
     if (options.draw_boxes) draw_box(canvas, f, t);
     if (options.draw_landmarks && f.success) draw_landmarks(canvas, f);
-    if (options.draw_bars && f.success) draw_bars(canvas, meta, f, t);
-    if (options.draw_labels && f.success) draw_labels(canvas, meta, f, t, options.min_probability);
+    if (options.draw_bars && f.success) draw_bars(canvas, meta, f, t, taken);
+    if (options.draw_labels && f.success) draw_labels(canvas, meta, f, t, options.min_probability, taken);
   }
 }
 

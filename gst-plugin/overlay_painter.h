@@ -2,6 +2,8 @@
 // every plane of the format (RGB family, GRAY8, I420, NV12), so YUV frames get
 // the same picture as RGB ones.
 #pragma once
+#include <vector>
+
 #include <gst/video/video.h>
 
 #include "meta/gsthicomexmeta.h"
@@ -16,6 +18,22 @@ struct OverlayOptions {
   /// Labels list occurring AUs whose probability is at least this.
   double min_probability = 0.0;
 };
+
+/// A rectangle in frame pixels (the glue's own, to keep OpenCV out of this header).
+struct PixelRect {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool intersects(const PixelRect& o) const {
+    return x < o.x + o.width && o.x < x + width && y < o.y + o.height && o.y < y + height;
+  }
+};
+
+/// Where a width x height block of labels goes beside `box` in a frame_width x
+/// frame_height frame: right of the box, else left of it, each moved down past
+/// anything in `taken` (other faces' boxes, labels and charts placed before) so
+/// neighbouring faces' labels never cover each other. Returns false, leaving
+/// `out` untouched, when neither side has room.
+bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
+                  const std::vector<PixelRect>& taken, int gap, PixelRect& out);
 
 /// True for the formats draw_overlay() handles.
 bool overlay_supports(GstVideoFormat format);

@@ -8,6 +8,7 @@
 
 #include "gst_test_util.h"
 #include "hicomex_meta_utils.h"
+#include "overlay_painter.h"
 
 using gsttest::make_face;
 using gsttest::make_frame;
@@ -212,3 +213,33 @@ TEST(HicomexOverlay, EveryPropertyRoundTrips) {
   gst_object_unref(e);
 }
 
+
+// Label blocks of neighbouring faces keep clear of each other and of the boxes.
+TEST(HicomexOverlayLayout, LabelsOfNeighbouringFacesDoNotOverlap) {
+  using hicomex::gst::PixelRect;
+  const PixelRect a{100, 100, 80, 80}, b{200, 100, 80, 80}, c{300, 120, 80, 80};
+  std::vector<PixelRect> taken{a, b, c};
+  std::vector<PixelRect> labels;
+  for (const PixelRect& box : {a, b, c}) {
+    PixelRect out;
+    ASSERT_TRUE(hicomex::gst::place_beside(box, 150, 60, 640, 480, taken, 4, out));
+    for (const PixelRect& t : taken) EXPECT_FALSE(out.intersects(t)) << out.x << "," << out.y;
+    EXPECT_GE(out.x, 0);
+    EXPECT_LE(out.x + out.width, 640);
+    EXPECT_LE(out.y + out.height, 480);
+    taken.push_back(out);
+    labels.push_back(out);
+  }
+  // a's block does not fit between a and b, so it went below b, or to a's left.
+  EXPECT_TRUE(labels[0].x + 150 <= a.x || labels[0].y >= b.y + b.height) << labels[0].x << "," << labels[0].y;
+}
+
+TEST(HicomexOverlayLayout, ReportsNoRoomInsteadOfCoveringAFace) {
+  using hicomex::gst::PixelRect;
+  // Faces fill the frame's width: no side has room for a 200-pixel block.
+  const PixelRect box{50, 0, 220, 240};
+  PixelRect out{1, 2, 3, 4};
+  EXPECT_FALSE(hicomex::gst::place_beside(box, 200, 60, 320, 240, {box}, 4, out));
+  EXPECT_EQ(out.x, 1) << "untouched when there is no room";
+  EXPECT_FALSE(hicomex::gst::place_beside(box, 400, 60, 320, 240, {}, 4, out));
+}
