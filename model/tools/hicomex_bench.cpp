@@ -14,6 +14,7 @@
 
 #include "hicomex/process_env.h"
 #include "hicomex/au_engine.h"
+#include "hicomex/face_crops.h"
 #include "hicomex/op_profile.h"
 #include "hicomex_config.h"
 
@@ -129,8 +130,17 @@ int main(int argc, char** argv) {
       const double per_face = med / b, fps = 1000.0 / per_face, gflops = 2.0 * gmac * fps;
       report["results"].push_back({{"batch", b}, {"runs", ms.size()}, {"median_ms", med}, {"p95_ms", p95},
                                    {"ms_per_face", per_face}, {"faces_per_s", fps}, {"gflop_per_s", gflops}});
-      if (!json_out)
-        std::printf("%6d %6zu %12.2f %12.2f %12.2f %10.1f %10.1f\n", b, ms.size(), med, p95, per_face, fps, gflops);
+      // GPU memory after the batch ran: device-wide (context + caching allocator included).
+      std::size_t used = 0, total = 0;
+      const bool on_gpu = engine->device().rfind("cuda", 0) == 0;
+      const int gpu = on_gpu && engine->device().size() > 5 ? std::stoi(engine->device().substr(5)) : 0;
+      const bool have_memory = on_gpu && cuda_memory_info(gpu, used, total);
+      if (have_memory) report["results"].back()["gpu_memory_used_mib"] = static_cast<double>(used) / (1 << 20);
+      if (!json_out) {
+        std::printf("%6d %6zu %12.2f %12.2f %12.2f %10.1f %10.1f", b, ms.size(), med, p95, per_face, fps, gflops);
+        if (have_memory) std::printf("   GPU memory in use %.0f / %.0f MiB", used / 1048576.0, total / 1048576.0);
+        std::printf("\n");
+      }
       std::fflush(stdout);
       if (profile_top > 0) {
         const auto ops = profile_ops(

@@ -58,6 +58,19 @@ TEST(CudaFaceCrops, AsksForADeviceWithoutCrashing) {
   EXPECT_EQ(available, cuda_device_available()) << "the answer is cached and stable";
 }
 
+TEST(CudaFaceCrops, MemoryInfoAnswersOnlyWithADevice) {
+  std::size_t used = 7, total = 9;
+  const bool ok = cuda_memory_info(0, used, total);
+  EXPECT_EQ(ok, cuda_device_available());
+  if (ok) {
+    EXPECT_GT(total, 0u);
+    EXPECT_LE(used, total);
+  } else {
+    EXPECT_EQ(used, 7u) << "untouched without a device";
+  }
+  EXPECT_FALSE(cuda_memory_info(1 << 20, used, total)) << "no such device";
+}
+
 TEST(CudaFaceCrops, FailsWithAClearMessageWhenNoDeviceIsThere) {
   if (cuda_device_available()) GTEST_SKIP() << "a CUDA device is present: nothing to refuse";
   std::mt19937 rng(7);

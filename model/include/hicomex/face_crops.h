@@ -58,6 +58,11 @@ bool cuda_kernels_built();
 /// device is visible. Never throws; safe on machines without a driver.
 bool cuda_device_available();
 
+/// Memory of CUDA device `device` (cudaMemGetInfo): bytes in use by every
+/// process (CUDA contexts and caching allocators included) and in all.
+/// False when no device is available. Never throws.
+bool cuda_memory_info(int device, std::size_t& used_bytes, std::size_t& total_bytes);
+
 /// The fused kernel. `device_frame` holds DEVICE plane pointers with their
 /// strides (upload with CudaFrame, or pass a decoder's device surface);
 /// `device_out` is a device buffer of n * face_crop_floats(geometry) floats.

@@ -67,6 +67,25 @@ bool cuda_device_available() {
   return available;
 }
 
+bool cuda_memory_info(int device, std::size_t& used_bytes, std::size_t& total_bytes) {
+  if (!cuda_device_available()) return false;
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  std::size_t free_bytes = 0, total = 0;
+  const cudaError_t status = cudaMemGetInfo(&free_bytes, &total);
+  (void)cudaSetDevice(previous);
+  if (status != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  used_bytes = total - free_bytes;
+  total_bytes = total;
+  return true;
+}
+
 void crop_faces_cuda(const ImageView& device_frame, const FaceTransform* faces, int n,
                      float* device_out, const FaceCropGeometry& geometry, void* cuda_stream) {
   const detail::FramePlanes planes = detail::frame_planes(device_frame, "crop_faces_cuda");
