@@ -163,8 +163,8 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   Options opt;
   CameraConfig base;
-  std::string model, device, detector;
-  unsigned threads = 0;
+  std::string model, device, detector, precision;
+  unsigned threads = 0, batch_timeout_us = 0;
   std::vector<std::string> sets;
   CLI::App cli{"RTSP cameras -> hicomex -> JSON lines (+ annotated recording), reconnecting "
                "with backoff when a camera drops"};
@@ -182,6 +182,12 @@ int main(int argc, char** argv) {
   cli.add_option("--model", model, "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed "
                  "default model)");
   cli.add_option("--device", device, "auto, cpu, cuda, cuda:N");
+  cli.add_option("--precision", precision, "AU network arithmetic: fp32, bf16, fp16 (CUDA)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  cli.add_option("--batch-timeout", batch_timeout_us,
+                 "several cameras: batch their faces together, waiting at most this many "
+                 "microseconds for the others (0: off)")
+      ->capture_default_str();
   cli.add_option("--threads", threads,
                  "LibTorch CPU threads, process-wide (default: all cores for one camera, "
                  "1 for several)");
@@ -210,6 +216,8 @@ int main(int argc, char** argv) {
   }
   if (!model.empty()) base.analyzer_props["model"] = model;
   if (!device.empty()) base.analyzer_props["device"] = device;
+  if (!precision.empty()) base.analyzer_props["precision"] = precision;
+  if (batch_timeout_us) base.analyzer_props["batch-timeout"] = std::to_string(batch_timeout_us);
   if (threads) {
     base.analyzer_props["threads"] = std::to_string(threads);
   } else if (opt.urls.size() > 1) {
