@@ -324,8 +324,9 @@ TEST_F(Pipelines, SeveralCamerasRunInOneProcessWithOneResultFileEach) {
   std::unique_ptr<Process> server;
   const std::string url = start_server(server, video("1"), 0, "rtsp3-server");
   ASSERT_FALSE(url.empty()) << server->err();
+  // The cameras share one model and, with --batch-timeout, their batches.
   Process client({script("hicomex-rtsp"), url, url, "--jsonl", path("multi.jsonl"), "--model",
-                  model_, "--frames", "15", "--stats-interval", "0"},
+                  model_, "--frames", "15", "--stats-interval", "0", "--batch-timeout", "20000"},
                  path("rtsp3-client"));
   ASSERT_TRUE(client.wait(120s));
   ASSERT_EQ(client.exit_code(), 0) << client.err();
