@@ -311,17 +311,23 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
 bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
                   const std::vector<PixelRect>& taken, int gap, PixelRect& out) {
   if (width > frame_width || height > frame_height) return false;
-  for (const int x : {box.x + box.width + gap, box.x - gap - width}) {
-    if (x < 0 || x + width > frame_width) continue;
-    PixelRect cand{x, std::clamp(box.y, 0, frame_height - height), width, height};
-    // Slide down past whatever it hits; each step clears one rectangle, so this ends.
-    for (std::size_t step = 0; step <= taken.size(); ++step) {
-      const PixelRect* hit = nullptr;
-      for (const PixelRect& t : taken)
-        if (t.intersects(cand) && !(t.x == box.x && t.y == box.y && t.width == box.width && t.height == box.height)) {
-          hit = &t;
-          break;
-        }
+  // Right of the box, left of it, below it, above it: the first that fits.
+  const int under_x = std::clamp(box.x, 0, frame_width - width);
+  const std::pair<int, int> starts[] = {{box.x + box.width + gap, std::clamp(box.y, 0, frame_height - height)},
+                                        {box.x - gap - width, std::clamp(box.y, 0, frame_height - height)},
+                                        {under_x, box.y + box.height + gap},
+                                        {under_x, box.y - gap - height}};
+  for (const auto& [x, y] : starts) {
+    if (x < 0 || x + width > frame_width || y < 0 || y + height > frame_height) continue;
+    PixelRect cand{x, y, width, height};
+    // Slide down past whatever it hits (the face's own box included); each step
+    // clears one rectangle, so this ends.
+    for (std::size_t step = 0; step <= taken.size() + 1; ++step) {
+      const PixelRect* hit = box.intersects(cand) ? &box : nullptr;
+      for (const PixelRect& t : taken) {
+        if (hit) break;
+        if (t.intersects(cand)) hit = &t;
+      }
       if (!hit) {
         out = cand;
         return true;
@@ -357,11 +363,16 @@ void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
     const cv::Rect r = box_rect(meta.faces[i]);
     taken.push_back({r.x, r.y, r.width, r.height});
   }
+  // Boxes, points and charts (fixed under their boxes) first, then the labels
+  // around everything already there.
   for (guint i = 0; i < meta.n_faces; ++i) {
     const GstHicomexFace& f = meta.faces[i];
     if (options.draw_boxes) draw_box(canvas, f, t);
     if (options.draw_landmarks && f.success) draw_landmarks(canvas, f);
     if (options.draw_bars && f.success) draw_bars(canvas, meta, f, t, taken);
+  }
+  for (guint i = 0; i < meta.n_faces; ++i) {
+    const GstHicomexFace& f = meta.faces[i];
     if (options.draw_labels && f.success) draw_labels(canvas, meta, f, t, options.min_probability, taken);
   }
 }

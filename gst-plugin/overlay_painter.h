@@ -27,11 +27,11 @@ struct PixelRect {
   }
 };
 
-/// Where a width x height block of labels goes beside `box` in a frame_width x
-/// frame_height frame: right of the box, else left of it, each moved down past
-/// anything in `taken` (other faces' boxes, labels and charts placed before) so
-/// neighbouring faces' labels never cover each other. Returns false, leaving
-/// `out` untouched, when neither side has room.
+/// Where a width x height block of labels goes near `box` in a frame_width x
+/// frame_height frame: right of the box, else left of it, else below, else
+/// above, each moved down past anything in `taken` (other faces' boxes, labels
+/// and charts placed before) so labels never cover a face or each other.
+/// Returns false, leaving `out` untouched, when there is no room.
 bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
                   const std::vector<PixelRect>& taken, int gap, PixelRect& out);
 

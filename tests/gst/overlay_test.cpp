@@ -234,6 +234,23 @@ TEST(HicomexOverlayLayout, LabelsOfNeighbouringFacesDoNotOverlap) {
   EXPECT_TRUE(labels[0].x + 150 <= a.x || labels[0].y >= b.y + b.height) << labels[0].x << "," << labels[0].y;
 }
 
+TEST(HicomexOverlayLayout, GoesBelowTheFacesWhenNeitherSideHasRoom) {
+  using hicomex::gst::PixelRect;
+  // Two faces side by side across the whole width, room only underneath.
+  const PixelRect a{0, 20, 300, 200}, b{320, 20, 320, 200};
+  std::vector<PixelRect> taken{a, b};
+  PixelRect la, lb;
+  ASSERT_TRUE(hicomex::gst::place_beside(a, 200, 60, 640, 480, taken, 4, la));
+  taken.push_back(la);
+  ASSERT_TRUE(hicomex::gst::place_beside(b, 200, 60, 640, 480, taken, 4, lb));
+  for (const PixelRect& l : {la, lb}) {
+    EXPECT_FALSE(l.intersects(a));
+    EXPECT_FALSE(l.intersects(b));
+    EXPECT_GE(l.y, 220);
+  }
+  EXPECT_FALSE(la.intersects(lb));
+}
+
 TEST(HicomexOverlayLayout, ReportsNoRoomInsteadOfCoveringAFace) {
   using hicomex::gst::PixelRect;
   // Faces fill the frame's width: no side has room for a 200-pixel block.
