@@ -287,10 +287,18 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   const int chart_w = bar_w * (int)meta.n_aus + 2 * t.pad;
   const int plot_h = std::max(12, 2 * t.line_height);
   const int chart_h = plot_h + digits.height + baseline + 3 * t.pad;
-  int y = r.br().y + t.pad;
-  if (y + chart_h > c.height()) y = r.y - t.pad - chart_h;
-  y = std::clamp(y, 0, std::max(0, c.height() - chart_h));
-  const int x = std::clamp(r.x, 0, std::max(0, c.width() - chart_w));
+  int x, y;
+  PixelRect placed;
+  if (place_beside({r.x, r.y, r.width, r.height}, chart_w, chart_h, c.width(), c.height(), taken, t.pad, placed,
+                   {Side::kBelow, Side::kAbove, Side::kRight, Side::kLeft})) {
+    x = placed.x;
+    y = placed.y;
+  } else {  // no free room: under the box (above it at the bottom edge), whatever is there
+    y = r.br().y + t.pad;
+    if (y + chart_h > c.height()) y = r.y - t.pad - chart_h;
+    y = std::clamp(y, 0, std::max(0, c.height() - chart_h));
+    x = std::clamp(r.x, 0, std::max(0, c.width() - chart_w));
+  }
   c.backing({x, y, chart_w, chart_h});
   taken.push_back({x, y, chart_w, chart_h});
   const int base = y + t.pad + plot_h;
@@ -309,15 +317,14 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
 }  // namespace
 
 bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
-                  const std::vector<PixelRect>& taken, int gap, PixelRect& out) {
+                  const std::vector<PixelRect>& taken, int gap, PixelRect& out, std::initializer_list<Side> order) {
   if (width > frame_width || height > frame_height) return false;
-  // Right of the box, left of it, below it, above it: the first that fits.
+  // The sides in the order asked: the first that fits.
   const int under_x = std::clamp(box.x, 0, frame_width - width);
-  const std::pair<int, int> starts[] = {{box.x + box.width + gap, std::clamp(box.y, 0, frame_height - height)},
-                                        {box.x - gap - width, std::clamp(box.y, 0, frame_height - height)},
-                                        {under_x, box.y + box.height + gap},
-                                        {under_x, box.y - gap - height}};
-  for (const auto& [x, y] : starts) {
+  const int beside_y = std::clamp(box.y, 0, frame_height - height);
+  for (const Side side : order) {
+    const int x = side == Side::kRight ? box.x + box.width + gap : side == Side::kLeft ? box.x - gap - width : under_x;
+    const int y = side == Side::kBelow ? box.y + box.height + gap : side == Side::kAbove ? box.y - gap - height : beside_y;
     if (x < 0 || x + width > frame_width || y < 0 || y + height > frame_height) continue;
     PixelRect cand{x, y, width, height};
     // Slide down past whatever it hits (the face's own box included); each step

@@ -2,6 +2,7 @@
 // every plane of the format (RGB family, GRAY8, I420, NV12), so YUV frames get
 // the same picture as RGB ones.
 #pragma once
+#include <initializer_list>
 #include <vector>
 
 #include <gst/video/video.h>
@@ -32,8 +33,10 @@ struct PixelRect {
 /// above, each moved down past anything in `taken` (other faces' boxes, labels
 /// and charts placed before) so labels never cover a face or each other.
 /// Returns false, leaving `out` untouched, when there is no room.
+enum class Side { kRight, kLeft, kBelow, kAbove };
 bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,
-                  const std::vector<PixelRect>& taken, int gap, PixelRect& out);
+                  const std::vector<PixelRect>& taken, int gap, PixelRect& out,
+                  std::initializer_list<Side> order = {Side::kRight, Side::kLeft, Side::kBelow, Side::kAbove});
 
 /// True for the formats draw_overlay() handles.
 bool overlay_supports(GstVideoFormat format);

@@ -260,3 +260,23 @@ TEST(HicomexOverlayLayout, ReportsNoRoomInsteadOfCoveringAFace) {
   EXPECT_EQ(out.x, 1) << "untouched when there is no room";
   EXPECT_FALSE(hicomex::gst::place_beside(box, 400, 60, 320, 240, {}, 4, out));
 }
+
+TEST(HicomexOverlayLayout, ChartsOfFacesSideBySideDoNotOverlap) {
+  using hicomex::gst::PixelRect;
+  using hicomex::gst::Side;
+  // Charts are wider than the boxes: the second one cannot sit straight under its box.
+  const PixelRect a{50, 50, 120, 120}, b{200, 50, 120, 120};
+  std::vector<PixelRect> taken{a, b};
+  PixelRect ca, cb;
+  ASSERT_TRUE(hicomex::gst::place_beside(a, 250, 60, 640, 480, taken, 4, ca,
+                                         {Side::kBelow, Side::kAbove, Side::kRight, Side::kLeft}));
+  EXPECT_EQ(ca.x, a.x) << "the first chart goes straight under its box";
+  EXPECT_EQ(ca.y, a.y + a.height + 4);
+  taken.push_back(ca);
+  ASSERT_TRUE(hicomex::gst::place_beside(b, 250, 60, 640, 480, taken, 4, cb,
+                                         {Side::kBelow, Side::kAbove, Side::kRight, Side::kLeft}));
+  EXPECT_FALSE(cb.intersects(ca));
+  EXPECT_FALSE(cb.intersects(a));
+  EXPECT_FALSE(cb.intersects(b));
+  EXPECT_GE(cb.y, b.y + b.height) << "still below its face";
+}
