@@ -228,7 +228,7 @@ void draw_landmarks(Canvas& c, const GstHicomexFace& f) {
     c.dot({f.landmarks[2 * i], f.landmarks[2 * i + 1]}, radius, col);
 }
 
-// Active AUs listed beside the box (right, else left), on a dark backing.
+// Active AUs listed near the box (place_beside: right, left, below, above), on a dark backing.
 void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
                  const Typography& t, double min_probability, std::vector<PixelRect>& taken) {
   std::vector<std::string> lines;
@@ -273,7 +273,7 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
            t.thickness, kText);
 }
 
-// One bar per AU under the box (above it at the bottom edge), AU numbers below.
+// One bar per AU near the box (place_beside: below first), AU numbers below the bars.
 void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
                const Typography& t, std::vector<PixelRect>& taken) {
   if (meta.n_aus == 0) return;
@@ -364,13 +364,13 @@ void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
                   const OverlayOptions& options) {
   Canvas canvas(frame);
   const Typography t = typography(canvas.height());
-  // Labels keep clear of every face box and of the labels and charts placed before them.
+  // Charts and labels keep clear of every face box and of what was placed before them.
   std::vector<PixelRect> taken;
   for (guint i = 0; i < meta.n_faces; ++i) {
     const cv::Rect r = box_rect(meta.faces[i]);
     taken.push_back({r.x, r.y, r.width, r.height});
   }
-  // Boxes, points and charts (fixed under their boxes) first, then the labels
+  // Boxes, points and charts first, then the labels
   // around everything already there.
   for (guint i = 0; i < meta.n_faces; ++i) {
     const GstHicomexFace& f = meta.faces[i];

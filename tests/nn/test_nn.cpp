@@ -562,9 +562,6 @@ TEST(AuEngine, BadPrecisionIsNamed) {
   o.precision = "fp16";
   const auto cpu_half = message_of([&] { AuEngine::untrained(info, o); });
   EXPECT_NE(cpu_half.find("needs a CUDA device"), std::string::npos) << cpu_half;
-  EXPECT_THROW(check_precision("fp16", "cpu"), std::invalid_argument);
-  EXPECT_NO_THROW(check_precision("bf16", "cpu"));
-  EXPECT_NO_THROW(check_precision("fp16", "cuda"));
 }
 
 namespace {

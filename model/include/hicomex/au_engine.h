@@ -29,10 +29,6 @@ struct AuEngineOptions {
   int batch_timeout_us = 0;
 };
 
-/// Checks a precision name for a device ("cpu", "cuda", ...); throws
-/// std::invalid_argument naming the value and the accepted ones.
-void check_precision(const std::string& precision, const std::string& device);
-
 /// One face, already aligned with align_face(image, pts49, engine.aligned_size())
 /// (200x200 for the paper-sized model), RGB, 8-bit.
 struct AlignedFaceInput {

@@ -51,11 +51,6 @@ c10::ScalarType precision_dtype(const std::string& precision, const torch::Devic
 
 }  // namespace
 
-void check_precision(const std::string& precision, const std::string& device) {
-  const bool cuda = device.rfind("cuda", 0) == 0 || (device == "auto" && torch::cuda::is_available());
-  precision_dtype(precision, cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU));
-}
-
 struct AuEngine::Impl {
   nn::Hicomex net{nullptr};
   ModelInfo info;

@@ -64,8 +64,6 @@ class FullPrecision {
   }
   FullPrecision(const FullPrecision&) = delete;
   FullPrecision& operator=(const FullPrecision&) = delete;
-  /// True when some autocast was on when the scope began.
-  bool was_mixed() const { return cuda_ || cpu_; }
 
  private:
   bool cuda_, cpu_;
