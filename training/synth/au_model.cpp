@@ -99,13 +99,17 @@ Field landmark_field(int au) {
           .at(61, 0.015f, 0.003f).at(67, 0.015f, 0.f).at(50, 0.006f, 0.004f).at(58, 0.006f, -0.004f)
           .at(51, 0.f, 0.004f).at(57, 0.f, -0.006f);
       break;
-    case 23:  // lip tightener: red of the lips narrows, mouth narrows
-      b.at(48, -0.015f, 0.f).at(60, -0.012f, 0.f).at(49, -0.004f, 0.01f).at(50, 0.f, 0.011f)
-          .at(51, 0.f, 0.011f).at(59, -0.004f, -0.012f).at(58, 0.f, -0.013f).at(57, 0.f, -0.013f);
+    case 23:  // lip tightener: the lips tense, roll in (less red shows) and
+              // narrow the mouth, pushed slightly forward; corners drawn in
+      b.at(48, -0.034f, 0.f, 0.012f).at(60, -0.03f, 0.f, 0.012f).at(49, -0.016f, 0.012f, 0.016f)
+          .at(50, -0.006f, 0.014f, 0.018f).at(51, 0.f, 0.014f, 0.02f).at(59, -0.016f, -0.014f, 0.016f)
+          .at(58, -0.006f, -0.016f, 0.018f).at(57, 0.f, -0.016f, 0.02f).at(61, -0.012f, 0.f, 0.014f)
+          .at(67, -0.012f, 0.f, 0.014f).at(62, 0.f, 0.f, 0.016f).at(66, 0.f, 0.f, 0.016f);
       break;
-    case 24:  // lip pressor: lips pressed together, flattened
+    case 24:  // lip pressor: lips pressed together and flattened; the mouth
+              // keeps (or slightly gains) its width, skin bulges above and below
       b.at(49, 0.f, 0.014f).at(50, 0.f, 0.015f).at(51, 0.f, 0.015f).at(59, 0.f, -0.014f)
-          .at(58, 0.f, -0.016f).at(57, 0.f, -0.016f).at(48, -0.006f, 0.f)
+          .at(58, 0.f, -0.016f).at(57, 0.f, -0.016f).at(48, 0.006f, 0.002f).at(60, 0.004f, 0.f)
           .at(61, 0.f, 0.004f).at(62, 0.f, 0.004f).at(67, 0.f, -0.004f).at(66, 0.f, -0.004f);
       break;
     case 25:  // lips part
@@ -142,7 +146,7 @@ void add_bulges(int au, Field& f) {
       break;
     case 14: b.extra(E::kBesideMouth, true, -0.006f, 0.f, -0.012f); break;
     case 17: b.extra(E::kChin, false, 0.f, -0.02f, 0.03f).extra(E::kBelowMouth, true, 0.f, -0.02f, 0.012f); break;
-    case 24: b.extra(E::kPhiltrum, false, 0.f, 0.f, 0.01f).extra(E::kBelowMouth, true, 0.f, 0.f, 0.012f); break;
+    case 24: b.extra(E::kPhiltrum, false, 0.f, 0.004f, 0.016f).extra(E::kBelowMouth, true, 0.f, -0.004f, 0.02f); break;
     case 9: b.extra(E::kNoseSides, true, 0.f, -0.01f, 0.005f); break;
     default: break;
   }

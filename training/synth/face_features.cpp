@@ -278,8 +278,19 @@ void draw_mouth(const RenderContext& c, cv::Mat3f& albedo) {
   fill_polygon(lips_low, lower_lip);
   soft(lips_up, 0.005f * c.unit);
   soft(lips_low, 0.005f * c.unit);
-  blend_colour(albedo, lips_up * 0.9f, a.lips * 0.88f);
-  blend_colour(albedo, lips_low * 0.9f, a.lips);
+  // AU23 tenses the lips and rolls their red inwards: less of it shows, and
+  // the tense vermilion border stands out as a pale ridge around the mouth.
+  const float t23 = c.intensity(23), t24 = c.intensity(24);
+  const float red = 0.9f * (1.f - 0.45f * t23);
+  blend_colour(albedo, lips_up * red, a.lips * 0.88f);
+  blend_colour(albedo, lips_low * red, a.lips);
+  if (t23 > 0.f) {
+    cv::Mat1f ridge = blank(albedo);
+    draw_polyline(ridge, outer_up, std::max(1.f, 0.007f * c.unit));
+    draw_polyline(ridge, outer_low, std::max(1.f, 0.007f * c.unit));
+    soft(ridge, 0.003f * c.unit);
+    modulate(albedo, ridge, 0.3f * t23);
+  }
   cv::Mat1f shine = blank(albedo);
   fill_ellipse(shine, 0.5f * (c.pt(66) + c.pt(57)) + up * (0.1f * dist(c.pt(66), c.pt(57))),
                cv::Size2f(0.15f * mw, 0.25f * dist(c.pt(66), c.pt(57))), 0.f);
@@ -287,7 +298,8 @@ void draw_mouth(const RenderContext& c, cv::Mat3f& albedo) {
   modulate(albedo, shine.mul(lips_low), 0.18f);
   // The line where the lips meet, the corners, and the shadow below the lower lip.
   cv::Mat1f seam = blank(albedo);
-  draw_polyline(seam, inner_up, std::max(1.f, 0.008f * c.unit));
+  // AU24 presses the lips together: a deeper, wider seam.
+  draw_polyline(seam, inner_up, std::max(1.f, (0.008f + 0.008f * t24) * c.unit));
   fill_ellipse(seam, c.pt(48), cv::Size2f(0.012f * c.unit, 0.008f * c.unit), 0.f, 0.6f);
   fill_ellipse(seam, c.pt(54), cv::Size2f(0.012f * c.unit, 0.008f * c.unit), 0.f, 0.6f);
   soft(seam, 0.003f * c.unit);

@@ -93,14 +93,19 @@ void draw_creases(const RenderContext& c, cv::Mat3f& albedo) {
   // AU17: deeper fold under the lower lip; AU24: bulges above and below the lips.
   k.line({k.at(c.pt(58), 0.f, -0.035f), k.at(c.pt(57), 0.f, -0.045f), k.at(c.pt(56), 0.f, -0.035f)},
          0.5f * c.intensity(17), 0.008f);
-  k.line({k.at(c.pt(49), 0.f, 0.022f), k.at(c.pt(51), 0.f, 0.03f), k.at(c.pt(53), 0.f, 0.022f)},
-         0.4f * c.intensity(24));
-  k.line({k.at(c.pt(59), 0.f, -0.02f), k.at(c.pt(57), 0.f, -0.028f), k.at(c.pt(55), 0.f, -0.02f)},
-         0.4f * c.intensity(24));
-  // AU23: fine vertical lines over the tightened upper lip.
-  for (int i = 0; i < 5; ++i) {
-    cv::Point2f p = c.pt(49) + (c.pt(53) - c.pt(49)) * (i / 4.f);
-    k.line({k.at(p, 0.f, 0.002f), k.at(p, 0.f, 0.022f)}, 0.35f * c.intensity(23), 0.004f);
+  k.line({k.at(c.pt(49), 0.f, 0.024f), k.at(c.pt(51), 0.f, 0.032f), k.at(c.pt(53), 0.f, 0.024f)},
+         0.6f * c.intensity(24), 0.008f);
+  k.line({k.at(c.pt(59), 0.f, -0.022f), k.at(c.pt(57), 0.f, -0.03f), k.at(c.pt(55), 0.f, -0.022f)},
+         0.6f * c.intensity(24), 0.008f);
+  // AU23: vertical lines over the tightened upper and lower lip, drawn wide
+  // enough to survive the 128-pixel aligned crop.
+  const float t23 = c.intensity(23);
+  for (int i = 0; i < 6; ++i) {
+    const float f = i / 5.f;
+    cv::Point2f p = c.pt(49) + (c.pt(53) - c.pt(49)) * f;
+    cv::Point2f q = c.pt(59) + (c.pt(55) - c.pt(59)) * f;
+    k.line({k.at(p, 0.f, 0.002f), k.at(p, 0.f, 0.03f)}, 0.6f * t23, 0.007f);
+    k.line({k.at(q, 0.f, -0.002f), k.at(q, 0.f, -0.024f)}, 0.45f * t23, 0.007f);
   }
   soft(k.lines, 0.004f * c.unit);
   modulate(albedo, k.lines, -0.5f);
