@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--threshold", threshold,
                  "one decision threshold for every AU (default: the thresholds stored in the weights)");
   app.add_option("--centres", centres,
-                 "AU centres from the model's own landmarks (model, as deployed) or the dataset's (gt)")
+                 "AU centres from the network's own landmark estimate (model) or from the face's 68 "
+                 "landmarks (gt: the dataset's, or the project's detector + landmarker with "
+                 "--force-detect, which is what the element and hicomex-analyze do)")
       ->check(CLI::IsMember({"model", "gt"}))
       ->capture_default_str();
   app.add_option("--json", json_path, "also write the results as JSON to this file");
