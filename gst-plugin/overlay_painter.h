@@ -29,9 +29,10 @@ struct PixelRect {
 };
 
 /// Where a width x height block of labels goes near `box` in a frame_width x
-/// frame_height frame: right of the box, else left of it, else below, else
-/// above, each moved down past anything in `taken` (other faces' boxes, labels
-/// and charts placed before) so labels never cover a face or each other.
+/// frame_height frame: the first side in `order` that has room (by default
+/// right of the box, else left, below, above), each moved down past anything in
+/// `taken` (other faces' boxes, labels and charts placed before) so labels and
+/// charts never cover a face or each other.
 /// Returns false, leaving `out` untouched, when there is no room.
 enum class Side { kRight, kLeft, kBelow, kAbove };
 bool place_beside(const PixelRect& box, int width, int height, int frame_width, int frame_height,

@@ -65,7 +65,8 @@ def main():
     used = set()
     for p in pred_rows:
         key = round(float(p["timestamp"]) * 1000)
-        cands = truth.get(key, [])
+        # Both files print times rounded to the millisecond; allow one either way.
+        cands = truth.get(key) or truth.get(key - 1) or truth.get(key + 1) or []
         pp = points(p, args.analyzer_csv)
         pc = centroid(pp)
         best, best_d = None, None
