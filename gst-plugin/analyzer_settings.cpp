@@ -91,6 +91,7 @@ AnalyzerOptions construction_options(const AnalyzerSettings& s) {
   o.batch_timeout_us = s.batch_timeout_us;
   o.detector = s.detector;
   o.threads = s.threads;
+  o.au_batch_frames = s.au_batch;
   o.detection_interval = s.detection_interval;
   o.inference_interval = s.inference_interval;
   o.max_faces = s.max_faces;

@@ -36,10 +36,11 @@ struct AnalyzerSettings {
   // Fixed while running (READY or below): a change needs a new FaceAnalyzer.
   std::string model;  ///< empty = default_model_path()
   std::string device = "auto";
-  std::string precision = "fp32";
+  std::string precision = "auto";
   int batch_timeout_us = 0;
   std::string detector = "blazeface";
   int threads = 0;
+  int au_batch = 0;  ///< frames per AU batch on non-live sources; 0 = automatic
   // Applied at the next frame.
   int detection_interval = 5;
   int inference_interval = 1;

@@ -16,10 +16,19 @@
  * PLAYING and apply at the next frame; model, device, detector and threads
  * apply at the next start.
  *
- * Processing is synchronous and in place, so the element adds no latency. It
- * honours QoS (#GstBaseTransform:qos, on by default) without dropping frames:
- * a frame that is already late skips the AU network (faces keep their last
- * AU values) and is counted in #GstHicomex:skipped-inferences.
+ * The analysis runs on the analyzer's own worker threads, not on the streaming
+ * thread: while the AU network works on one frame (or a batch of frames), the
+ * next frame's faces and landmarks are already being found. Buffers leave in
+ * the order they came, with their timestamps. On a live source each frame is
+ * pushed as soon as its own results are ready (no batching, no added latency);
+ * on a non-live source (files) up to #GstHicomex:au-batch frames go through
+ * the AU network together and the element holds a few frames, which the
+ * latency query reports. EOS and every other serialized event wait for the
+ * frames before them; a flush drops them.
+ *
+ * The element honours QoS (#GstBaseTransform:qos, on by default) without
+ * dropping frames: a frame that is already late skips the AU network (faces
+ * keep their last AU values) and is counted in #GstHicomex:skipped-inferences.
  *
  * ## Example launch line
  * |[
@@ -32,6 +41,7 @@
 
 #include <atomic>
 #include <climits>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -66,6 +76,22 @@ struct HicomexPrivate {
 
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   std::atomic<guint64> skipped_inferences{0};
+
+  /* Frames handed to the analyzer, oldest first, mapped until their results
+   * are back. Streaming thread only, except stop() and flushes. */
+  struct InFlight {
+    GstBuffer *buf = nullptr;
+    GstVideoFrame frame;
+    guint64 number = 0;
+    GstClockTime pts = GST_CLOCK_TIME_NONE;
+    GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  };
+  std::mutex queue_lock;
+  std::deque<InFlight> in_flight;
+  bool live_known = false;          /* upstream asked once per start */
+  bool live = false;
+  std::atomic<guint> max_in_flight{1};
+  std::atomic<GstClockTime> frame_duration{GST_CLOCK_TIME_NONE};
 };
 
 }  // namespace
@@ -98,11 +124,12 @@ enum
   PROP_AU_SMOOTHING,
   PROP_POST_MESSAGES,
   PROP_SKIPPED_INFERENCES,
+  PROP_AU_BATCH,
 };
 
 #define DEFAULT_MODEL NULL
 #define DEFAULT_DEVICE "auto"
-#define DEFAULT_PRECISION "fp32"
+#define DEFAULT_PRECISION "auto"
 #define DEFAULT_THREADS 0
 #define DEFAULT_DETECTOR GST_HICOMEX_DETECTOR_BLAZEFACE
 #define DEFAULT_DETECTION_INTERVAL 5
@@ -113,6 +140,7 @@ enum
 #define DEFAULT_LANDMARK_SMOOTHING 0.0
 #define DEFAULT_AU_SMOOTHING 0.0
 #define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_AU_BATCH 0
 
 #define HICOMEX_FORMATS \
   "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12 }"
@@ -171,10 +199,13 @@ static gboolean gst_hicomex_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static gboolean gst_hicomex_src_event (GstBaseTransform * trans,
     GstEvent * event);
-static GstFlowReturn gst_hicomex_prepare_output_buffer (GstBaseTransform *
-    trans, GstBuffer * input, GstBuffer ** outbuf);
-static GstFlowReturn gst_hicomex_transform_ip (GstBaseTransform * trans,
-    GstBuffer * buf);
+static GstFlowReturn gst_hicomex_submit_input_buffer (GstBaseTransform *
+    trans, gboolean is_discont, GstBuffer * input);
+static GstFlowReturn gst_hicomex_generate_output (GstBaseTransform * trans,
+    GstBuffer ** outbuf);
+static gboolean gst_hicomex_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
+static GstFlowReturn drain (GstHicomex * self);
 
 static void
 gst_hicomex_class_init (GstHicomexClass * klass)
@@ -219,14 +250,15 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    * GstHicomex:precision:
    *
    * Arithmetic of the AU network's convolutions and matrix products:
-   * "fp32", "bf16" (CPU with AVX512-BF16, about 1.5x faster there; or CUDA)
-   * or "fp16" (CUDA only). Mixed precision: sensitive parts and every output
-   * stay fp32. Default: "fp32".
+   * "auto" (bf16 on CUDA and on CPUs with AVX512-BF16, where it is about 1.5x
+   * faster; fp32 elsewhere), "fp32", "bf16" or "fp16" (CUDA only). Mixed
+   * precision: sensitive parts and every output stay fp32. Default: "auto".
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_string ("precision", "Precision",
-          "AU network arithmetic: fp32, bf16 (CPU with AVX512-BF16, or CUDA) or "
-          "fp16 (CUDA); default \"fp32\" (READY or below to change)",
+          "AU network arithmetic: auto (bf16 where the CPU has AVX512-BF16 or "
+          "on CUDA, else fp32), fp32, bf16 or fp16 (CUDA); default \"auto\" "
+          "(READY or below to change)",
           DEFAULT_PRECISION, ready));
   /**
    * GstHicomex:batch-timeout:
@@ -246,12 +278,27 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   /**
    * GstHicomex:threads:
    *
-   * LibTorch CPU threads; a process-wide setting. Default: 0 (all cores).
+   * Worker threads of this element's analyzer; each runs the networks with
+   * one LibTorch thread, and they work on different frames at once. More
+   * than the machine's cores are not used. Default: 0 (one per core).
    */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "LibTorch CPU threads (process-wide); default 0: all cores "
+          "Analyzer worker threads (at most the cores); default 0: one per core "
           "(READY or below to change)", 0, 1024, DEFAULT_THREADS, ready));
+  /**
+   * GstHicomex:au-batch:
+   *
+   * On a non-live source (a file), the faces of this many consecutive frames
+   * go through the AU network as one batch (faster per face; the element
+   * then holds about twice as many frames). Live sources always run every
+   * frame on its own. Default: 0 (automatic: 8).
+   */
+  g_object_class_install_property (gobject_class, PROP_AU_BATCH,
+      g_param_spec_uint ("au-batch", "AU batch",
+          "Frames per AU network batch on non-live sources (live sources: 1); "
+          "default 0: automatic (READY or below to change)", 0, 64,
+          DEFAULT_AU_BATCH, ready));
   /**
    * GstHicomex:detector:
    *
@@ -375,8 +422,9 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   trans_class->set_caps = gst_hicomex_set_caps;
   trans_class->sink_event = gst_hicomex_sink_event;
   trans_class->src_event = gst_hicomex_src_event;
-  trans_class->prepare_output_buffer = gst_hicomex_prepare_output_buffer;
-  trans_class->transform_ip = gst_hicomex_transform_ip;
+  trans_class->submit_input_buffer = gst_hicomex_submit_input_buffer;
+  trans_class->generate_output = gst_hicomex_generate_output;
+  trans_class->query = gst_hicomex_query;
 
   gst_type_mark_as_plugin_api (GST_TYPE_HICOMEX_DETECTOR,
       (GstPluginAPIFlags) 0);
@@ -435,6 +483,9 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
       break;
     case PROP_THREADS:
       s.threads = (int) g_value_get_uint (value);
+      break;
+    case PROP_AU_BATCH:
+      s.au_batch = (int) g_value_get_uint (value);
       break;
     case PROP_DETECTOR:
       s.detector = detector_values[g_value_get_enum (value)].value_nick;
@@ -501,6 +552,9 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THREADS:
       g_value_set_uint (value, (guint) s.threads);
+      break;
+    case PROP_AU_BATCH:
+      g_value_set_uint (value, (guint) s.au_batch);
       break;
     case PROP_DETECTOR:
       g_value_set_enum (value, detector_from_name (s.detector));
@@ -598,6 +652,8 @@ gst_hicomex_start (GstBaseTransform * trans)
   priv->frames = 0;
   priv->last_timestamp = 0;
   priv->have_info = false;
+  priv->live_known = false;
+  priv->max_in_flight = 1;
   priv->skipped_inferences = 0;
   GST_OBJECT_LOCK (self);
   priv->earliest_time = GST_CLOCK_TIME_NONE;
@@ -610,6 +666,22 @@ gst_hicomex_start (GstBaseTransform * trans)
   return TRUE;
 }
 
+/* Forgets the frames handed to the analyzer (a flush, a stop): the
+ * analyzer drops them, their buffers are released unpushed. */
+static void
+drop_in_flight (GstHicomex * self)
+{
+  HicomexPrivate *priv = self->priv;
+  if (priv->analyzer)
+    priv->analyzer->discard ();
+  std::lock_guard<std::mutex> lock (priv->queue_lock);
+  for (auto &f : priv->in_flight) {
+    gst_video_frame_unmap (&f.frame);
+    gst_buffer_unref (f.buf);
+  }
+  priv->in_flight.clear ();
+}
+
 static gboolean
 gst_hicomex_stop (GstBaseTransform * trans)
 {
@@ -619,6 +691,7 @@ gst_hicomex_stop (GstBaseTransform * trans)
     GST_DEBUG_OBJECT (self, "stopping after %" G_GUINT64_FORMAT " frames, %"
         G_GUINT64_FORMAT " skipped inferences", self->priv->frames,
         self->priv->skipped_inferences.load ());
+  drop_in_flight (self);
   self->priv->analyzer.reset ();
   self->priv->have_info = false;
   return TRUE;
@@ -647,6 +720,9 @@ gst_hicomex_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
   priv->info = info;
   priv->have_info = true;
+  priv->frame_duration = (info.fps_n > 0 && info.fps_d > 0) ?
+      gst_util_uint64_scale_int (GST_SECOND, info.fps_d, info.fps_n) :
+      GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -655,13 +731,30 @@ gst_hicomex_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstHicomex *self = GST_HICOMEX (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    /* A seek: the next frame is not the continuation of the last. */
-    GST_OBJECT_LOCK (self);
-    self->priv->earliest_time = GST_CLOCK_TIME_NONE;
-    GST_OBJECT_UNLOCK (self);
-    if (self->priv->analyzer)
-      self->priv->analyzer->reset ();
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* Wakes a streaming thread waiting for results; the frames are dropped. */
+      if (self->priv->analyzer)
+        self->priv->analyzer->discard ();
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      /* A seek: the next frame is not the continuation of the last. */
+      drop_in_flight (self);
+      GST_OBJECT_LOCK (self);
+      self->priv->earliest_time = GST_CLOCK_TIME_NONE;
+      GST_OBJECT_UNLOCK (self);
+      if (self->priv->analyzer)
+        self->priv->analyzer->reset ();
+      break;
+    default:
+      /* EOS, segments, caps, gaps, tags...: after the frames before them. */
+      if (GST_EVENT_IS_SERIALIZED (event)) {
+        const GstFlowReturn ret = drain (self);
+        if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING &&
+            GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+          GST_DEBUG_OBJECT (self, "drained with %s", gst_flow_get_name (ret));
+      }
+      break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
@@ -691,26 +784,6 @@ gst_hicomex_src_event (GstBaseTransform * trans, GstEvent * event)
       ", earliest %" GST_TIME_FORMAT, proportion, (gint64) diff,
       GST_TIME_ARGS (timestamp + diff));
   return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
-}
-
-/* In passthrough the base class hands the input buffer on as it is, possibly
- * shared and so not writable; adding metas needs a writable buffer. A shallow
- * copy shares the memory: the pixels are never copied. */
-static GstFlowReturn
-gst_hicomex_prepare_output_buffer (GstBaseTransform * trans, GstBuffer * input,
-    GstBuffer ** outbuf)
-{
-  if (!gst_base_transform_is_passthrough (trans))
-    return GST_BASE_TRANSFORM_CLASS (parent_class)->prepare_output_buffer
-        (trans, input, outbuf);
-  if (gst_buffer_is_writable (input)) {
-    *outbuf = input;
-  } else {
-    GST_LOG_OBJECT (trans, "buffer %p shared: shallow copy for the metadata",
-        input);
-    *outbuf = gst_buffer_copy (input);
-  }
-  return *outbuf ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
 static bool
@@ -782,17 +855,53 @@ is_late (GstHicomex * self, GstBaseTransform * trans, GstClockTime running_time)
   return GST_CLOCK_TIME_IS_VALID (earliest) && running_time <= earliest;
 }
 
+/* Whether upstream is live, asked once per start: a live stream runs every
+ * frame on its own and pushes it as soon as its results are ready; a file is
+ * analysed in batches of frames with a few frames in flight. */
+static void
+configure_liveness (GstHicomex * self, GstBaseTransform * trans)
+{
+  HicomexPrivate *priv = self->priv;
+  if (priv->live_known)
+    return;
+  priv->live_known = true;
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  gst_query_unref (query);
+  priv->live = live;
+  int batch;
+  {
+    std::lock_guard<std::mutex> lock (priv->lock);
+    batch = priv->settings.au_batch;
+  }
+  priv->analyzer->set_au_batch_frames (live ? 1 : batch);
+  priv->max_in_flight = live ? 1u : (guint) priv->analyzer->max_pending ();
+  GST_INFO_OBJECT (self, "%s source: AU batches of %d frame(s), up to %u "
+      "frame(s) in flight, %d worker thread(s)", live ? "live" : "non-live",
+      priv->analyzer->au_batch_frames (), priv->max_in_flight.load (),
+      priv->analyzer->worker_threads ());
+  /* The frames held change the latency a live pipeline must allow for. */
+  if (priv->max_in_flight > 1)
+    gst_element_post_message (GST_ELEMENT_CAST (self),
+        gst_message_new_latency (GST_OBJECT_CAST (self)));
+}
+
 static GstFlowReturn
-gst_hicomex_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
+    G_GNUC_UNUSED gboolean is_discont, GstBuffer * buf)
 {
   GstHicomex *self = GST_HICOMEX (trans);
   HicomexPrivate *priv = self->priv;
 
   if (!priv->analyzer || !priv->have_info) {
+    gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("buffer before caps or before start"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  configure_liveness (self, trans);
   apply_changed_settings (self);
 
   const GstClockTime pts = GST_BUFFER_PTS (buf);
@@ -817,52 +926,179 @@ gst_hicomex_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
         GST_TIME_ARGS (running_time), n);
   }
 
-  GstVideoFrame frame;
-  if (!gst_video_frame_map (&frame, &priv->info, buf, GST_MAP_READ)) {
+  HicomexPrivate::InFlight f;
+  f.buf = buf;
+  f.number = frame_number;
+  f.pts = pts;
+  f.stream_time = stream_time;
+  if (!gst_video_frame_map (&f.frame, &priv->info, buf, GST_MAP_READ)) {
+    gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read the video frame."),
         ("gst_video_frame_map failed on buffer %p", buf));
     return GST_FLOW_ERROR;
   }
   hicomex::ImageView view;
-  if (!image_view_of (&frame, &view)) {
-    gst_video_frame_unmap (&frame);
+  if (!image_view_of (&f.frame, &view)) {
+    gst_video_frame_unmap (&f.frame);
+    gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
         ("unsupported format %s", GST_VIDEO_INFO_NAME (&priv->info)));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-
-  std::vector<hicomex::FaceResult> faces;
   try {
     /* A late frame keeps the last AU values (new faces still get theirs). */
-    faces = priv->analyzer->process (view, priv->last_timestamp, !late);
+    priv->analyzer->submit (view, priv->last_timestamp, !late, frame_number);
   } catch (const std::exception &e) {
-    gst_video_frame_unmap (&frame);
+    gst_video_frame_unmap (&f.frame);
+    gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Face analysis failed on frame %" G_GUINT64_FORMAT ".", frame_number),
         ("%s", e.what ()));
     return GST_FLOW_ERROR;
   }
-  gst_video_frame_unmap (&frame);
+  std::lock_guard<std::mutex> lock (priv->queue_lock);
+  priv->in_flight.push_back (f);
+  return GST_FLOW_OK;
+}
+
+/* The oldest frame in flight with its results attached, or NULL when it is
+ * not ready and `wait` is false. *ret says why there is none. */
+static GstBuffer *
+take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
+{
+  HicomexPrivate *priv = self->priv;
+  *ret = GST_FLOW_OK;
+  {
+    std::lock_guard<std::mutex> lock (priv->queue_lock);
+    if (priv->in_flight.empty ())
+      return NULL;
+  }
+  hicomex::AnalyzedFrame done;
+  HicomexPrivate::InFlight f;
+  try {
+    const bool got = priv->analyzer->next (&done, wait);
+    std::lock_guard<std::mutex> lock (priv->queue_lock);
+    if (!got) {
+      /* Not ready, or dropped by a flush running on another thread. */
+      if (wait)
+        *ret = GST_FLOW_FLUSHING;
+      return NULL;
+    }
+    f = priv->in_flight.front ();
+    priv->in_flight.pop_front ();
+  } catch (const std::exception &e) {
+    {
+      std::lock_guard<std::mutex> lock (priv->queue_lock);
+      f = priv->in_flight.front ();
+      priv->in_flight.pop_front ();
+    }
+    gst_video_frame_unmap (&f.frame);
+    gst_buffer_unref (f.buf);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Face analysis failed on frame %" G_GUINT64_FORMAT ".", f.number),
+        ("%s", e.what ()));
+    *ret = GST_FLOW_ERROR;
+    return NULL;
+  }
+  const int width = GST_VIDEO_FRAME_WIDTH (&f.frame);
+  const int height = GST_VIDEO_FRAME_HEIGHT (&f.frame);
+  gst_video_frame_unmap (&f.frame);
+  /* The frame's mapping held a reference; the metas need a writable buffer
+   * (a shallow copy when shared: the pixels are never copied). */
+  GstBuffer *buf = gst_buffer_make_writable (f.buf);
 
   const std::string & model_id = priv->analyzer->model_id ();
   const std::vector<int> &au_ids = priv->analyzer->au_ids ();
   try {
-    hicomex::gst::attach_results (buf, faces, model_id, au_ids, view.width,
-        view.height);
+    hicomex::gst::attach_results (buf, done.faces, model_id, au_ids, width,
+        height);
+    if (priv->applied.post_messages)
+      gst_element_post_message (GST_ELEMENT_CAST (self),
+          hicomex::gst::results_message (GST_OBJECT_CAST (self), done.faces,
+              model_id, au_ids, f.number, f.pts, f.stream_time));
   } catch (const std::exception &e) {
+    gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Could not attach the results of frame %" G_GUINT64_FORMAT ".",
-            frame_number), ("%s", e.what ()));
-    return GST_FLOW_ERROR;
+            f.number), ("%s", e.what ()));
+    *ret = GST_FLOW_ERROR;
+    return NULL;
   }
-  if (priv->applied.post_messages)
-    gst_element_post_message (GST_ELEMENT_CAST (self),
-        hicomex::gst::results_message (GST_OBJECT_CAST (self), faces, model_id,
-            au_ids, frame_number, pts, stream_time));
-
-  const hicomex::AnalyzerTiming & t = priv->analyzer->last_timing ();
-  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %zu faces in %.1f ms "
-      "(detector %s, AUs %s)", frame_number, faces.size (), t.total_ms,
+  const hicomex::AnalyzerTiming & t = done.timing;
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %zu faces, %.1f ms of "
+      "work (detector %s, AUs %s)", f.number, done.faces.size (), t.total_ms,
       t.detector_ran ? "ran" : "skipped", t.au_ran ? "ran" : "reused");
-  return GST_FLOW_OK;
+  return buf;
+}
+
+/* Called by the base class after each submitted buffer, again and again
+ * while it returns a buffer: hands on every frame whose results are ready,
+ * and waits for the oldest one while the frames in flight are at the limit. */
+static GstFlowReturn
+gst_hicomex_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstHicomex *self = GST_HICOMEX (trans);
+  HicomexPrivate *priv = self->priv;
+  *outbuf = NULL;
+  if (!priv->analyzer)
+    return GST_FLOW_OK;
+  bool full;
+  {
+    std::lock_guard<std::mutex> lock (priv->queue_lock);
+    full = priv->in_flight.size () >= priv->max_in_flight;
+  }
+  GstFlowReturn ret;
+  *outbuf = take_analyzed (self, full, &ret);
+  return ret;
+}
+
+/* Pushes every frame in flight (EOS, or a serialized event that must not
+ * overtake them). */
+static GstFlowReturn
+drain (GstHicomex * self)
+{
+  HicomexPrivate *priv = self->priv;
+  if (!priv->analyzer)
+    return GST_FLOW_OK;
+  priv->analyzer->flush ();
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (GstBuffer *buf = take_analyzed (self, true, &ret)) {
+    ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), buf);
+    if (ret != GST_FLOW_OK) {
+      GST_DEBUG_OBJECT (self, "downstream returned %s while draining: "
+          "dropping the frames left", gst_flow_get_name (ret));
+      drop_in_flight (self);
+      break;
+    }
+  }
+  return ret;
+}
+
+static gboolean
+gst_hicomex_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstHicomex *self = GST_HICOMEX (trans);
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+        query);
+  if (!gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
+    return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+  /* Frames held beyond the one being analysed wait that many frame periods. */
+  const guint held = self->priv->max_in_flight > 0 ?
+      self->priv->max_in_flight - 1 : 0;
+  const GstClockTime period = self->priv->frame_duration;
+  if (held > 0 && GST_CLOCK_TIME_IS_VALID (period)) {
+    const GstClockTime extra = held * period;
+    min += extra;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += extra;
+    GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of latency (%u "
+        "frames held)", GST_TIME_ARGS (extra), held);
+  }
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
 }

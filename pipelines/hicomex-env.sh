@@ -11,11 +11,6 @@ hx_here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 hx_die() { printf '%s: %s\n' "$hx_name" "$*" >&2; exit "${hx_rc:-1}"; }
 hx_log() { [ -n "${hx_quiet:-}" ] || printf '[%s] %s\n' "$hx_name" "$*" >&2; }
 
-# LibTorch's OpenMP workers sleep instead of spinning while they wait: in a
-# pipeline they share the cores with decoders and encoders, and spinning makes
-# inference several times slower (docs/performance.md). Read once at load time.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-
 hx_bin_dir=$hx_here
 if [ -f "$hx_here/../meson.build" ] && [ -d "$hx_here/../gst-plugin" ]; then
   hx_root=$(cd "$hx_here/.." && pwd)

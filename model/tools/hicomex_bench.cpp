@@ -12,7 +12,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "hicomex/process_env.h"
 #include "hicomex/au_engine.h"
 #include "hicomex/face_crops.h"
 #include "hicomex/op_profile.h"
@@ -32,7 +31,6 @@ double percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
                "Without --weights it times a freshly initialised network of the given\n"
                "variant (paper-sized by default); the cost does not depend on the weights."};

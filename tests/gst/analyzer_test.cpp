@@ -363,7 +363,7 @@ TEST(HicomexProperties, RoundTrip) {
   EXPECT_STREQ(s, "auto");
   g_free(s);
   g_object_get(e, "precision", &s, nullptr);
-  EXPECT_STREQ(s, "fp32");
+  EXPECT_STREQ(s, "auto");
   g_free(s);
   g_object_set(e, "precision", "bf16", nullptr);
   g_object_get(e, "precision", &s, nullptr);
@@ -496,5 +496,182 @@ TEST(ThresholdSpec, ResolvesAgainstTheModelsAus) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("AU2"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("AU12"), std::string::npos) << "lists the model's AUs";
+  }
+}
+
+// ---- the element's worker threads: order, timestamps, EOS, live vs file ----
+
+namespace {
+
+// 13 frames of 320x240 RGB: a face sliding right (frames 0-8), two frames
+// without it, then the face again.
+std::vector<cv::Mat> moving_face_clip() {
+  cv::Mat face;
+  cv::resize(load_rgb(kFacePhoto), face, cv::Size(150, 150), 0, 0, cv::INTER_AREA);
+  std::vector<cv::Mat> out;
+  for (int i = 0; i < 13; ++i) {
+    cv::Mat f(240, 320, CV_8UC3, cv::Scalar(90, 110, 100));
+    if (i < 9 || i > 10) face.copyTo(f(cv::Rect(20 + 6 * (i % 9), 30 + 2 * (i % 9), 150, 150)));
+    out.push_back(f);
+  }
+  return out;
+}
+
+struct ClipRun {
+  std::vector<GstClockTime> pts;
+  std::vector<std::vector<hicomex::FaceResult>> faces;
+  bool eos = false;
+  std::string error;
+};
+
+// Pushes the clip through appsrc (live or not) ! hicomex ! appsink, EOS
+// right after the last frame (while frames are still in the element), and
+// collects what comes out.
+ClipRun run_clip(bool live, const std::string& props = "") {
+  const std::string line = std::string("appsrc name=src format=time is-live=") + (live ? "true" : "false") +
+                           " caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" +
+                           small_model() + " " + props + " ! appsink name=sink sync=false";
+  GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
+  EXPECT_NE(pipeline, nullptr);
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  EXPECT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  const auto clip = moving_face_clip();
+  for (size_t i = 0; i < clip.size(); ++i) {
+    GstBuffer* b = buffer_from_rgb(clip[i], GST_VIDEO_FORMAT_RGB);
+    GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
+    GST_BUFFER_DURATION(b) = 40 * GST_MSECOND;
+    GstFlowReturn ret;
+    g_signal_emit_by_name(src, "push-buffer", b, &ret);
+    gst_buffer_unref(b);
+    EXPECT_EQ(ret, GST_FLOW_OK);
+  }
+  GstFlowReturn ret;
+  g_signal_emit_by_name(src, "end-of-stream", &ret);
+  ClipRun r;
+  while (true) {
+    GstSample* s = nullptr;
+    g_signal_emit_by_name(sink, "try-pull-sample", 60 * GST_SECOND, &s);
+    if (!s) break;
+    GstBuffer* b = gst_sample_get_buffer(s);
+    r.pts.push_back(GST_BUFFER_PTS(b));
+    const GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(b);
+    EXPECT_NE(meta, nullptr) << "every frame gets a meta";
+    r.faces.push_back(meta ? hicomex::gst::faces_from_meta(meta) : std::vector<hicomex::FaceResult>{});
+    gst_sample_unref(s);
+  }
+  gboolean eos = FALSE;
+  g_object_get(sink, "eos", &eos, nullptr);
+  r.eos = eos;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    GError* e = nullptr;
+    gst_message_parse_error(m, &e, nullptr);
+    r.error = e->message;
+    g_error_free(e);
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref(src);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return r;
+}
+
+}  // namespace
+
+TEST(HicomexThreads, FramesLeaveInOrderWithTheirTimestampsAndEosWaitsForThem) {
+  init_gst();
+  for (bool live : {false, true}) {
+    const ClipRun r = run_clip(live, "au-batch=4");
+    EXPECT_EQ(r.error, "");
+    EXPECT_TRUE(r.eos) << "live=" << live;
+    ASSERT_EQ(r.pts.size(), 13u) << "every frame comes out before EOS, live=" << live;
+    for (size_t i = 0; i < r.pts.size(); ++i) EXPECT_EQ(r.pts[i], i * 40 * GST_MSECOND) << i;
+    int with_face = 0;
+    for (const auto& f : r.faces) with_face += f.empty() ? 0 : 1;
+    EXPECT_GE(with_face, 9) << "live=" << live;
+  }
+}
+
+TEST(HicomexThreads, BatchedFileFramesGetTheResultsOfFrameAtATimeLiveOnes) {
+  init_gst();
+  const ClipRun file = run_clip(false, "au-batch=8 threads=2");
+  const ClipRun live = run_clip(true);
+  ASSERT_EQ(file.faces.size(), live.faces.size());
+  for (size_t i = 0; i < file.faces.size(); ++i) {
+    ASSERT_EQ(file.faces[i].size(), live.faces[i].size()) << "frame " << i;
+    for (size_t k = 0; k < live.faces[i].size(); ++k) {
+      const auto &a = file.faces[i][k], &b = live.faces[i][k];
+      EXPECT_EQ(a.track_id, b.track_id) << "frame " << i;
+      EXPECT_NEAR(a.box.x, b.box.x, 1e-3) << "frame " << i;
+      ASSERT_EQ(a.au_probability.size(), b.au_probability.size());
+      for (size_t u = 0; u < a.au_probability.size(); ++u)
+        EXPECT_NEAR(a.au_probability[u], b.au_probability[u], 2e-4) << "frame " << i << " AU " << u;
+    }
+  }
+}
+
+TEST(HicomexThreads, AFileAddsTheFramesItHoldsToTheLatencyALiveSourceNothing) {
+  init_gst();
+  // Live: the harness's source is live; nothing is added (AddsNoLatency above).
+  // A file: the element reports what it holds once it knows the source is not live.
+  const std::string line = "appsrc name=src format=time is-live=false "
+                           "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex name=hx model=" +
+                           small_model() + " au-batch=4 ! fakesink";
+  GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstElement* hx = gst_bin_get_by_name(GST_BIN(pipeline), "hx");
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstBuffer* b = buffer_from_rgb(grey_rgb(320, 240), GST_VIDEO_FORMAT_RGB);
+  GST_BUFFER_PTS(b) = 0;
+  GstFlowReturn ret;
+  g_signal_emit_by_name(src, "push-buffer", b, &ret);
+  gst_buffer_unref(b);
+  g_signal_emit_by_name(src, "end-of-stream", &ret);
+  gst_element_get_state(pipeline, nullptr, nullptr, 30 * GST_SECOND);
+  GstPad* srcpad = gst_element_get_static_pad(hx, "src");
+  GstQuery* q = gst_query_new_latency();
+  // appsrc answers upstream latency queries as not live with 0 latency.
+  ASSERT_TRUE(gst_pad_query(srcpad, q));
+  gboolean is_live = TRUE;
+  GstClockTime min = 0;
+  gst_query_parse_latency(q, &is_live, &min, nullptr);
+  EXPECT_FALSE(is_live);
+  // au-batch 4: 2 batches + the workers held, minus the one being analysed.
+  EXPECT_GE(min, 8 * 40 * GST_MSECOND) << "frames held x 40 ms";
+  gst_query_unref(q);
+  gst_object_unref(srcpad);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(hx);
+  gst_object_unref(src);
+  gst_object_unref(pipeline);
+}
+
+TEST(HicomexThreads, StoppingWithFramesInFlightDoesNotHang) {
+  init_gst();
+  const std::string line = "appsrc name=src format=time is-live=false max-buffers=0 "
+                           "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" +
+                           small_model() + " ! appsink name=sink sync=false max-buffers=1";
+  const auto clip = moving_face_clip();
+  for (int cycle = 0; cycle < 5; ++cycle) {
+    GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
+    ASSERT_NE(pipeline, nullptr);
+    GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    // Nobody pulls from appsink: it fills, the element's queue fills behind it.
+    for (int i = 0; i < 40; ++i) {
+      GstBuffer* b = buffer_from_rgb(clip[i % clip.size()], GST_VIDEO_FORMAT_RGB);
+      GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
+      GstFlowReturn ret;
+      g_signal_emit_by_name(src, "push-buffer", b, &ret);
+      gst_buffer_unref(b);
+    }
+    g_usleep(200 * 1000 * (cycle + 1));  // stop at different points of the stream
+    EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << cycle;
+    gst_object_unref(src);
+    gst_object_unref(pipeline);
   }
 }

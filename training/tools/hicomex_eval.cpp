@@ -8,7 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
-#include "hicomex/process_env.h"
 #include "nn/weights_io.h"
 #include "tool_common.h"
 #include "training/evaluate.h"
@@ -20,7 +19,6 @@ using namespace hicomex;
 using namespace hicomex::training;
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{
       "hicomex-eval: F1 per AU (the paper's table), precision, recall and accuracy of HiCOMEX weights\n"
       "on the test fold of a dataset (raw or prepared), or re-scores saved predictions (--from-predictions)."};

@@ -5,13 +5,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "hicomex/process_env.h"
 #include "tool_common.h"
 
 using namespace hicomex::training;
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{
       "hicomex-prepare: dataset -> prepared cache (aligned 200x200 faces, 49 landmarks, labels).\n"
       "Landmarks come from the dataset, else from the project's face pipeline (BlazeFace + 68-point net)."};

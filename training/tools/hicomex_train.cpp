@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "hicomex/process_env.h"
 #include "tool_common.h"
 #include "training/model_sizes.h"
 #include "training/trainer.h"
@@ -16,7 +15,6 @@ using namespace hicomex;
 using namespace hicomex::training;
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{
       "hicomex-train: trains the HiCOMEX AU network.\n"
       "--data is a raw dataset (prepared once into --out/cache, or --cache-dir) or a prepared .cache file.\n"

@@ -17,9 +17,12 @@ namespace hicomex {
 struct AuEngineOptions {
   std::string weights;         ///< safetensors file written by hicomex-train
   std::string device = "auto"; ///< "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N"
-  int threads = 0;             ///< intra-op CPU threads; 0 = all cores
+  /// Intra-op CPU threads of the thread that calls run(); 0 = all cores.
+  /// Batches from different threads run at the same time on the CPU.
+  int threads = 0;
   /// Arithmetic of convolutions and matrix products: "fp32" (default), "bf16"
-  /// (CPU with AVX512-BF16/AMX, or CUDA) or "fp16" (CUDA only). Mixed precision
+  /// (CPU with AVX512-BF16/AMX, or CUDA), "fp16" (CUDA only), or "auto" (bf16
+  /// on CUDA and on CPUs with AVX512-BF16, fp32 elsewhere). Mixed precision
   /// (autocast): sensitive ops and every output stay fp32.
   std::string precision = "fp32";
   /// Cross-stream batching: > 0 lets run() calls from several streams (threads)
@@ -45,6 +48,14 @@ struct AuPrediction {
   std::vector<Point2f> landmarks49;  ///< network landmarks, image coordinates
 };
 
+/// Whether this CPU executes bf16 dot products natively (AVX512-BF16), which
+/// makes bf16 the faster choice for "auto" precision.
+bool cpu_has_avx512_bf16();
+
+/// LibTorch intra-op threads for the calling thread's later work (n > 0).
+/// OpenMP keeps this per thread, so worker threads can each run with one.
+void set_intra_op_threads(int threads);
+
 class AuEngine {
  public:
   /// Loads the weights; throws WeightsError (file problems) or std::runtime_error
@@ -66,7 +77,7 @@ class AuEngine {
   const std::vector<int>& aus() const;
   std::vector<float> thresholds() const;
   std::string device() const;  ///< "cpu" or "cuda:N"
-  std::string precision() const;  ///< "fp32", "bf16" or "fp16"
+  std::string precision() const;  ///< "fp32", "bf16" or "fp16" ("auto" resolved)
   int threads() const;
   /// Side of the aligned faces run() expects (the model's aligned_size option).
   int aligned_size() const;
@@ -75,7 +86,8 @@ class AuEngine {
   int64_t macs_per_face() const;
 
   /// All faces in one batch. Returns one prediction per face, in order.
-  /// Thread-safe: concurrent calls run one after the other, or, with
+  /// Thread-safe: concurrent calls run at the same time on the CPU (one after
+  /// the other on CUDA), or, with
   /// batch_timeout_us > 0, together as one batch (see join()).
   std::vector<AuPrediction> run(const std::vector<AlignedFaceInput>& faces);
 

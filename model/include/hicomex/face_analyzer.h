@@ -7,8 +7,21 @@
 //     auto faces = analyzer.process(hicomex::ImageView::packed(rgb, w, h, hicomex::PixelFormat::RGB), pts_ns);
 //   }
 //
-// One instance is for one stream on one thread; set_*() may be called from any
-// thread and take effect at the next frame. docs/analyzer.md has the details.
+// Two ways to feed it. process() gives one frame's faces back at once. For a
+// stream, submit() + next() overlap the work of consecutive frames: detection
+// and landmarks of frame N+1 run on one worker thread while the AU network runs
+// on frame N (or on a batch of frames) on another, and next() hands the results
+// back in submission order:
+//
+//   analyzer.submit(view, pts_ns, true, tag);      // pixels must stay valid ...
+//   hicomex::AnalyzedFrame done;
+//   while (analyzer.next(&done, /*wait=*/false)) use(done);   // ... until here
+//   analyzer.flush();                              // end of input: no more batching
+//   while (analyzer.next(&done, true)) use(done);
+//
+// One instance is for one stream: submit()/next()/process() from one thread at
+// a time; set_*() and reset() may be called from any thread and take effect
+// from the next submitted frame. docs/analyzer.md has the details.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -31,15 +44,24 @@ struct AnalyzerOptions {
   /// "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N": the AU
   /// network and the landmark net run there; the detector runs on the CPU.
   std::string device = "auto";
-  /// Arithmetic of the AU network: "fp32", "bf16" (CPU with AVX512-BF16, or
-  /// CUDA) or "fp16" (CUDA); see AuEngineOptions::precision.
-  std::string precision = "fp32";
+  /// Arithmetic of the AU network: "auto" (bf16 on a CPU with AVX512-BF16 and
+  /// on CUDA, fp32 elsewhere), "fp32", "bf16" or "fp16" (CUDA); see
+  /// AuEngineOptions::precision.
+  std::string precision = "auto";
   /// Cross-stream batching of the AU network, microseconds (0 = off): analyzers
   /// of one process sharing the model wait up to this long for each other's
   /// faces and run them as one batch (AuEngineOptions::batch_timeout_us).
   int batch_timeout_us = 0;
-  /// LibTorch intra-op CPU threads (a process-wide setting); 0 = all cores.
+  /// Worker threads of this analyzer (0 = one per core; more than the cores
+  /// is clamped to the cores). Each runs the networks with one LibTorch
+  /// intra-op thread, so nothing spins waiting for anything else: the
+  /// parallelism comes from the stages of consecutive frames running at once.
   int threads = 0;
+  /// Frames whose faces go through the AU network as one batch (submit()/next()
+  /// only; set_au_batch_frames() changes it, set_options() leaves it): 0 = automatic (kDefaultAuBatchFrames), 1 = every frame on its own
+  /// (live sources: no frame waits for the next one).
+  int au_batch_frames = 0;
+  static constexpr int kDefaultAuBatchFrames = 8;
 
   // ---- may change while running (set_options, applied at the next frame) ----
   /// Run the detector every N frames; in between faces are followed by their landmarks.
@@ -82,6 +104,14 @@ struct AnalyzerTiming {
   int faces = 0;
 };
 
+/// One frame's results from FaceAnalyzer::next(), in submission order.
+struct AnalyzedFrame {
+  uint64_t tag = 0;           ///< as given to submit()
+  int64_t timestamp_ns = 0;   ///< as given to submit()
+  std::vector<FaceResult> faces;
+  AnalyzerTiming timing;
+};
+
 class FaceAnalyzer {
  public:
   /// Loads the detector, the landmark net and the AU network. Throws
@@ -100,6 +130,28 @@ class FaceAnalyzer {
   /// frame that is already late (QoS).
   std::vector<FaceResult> process(const ImageView& frame, int64_t timestamp_ns, bool refresh_aus = true);
 
+  /// Queues a frame for the worker threads; returns at once. The pixels of
+  /// `frame` must stay valid until next() returns this frame. Throws
+  /// std::invalid_argument naming the field of a view that cannot be read.
+  void submit(const ImageView& frame, int64_t timestamp_ns, bool refresh_aus, uint64_t tag);
+  /// The oldest submitted frame's results once they are ready. wait = false:
+  /// returns false when they are not ready yet; wait = true: blocks until
+  /// they are (a partial AU batch then runs without waiting for more frames),
+  /// returns false when nothing is pending or discard() dropped the frame.
+  /// A frame that failed throws its error here (std::runtime_error naming
+  /// the frame's tag); later frames carry on.
+  bool next(AnalyzedFrame* out, bool wait);
+  /// No more frames for now (end of stream): partial AU batches run at once.
+  void flush();
+  /// Frames submitted and not yet returned by next().
+  size_t pending() const;
+  /// How many frames a caller should keep in flight to keep every stage busy
+  /// with the current batch size (2 batches + the workers); more only adds memory.
+  size_t max_pending() const;
+  /// Drops every pending frame (a seek, a state change); waits for work in
+  /// progress, wakes a waiting next(). The tracked faces are kept.
+  void discard();
+
   /// Replaces the runtime settings (the second block of AnalyzerOptions) from
   /// the next frame on; the fixed ones in `options` are ignored. Throws
   /// std::invalid_argument naming a bad value, leaving the settings unchanged.
@@ -110,6 +162,10 @@ class FaceAnalyzer {
   void set_max_faces(int faces);
   void set_min_face_size(int pixels);
   void set_smoothing(float landmark_smoothing_hz, float au_smoothing);
+  /// Frames per AU batch for frames submitted from now on (0 = automatic).
+  void set_au_batch_frames(int frames);
+  int au_batch_frames() const;  ///< in force (automatic resolved)
+  int worker_threads() const;
   /// Current settings (the fixed ones as given, model_path resolved).
   AnalyzerOptions options() const;
 
@@ -123,7 +179,8 @@ class FaceAnalyzer {
   /// Thresholds in force (the override applied), one per AU.
   std::vector<float> thresholds() const;
   std::string device() const;
-  std::string precision() const;  ///< of the AU network
+  std::string precision() const;  ///< of the AU network ("auto" resolved)
+  /// Timing of the frame last returned by process() or next().
   const AnalyzerTiming& last_timing() const;
   int64_t frames_processed() const;
   int64_t detector_runs() const;

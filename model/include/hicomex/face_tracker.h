@@ -124,6 +124,7 @@ class FaceTracker {
   int detector_runs() const { return detector_runs_; }
   bool detection_due() const;  ///< whether the next begin_frame() will ask for detection
   size_t track_count() const { return tracks_.size(); }  ///< including lost tracks
+  std::vector<int> track_ids() const;  ///< of every track, lost ones included
 
  private:
   // One Euro filter state of one landmark coordinate (Casiez et al., CHI 2012).

@@ -368,6 +368,13 @@ std::vector<TrackedFace> FaceTracker::end_frame() {
   return out;
 }
 
+std::vector<int> FaceTracker::track_ids() const {
+  std::vector<int> ids;
+  ids.reserve(tracks_.size());
+  for (const auto& t : tracks_) ids.push_back(t.face.track_id);
+  return ids;
+}
+
 std::vector<float> FaceTracker::on_aus(int track_id, const std::vector<float>& probabilities) {
   for (auto& t : tracks_) {
     if (t.face.track_id != track_id) continue;

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <cpuid.h>
+
 #include <torch/torch.h>
 
 #include "hicomex/align.h"
@@ -36,6 +38,13 @@ torch::Device pick_device(const std::string& name) {
   throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
 }
 
+// "auto": bf16 where it is fast (CUDA, or a CPU with AVX512-BF16 instructions),
+// fp32 elsewhere (emulated bf16 would be slower than fp32).
+std::string resolve_precision(const std::string& precision, const torch::Device& device) {
+  if (precision != "auto") return precision;
+  return device.is_cuda() || cpu_has_avx512_bf16() ? "bf16" : "fp32";
+}
+
 c10::ScalarType precision_dtype(const std::string& precision, const torch::Device& device) {
   const bool cuda = device.is_cuda();
   if (precision == "fp32") return torch::kFloat;
@@ -46,10 +55,27 @@ c10::ScalarType precision_dtype(const std::string& precision, const torch::Devic
                                   "); use bf16 on the CPU");
     return torch::kHalf;
   }
-  throw std::invalid_argument("unknown precision '" + precision + "' (expected fp32, bf16 or fp16)");
+  throw std::invalid_argument("unknown precision '" + precision + "' (expected auto, fp32, bf16 or fp16)");
 }
 
 }  // namespace
+
+bool cpu_has_avx512_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  // CPUID leaf 7, sub-leaf 1, EAX bit 5; AVX-512 must also be enabled by the
+  // OS (GCC's avx512f check reads XCR0).
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__builtin_cpu_supports("avx512f")) return false;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+  return (a & (1u << 5)) != 0;
+#else
+  return false;
+#endif
+}
+
+void set_intra_op_threads(int threads) {
+  if (threads > 0 && torch::get_num_threads() != threads) torch::set_num_threads(threads);
+}
 
 struct AuEngine::Impl {
   nn::Hicomex net{nullptr};
@@ -59,9 +85,12 @@ struct AuEngine::Impl {
   c10::ScalarType dtype = torch::kFloat;  // autocast dtype; kFloat = off
   std::string precision = "fp32";
   int64_t crop = kCropSize;
-  torch::Tensor input;    // reused host staging buffer [cap,3,S,S]
-  torch::Tensor centres;  // reused [cap,49,2]
-  std::mutex run_mutex;   // one batch at a time: the staging buffers are shared
+  // CUDA: reused pinned staging buffers, one batch at a time (the GPU runs
+  // them one after the other anyway). CPU: every call stages into buffers of
+  // its own, so worker threads run batches at the same time on their cores.
+  torch::Tensor input;    // [cap,3,S,S]
+  torch::Tensor centres;  // [cap,49,2]
+  std::mutex run_mutex;
 
   // Cross-stream batching (batch_timeout_us > 0): requests queue up; one caller
   // at a time leads, gathers the queue and runs it as one batch.
@@ -83,8 +112,8 @@ struct AuEngine::Impl {
 
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
-    dtype = precision_dtype(o.precision, device);
-    precision = o.precision;
+    precision = resolve_precision(o.precision, device);
+    dtype = precision_dtype(precision, device);
     if (o.batch_timeout_us < 0)
       throw std::invalid_argument("batch_timeout_us must be >= 0, got " + std::to_string(o.batch_timeout_us));
     batch_timeout = std::chrono::microseconds(o.batch_timeout_us);
@@ -95,22 +124,27 @@ struct AuEngine::Impl {
     net->to(device);
   }
 
-  void ensure_capacity(int64_t n) {
+  // Staging buffers for a batch of n; holds run_mutex in `lock` on CUDA.
+  std::pair<torch::Tensor, torch::Tensor> staging(int64_t n, std::unique_lock<std::mutex>& lock) {
+    auto opts = torch::TensorOptions().dtype(torch::kFloat);
+    if (!device.is_cuda()) return {torch::empty({n, 3, crop, crop}, opts), torch::empty({n, 49, 2}, opts)};
+    lock = std::unique_lock<std::mutex>(run_mutex);
     if (!input.defined() || input.size(0) < n) {
-      auto opts = torch::TensorOptions().dtype(torch::kFloat);
-      if (device.is_cuda()) opts = opts.pinned_memory(true);
+      opts = opts.pinned_memory(true);
       input = torch::empty({n, 3, crop, crop}, opts);
       centres = torch::empty({n, 49, 2}, opts);
     }
+    return {input.narrow(0, 0, n), centres.narrow(0, 0, n)};
   }
 
-  // Runs the batch already staged in `input` (and `centres` if with_centres).
-  std::pair<torch::Tensor, torch::Tensor> forward(int64_t n, bool with_centres) {
-    if (torch::get_num_threads() != threads) torch::set_num_threads(threads);
+  // Runs a staged batch (centres used if with_centres).
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& staged, const torch::Tensor& staged_centres,
+                                                  bool with_centres) {
+    set_intra_op_threads(threads);
     c10::InferenceMode guard;
-    auto x = input.narrow(0, 0, n).to(device, /*non_blocking=*/true);
+    auto x = staged.to(device, /*non_blocking=*/true);
     torch::Tensor c;
-    if (with_centres) c = centres.narrow(0, 0, n).to(device, true);
+    if (with_centres) c = staged_centres.to(device, true);
     try {
       nn::Autocast autocast(device.type(), dtype);
       auto out = net->forward(x, c);
@@ -176,11 +210,11 @@ void AuEngine::run_normalised(const float* crops, int n, const float* centre_lan
                               float* landmarks) {
   if (n <= 0) return;
   auto& d = *impl_;
-  std::lock_guard<std::mutex> lock(d.run_mutex);
-  d.ensure_capacity(n);
-  std::copy(crops, crops + static_cast<size_t>(n) * 3 * d.crop * d.crop, d.input.data_ptr<float>());
-  if (centre_landmarks) std::copy(centre_landmarks, centre_landmarks + n * 49 * 2, d.centres.data_ptr<float>());
-  auto [p, l] = d.forward(n, centre_landmarks != nullptr);
+  std::unique_lock<std::mutex> lock;
+  auto [input, centres] = d.staging(n, lock);
+  std::copy(crops, crops + static_cast<size_t>(n) * 3 * d.crop * d.crop, input.data_ptr<float>());
+  if (centre_landmarks) std::copy(centre_landmarks, centre_landmarks + n * 49 * 2, centres.data_ptr<float>());
+  auto [p, l] = d.forward(input, centres, centre_landmarks != nullptr);
   std::copy(p.data_ptr<float>(), p.data_ptr<float>() + p.numel(), probabilities);
   std::copy(l.data_ptr<float>(), l.data_ptr<float>() + l.numel(), landmarks);
 }
@@ -281,8 +315,8 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
   std::vector<AuPrediction> out(faces.size());
   if (n == 0) return out;
   auto& d = *impl_;
-  std::lock_guard<std::mutex> lock(d.run_mutex);
-  d.ensure_capacity(n);
+  std::unique_lock<std::mutex> lock;
+  auto [input, centres] = d.staging(n, lock);
   const int aligned = static_cast<int>(d.info.options.aligned_size());
   const int offset = centre_crop_offset(aligned, static_cast<int>(d.crop));
   const size_t plane = static_cast<size_t>(3 * d.crop * d.crop);
@@ -294,9 +328,9 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
                                   std::to_string(aligned) + "x" + std::to_string(aligned) +
                                   " RGB image from align_face()");
     cv::Mat crop = f.aligned(cv::Rect(offset, offset, static_cast<int>(d.crop), static_cast<int>(d.crop)));
-    normalise_rgb_to_chw(crop, d.input.data_ptr<float>() + i * plane);
+    normalise_rgb_to_chw(crop, input.data_ptr<float>() + i * plane);
     if (f.landmarks49.size() == 49) {
-      float* c = d.centres.data_ptr<float>() + i * 98;
+      float* c = centres.data_ptr<float>() + i * 98;
       for (int k = 0; k < 49; ++k) {
         c[2 * k] = f.landmarks49[k].x - static_cast<float>(offset);
         c[2 * k + 1] = f.landmarks49[k].y - static_cast<float>(offset);
@@ -305,7 +339,7 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
       all_landmarks = false;
     }
   }
-  auto [p, l] = d.forward(n, all_landmarks);
+  auto [p, l] = d.forward(input, centres, all_landmarks);
   const int64_t a = p.size(1);
   const float* pp = p.data_ptr<float>();
   const float* lp = l.data_ptr<float>();

@@ -71,7 +71,12 @@ std::vector<Landmarks68> Landmarker68::run_crops(const std::vector<cv::Mat>& cro
   torch::Tensor out;
   {
     c10::InferenceMode guard;
-    out = impl_->net->forward(normalise_crops(batch.to(impl_->device))).to(torch::kCPU).contiguous();
+    if (impl_->device.is_cpu()) {
+      // The NHWC kernels take the uint8 crops as they are (normalisation included).
+      out = impl_->net->forward_crops_cpu(batch);
+    } else {
+      out = impl_->net->forward(normalise_crops(batch.to(impl_->device))).to(torch::kCPU).contiguous();
+    }
   }
   std::vector<Landmarks68> result(crops.size());
   const float* p = out.data_ptr<float>();

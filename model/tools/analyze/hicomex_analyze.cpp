@@ -6,12 +6,18 @@
 //
 // Exit status: 0 done; 1 input missing, unreadable or without frames; 2 the
 // output cannot be written; 3 the model or an option is at fault; 4 a frame
-// failed; 130 interrupted (SIGINT): the output holds every frame before it.
+// failed; 130 interrupted (SIGINT, SIGTERM, SIGHUP): the output holds every
+// frame read before it.
+//
+// Frames flow through the analyzer's worker threads (FaceAnalyzer::submit):
+// this thread decodes and writes while the workers track and run the AU
+// network on batches of consecutive frames; results come back in order.
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -19,7 +25,6 @@
 #include <CLI/CLI.hpp>
 
 #include "frame_source.h"
-#include "hicomex/process_env.h"
 #include "hicomex/face_analyzer.h"
 #include "hicomex/result_writer.h"
 #include "hicomex_config.h"
@@ -29,7 +34,7 @@ using namespace hicomex;
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
-void on_sigint(int) { g_interrupted = 1; }
+void on_signal(int) { g_interrupted = 1; }
 
 enum Exit { kOk = 0, kInputError = 1, kOutputError = 2, kSetupError = 3, kFrameError = 4, kInterrupted = 130 };
 
@@ -89,7 +94,6 @@ class Progress {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{"hicomex-analyze " HICOMEX_VERSION ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
                "of every face in an image, a folder of images (sorted by name) or a video file,\n"
                "written as OpenFace-compatible CSV (AUxx_r holds the occurrence probability)\n"
@@ -121,9 +125,14 @@ int main(int argc, char** argv) {
   app.add_option("--au-smoothing", o.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--precision", o.precision, "AU network arithmetic: fp32, bf16 (CPU with AVX512-BF16, or CUDA), fp16 (CUDA)")
-      ->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads for the networks (0 = all cores)")
+  app.add_option("--precision", o.precision,
+                 "AU network arithmetic: auto (bf16 on CPUs with AVX512-BF16 and on CUDA, else fp32), fp32, bf16, fp16 (CUDA)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+  app.add_option("--threads", o.threads, "worker threads (0 = one per core; more than the cores are not used)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--au-batch", o.au_batch_frames,
+                 "frames per AU network batch (0 = automatic: " +
+                     std::to_string(AnalyzerOptions::kDefaultAuBatchFrames) + "; 1 = each frame on its own)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--overwrite", overwrite, "replace OUTPUT if it exists");
   app.add_flag("--sequence", sequence,
@@ -162,41 +171,75 @@ int main(int argc, char** argv) {
     return kOutputError;
   }
 
-  std::signal(SIGINT, on_sigint);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
   // Images of a folder are unrelated photos unless --sequence says otherwise:
   // each starts afresh (its own detection; ids still count up).
   const bool independent = source->kind() != tools::FrameSource::Kind::Video && !sequence;
   Progress progress(source->frame_count(), quiet);
-  int64_t frames = 0, faces = 0;
+  // Frames handed to the analyzer and not yet written, oldest first; each
+  // keeps its pixels alive until its results are back.
+  struct InFlight {
+    cv::Mat bgr;
+    int64_t number = 0;  // OpenFace numbers frames from 1
+    double time_s = 0.0;
+    std::string name;
+  };
+  std::deque<InFlight> in_flight;
+  int64_t frames = 0, written = 0, faces = 0;
   int status = kOk;
-  cv::Mat bgr;
+  // Writes the oldest frame's results: returns false when none is ready (wait
+  // = false) or nothing is pending.
+  auto write_next = [&](bool wait) {
+    AnalyzedFrame done;
+    if (in_flight.empty()) return false;
+    try {
+      if (!analyzer->next(&done, wait)) return false;
+    } catch (const std::exception& e) {
+      throw std::runtime_error(in_flight.front().name + ": " + e.what());
+    }
+    const InFlight& f = in_flight.front();
+    writer.write_frame(f.number, f.time_s, done.faces);
+    faces += static_cast<int64_t>(done.faces.size());
+    ++written;
+    in_flight.pop_front();
+    progress.update(written);
+    return true;
+  };
   try {
     while (!g_interrupted) {
+      InFlight f;  // a fresh image each frame: the workers read it later
       try {
-        if (!source->next(bgr)) break;
+        if (!source->next(f.bgr)) break;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "\nhicomex-analyze: %s\n", e.what());
         status = kInputError;
         break;
       }
       if (independent) analyzer->reset();
+      const cv::Mat& bgr = f.bgr;
       const ImageView view = ImageView::packed(bgr.data, bgr.cols, bgr.rows, PixelFormat::BGR, static_cast<int>(bgr.step));
       const int64_t ts_ns = independent ? frames * 33'333'333LL : static_cast<int64_t>(source->timestamp_s() * 1e9);
-      std::vector<FaceResult> results;
-      try {
-        results = analyzer->process(view, ts_ns);
-      } catch (const std::exception& e) {
-        throw std::runtime_error("frame " + std::to_string(frames + 1) + " (" + source->frame_name() + "): " + e.what());
+      f.number = ++frames;
+      f.time_s = source->timestamp_s();
+      f.name = "frame " + std::to_string(f.number) + " (" + source->frame_name() + ")";
+      in_flight.push_back(std::move(f));
+      analyzer->submit(view, ts_ns, true, static_cast<uint64_t>(frames));
+      while (write_next(false)) {
       }
-      ++frames;  // OpenFace numbers frames from 1
-      writer.write_frame(frames, source->timestamp_s(), results);
-      faces += static_cast<int64_t>(results.size());
-      progress.update(frames);
+      while (analyzer->pending() >= analyzer->max_pending()) write_next(true);
+    }
+    // End of input (or interrupted): what was read is analysed and written.
+    analyzer->flush();
+    while (write_next(true)) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nhicomex-analyze: %s\n", e.what());
     status = kFrameError;
+    analyzer->discard();
   }
+  frames = written;
   progress.update(frames, true);
   try {
     writer.close();

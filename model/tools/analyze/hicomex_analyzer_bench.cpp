@@ -17,7 +17,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "hicomex/process_env.h"
 #include "hicomex/face_analyzer.h"
 #include "hicomex/face_detector.h"
 #include "hicomex/model_paths.h"
@@ -89,7 +88,6 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hicomex::use_passive_openmp_wait(argv);
   CLI::App app{"hicomex-analyzer-bench: per-frame cost of the face analyzer (detection, landmarks, AU\n"
                "network, total) at 640x480 with 1 and 4 faces, AU inference every frame and every\n"
                "second frame. Without --model it times an untrained paper-sized HiCOMEX."};
