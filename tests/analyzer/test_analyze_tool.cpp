@@ -178,3 +178,64 @@ TEST(AnalyzeTool, NamesAMissingModel) {
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.errors.find("/nonexistent/model.safetensors"), std::string::npos) << r.errors;
 }
+
+namespace {
+
+// A video of Grace Hopper's portrait drifting right, `frames` long, 10 fps.
+std::string drifting_video(const std::string& dir, int frames) {
+  const std::string video = dir + "/drift.avi";
+  const cv::Mat grace = cv::imread(kGraceHopper);
+  cv::VideoWriter w(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, grace.size());
+  EXPECT_TRUE(w.isOpened());
+  for (int i = 0; i < frames; ++i) {
+    cv::Mat moved;
+    cv::warpAffine(grace, moved, cv::Matx23d(1, 0, (i % 40) - 20.0, 0, 1, 0), grace.size(), cv::INTER_LINEAR,
+                   cv::BORDER_REPLICATE);
+    w.write(moved);
+  }
+  return video;
+}
+
+}  // namespace
+
+TEST(AnalyzeTool, BatchesOfFramesWriteTheRowsOfFrameAtATime) {
+  const std::string dir = fresh_temp_dir("batches");
+  const std::string video = drifting_video(dir, 45);
+  ASSERT_EQ(analyze(video + " -o " + dir + "/b8.csv --au-batch 8 " + model_arg()).status, 0);
+  ASSERT_EQ(analyze(video + " -o " + dir + "/b1.csv --au-batch 1 " + model_arg()).status, 0);
+  const auto b8 = read_csv(dir + "/b8.csv"), b1 = read_csv(dir + "/b1.csv");
+  ASSERT_EQ(b8.size(), 46u) << "one row per frame, none lost at the end of the input";
+  ASSERT_EQ(b1.size(), b8.size());
+  const auto& h = b8[0];
+  for (size_t i = 1; i < b8.size(); ++i) {
+    EXPECT_EQ(std::stoi(b8[i][column(h, "frame")]), static_cast<int>(i)) << "frames in order";
+    for (size_t c = 0; c < h.size(); ++c) {
+      if (h[c].rfind("AU", 0) == 0 && h[c].size() > 2 && h[c].back() == 'r')
+        EXPECT_NEAR(std::stod(b8[i][c]), std::stod(b1[i][c]), 2e-3) << "row " << i << " " << h[c];
+      else if (h[c] == "frame" || h[c] == "face_id" || h[c].rfind("x_", 0) == 0)
+        EXPECT_EQ(b8[i][c], b1[i][c]) << "row " << i << " " << h[c];
+    }
+  }
+}
+
+TEST(AnalyzeTool, SigtermKeepsEveryRowReadBeforeIt) {
+  const std::string dir = fresh_temp_dir("sigterm");
+  const std::string video = drifting_video(dir, 600);
+  const std::string out = dir + "/cut.csv";
+  // `timeout` sends SIGTERM, as docker and systemd do.
+  const std::string err = dir + "/stderr.txt";
+  const int rc = std::system(("timeout --preserve-status -s TERM 3 " + std::string(HICOMEX_ANALYZE_TOOL) + " " + video + " -o " + out +
+                              " " + model_arg() + " --threads 2 --device cpu 2> " + err).c_str());
+  std::ifstream in(err);
+  const std::string errors((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 130) << errors;
+  EXPECT_NE(errors.find("interrupted"), std::string::npos) << errors;
+  const auto rows = read_csv(out);
+  ASSERT_GT(rows.size(), 2u) << "frames analysed before the signal are written";
+  ASSERT_LT(rows.size(), 601u) << "the run was cut short";
+  const auto& h = rows[0];
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), h.size()) << "whole rows only";
+    EXPECT_EQ(std::stoi(rows[i][column(h, "frame")]), static_cast<int>(i)) << "no frame missing";
+  }
+}
