@@ -91,6 +91,7 @@ struct HicomexPrivate {
   bool live_known = false;          /* upstream asked once per start */
   bool live = false;
   std::atomic<guint> max_in_flight{1};
+  std::atomic<bool> started{false};  /* between start() and stop() */
   std::atomic<GstClockTime> frame_duration{GST_CLOCK_TIME_NONE};
 };
 
@@ -415,8 +416,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
       "HiCOMEX-for-GStreamer");
 
   trans_class->passthrough_on_same_caps = TRUE;
-  /* Passthrough, but every buffer must still reach transform_ip. */
-  trans_class->transform_ip_on_passthrough = TRUE;
+  /* Buffers pass unchanged (metas added): submit_input_buffer() hands them to
+   * the analyzer, generate_output() hands them on with their results. */
   trans_class->start = gst_hicomex_start;
   trans_class->stop = gst_hicomex_stop;
   trans_class->set_caps = gst_hicomex_set_caps;
@@ -457,6 +458,17 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstHicomex *self = GST_HICOMEX (object);
+  /* The model, device, threads...: in use until the next start. Taking the
+   * value now would read back a setting that is not the one in force. */
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY) && self->priv->started) {
+    gchar *text = g_strdup_value_contents (value);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Property '%s' can only change in the READY or NULL state; "
+            "ignoring %s while running.", pspec->name, text),
+        ("set %s in READY or NULL, or stop the pipeline first", pspec->name));
+    g_free (text);
+    return;
+  }
   std::lock_guard<std::mutex> lock (self->priv->lock);
   hicomex::gst::AnalyzerSettings & s = self->priv->settings;
   auto string_of = [value] () {
@@ -654,6 +666,7 @@ gst_hicomex_start (GstBaseTransform * trans)
   priv->have_info = false;
   priv->live_known = false;
   priv->max_in_flight = 1;
+  priv->started = true;
   priv->skipped_inferences = 0;
   GST_OBJECT_LOCK (self);
   priv->earliest_time = GST_CLOCK_TIME_NONE;
@@ -694,6 +707,7 @@ gst_hicomex_stop (GstBaseTransform * trans)
   drop_in_flight (self);
   self->priv->analyzer.reset ();
   self->priv->have_info = false;
+  self->priv->started = false;
   return TRUE;
 }
 

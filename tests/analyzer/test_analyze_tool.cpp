@@ -239,3 +239,9 @@ TEST(AnalyzeTool, SigtermKeepsEveryRowReadBeforeIt) {
     EXPECT_EQ(std::stoi(rows[i][column(h, "frame")]), static_cast<int>(i)) << "no frame missing";
   }
 }
+
+TEST(AnalyzeTool, ABadOptionExitsWithTheDocumentedOptionErrorCode) {
+  const ToolRun r = analyze(kGraceHopper + " -o /tmp/x.csv --detection-interval 0 " + model_arg());
+  EXPECT_EQ(r.status, 3) << r.errors;
+  EXPECT_NE(r.errors.find("--detection-interval"), std::string::npos) << r.errors;
+}

@@ -675,3 +675,33 @@ TEST(HicomexThreads, StoppingWithFramesInFlightDoesNotHang) {
     gst_object_unref(pipeline);
   }
 }
+
+TEST_F(HicomexElement, ReadyOnlyPropertiesAreRefusedWhileRunningWithAWarningNamingThem) {
+  start(caps_string(GST_VIDEO_FORMAT_RGB, 64, 64));
+  gst_harness_play(h_);
+  g_object_set(h_->element, "model", "/elsewhere/other.safetensors", "threads", 1u, nullptr);
+  gchar* model = nullptr;
+  guint threads = 99;
+  g_object_get(h_->element, "model", &model, "threads", &threads, nullptr);
+  EXPECT_EQ(std::string(model ? model : ""), small_model()) << "the model in use is what reads back";
+  EXPECT_EQ(threads, 0u);
+  g_free(model);
+  int warnings = 0;
+  std::string names;
+  while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_WARNING)) {
+    GError* e = nullptr;
+    gst_message_parse_warning(m, &e, nullptr);
+    names += e->message;
+    g_error_free(e);
+    gst_message_unref(m);
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 2);
+  EXPECT_NE(names.find("'model'"), std::string::npos) << names;
+  EXPECT_NE(names.find("'threads'"), std::string::npos) << names;
+  // Runtime properties still change while running.
+  g_object_set(h_->element, "detection-interval", 3u, nullptr);
+  guint interval = 0;
+  g_object_get(h_->element, "detection-interval", &interval, nullptr);
+  EXPECT_EQ(interval, 3u);
+}

@@ -14,6 +14,7 @@
 // network on batches of consecutive frames; results come back in order.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -138,7 +140,16 @@ int main(int argc, char** argv) {
   app.add_flag("--sequence", sequence,
                "treat a folder's images as consecutive video frames (track faces across them)");
   app.add_flag("-q,--quiet", quiet, "no progress output");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help, or the error with a hint
+    return rc == 0 ? kOk : kSetupError;
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.threads > cores && !quiet)
+    std::fprintf(stderr, "hicomex-analyze: --threads %d: this machine has %d cores; using %d worker threads\n",
+                 o.threads, cores, cores);
 
   if (smoothing) {
     if (app.count("--landmark-smoothing") == 0) o.landmark_smoothing_hz = 1.5f;
