@@ -1,11 +1,15 @@
 // The LibTorch port of face-api's 68-point net on real photos, against dlib's
-// 68-point predictor, plus batching and errors.
+// 68-point predictor, plus batching and errors; its fast CPU path against the
+// plain op sequence.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "dlib_reference.h"
+#include "face/face_landmark_net.h"
 #include "hicomex/face_detector.h"
 #include "hicomex/landmarker.h"
 #include "hicomex/model_paths.h"
@@ -58,6 +62,77 @@ PhotoError error_against_dlib(const std::string& photo, const std::string& detec
   std::printf("[ figure ] %s (%s boxes): %d faces, NME68 %.4f, NME51 %.4f (outer-eye-corner normalised)\n",
               photo.c_str(), detector_name.c_str(), err.faces, err.nme68, err.nme51);
   return err;
+}
+
+// The net itself, for comparing its two forward paths.
+FaceLandmarkNet& landmark_net() {
+  static FaceLandmarkNet net = [] {
+    FaceLandmarkNet n;
+    n->load(TfjsWeights::load(face_model_path("face_landmark_68_model-weights_manifest.json")));
+    n->eval();
+    return n;
+  }();
+  return net;
+}
+
+// The 112x112 crops the landmarker cuts for every face BlazeFace finds in the
+// test photos, as a uint8 batch [N, 112, 112, 3].
+torch::Tensor photo_crops() {
+  std::vector<std::pair<std::string, std::string>> photos = {{test::kGraceHopper, "blazeface"},
+                                                             {test::kAstronaut, "blazeface"}};
+  for (const auto& p : test::sample_photos()) photos.push_back({p, "blazeface-back"});
+  std::vector<torch::Tensor> crops;
+  for (const auto& [photo, detector] : photos) {
+    const cv::Mat rgb = test::load_rgb(photo);
+    for (const auto& d : make_face_detector(detector)->detect(rgb)) {
+      const cv::Mat crop = crop_face(rgb, landmark_crop_box(d.box), Landmarker68::kInputSize);
+      crops.push_back(torch::from_blob(crop.data, {crop.rows, crop.cols, 3}, torch::kUInt8).clone());
+    }
+  }
+  return torch::stack(crops);
+}
+
+// Largest coordinate difference between two [N, 136] outputs, in crop pixels.
+float max_change_px(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<float>() * static_cast<float>(Landmarker68::kInputSize);
+}
+
+// forward_crops_cpu (vector and portable kernels) against forward() on the
+// normalised crops, at 1 and 2 intra-op threads, on the whole batch, on single
+// crops and on an odd batch (shared unevenly between two threads). The two
+// paths differ only in float summation order: well under 0.01 px. A kernel
+// error (a border tap, a bias, the padding side) moves points by far more.
+void expect_fast_forward_matches_reference(const torch::Tensor& crops, const std::string& what) {
+  FaceLandmarkNet& net = landmark_net();
+  const int threads_before = torch::get_num_threads();
+  float worst = 0;
+  for (int threads : {1, 2}) {
+    torch::set_num_threads(threads);
+    torch::Tensor ref;
+    {
+      c10::InferenceMode guard;
+      ref = net->forward(normalise_crops(crops));
+    }
+    for (bool simd : {true, false}) {
+      const float whole = max_change_px(net->forward_crops_cpu(crops, simd), ref);
+      EXPECT_LT(whole, 0.01f) << what << ", " << threads << " threads, simd " << simd;
+      worst = std::max(worst, whole);
+      for (int64_t i = 0; i < std::min<int64_t>(crops.size(0), 3); ++i) {
+        const float one = max_change_px(net->forward_crops_cpu(crops.narrow(0, i, 1), simd), ref.narrow(0, i, 1));
+        EXPECT_LT(one, 0.01f) << what << ", crop " << i << " alone, " << threads << " threads, simd " << simd;
+        worst = std::max(worst, one);
+      }
+      if (crops.size(0) >= 3) {
+        const float odd = max_change_px(net->forward_crops_cpu(crops.narrow(0, 0, 3), simd), ref.narrow(0, 0, 3));
+        EXPECT_LT(odd, 0.01f) << what << ", batch of 3, " << threads << " threads, simd " << simd;
+        worst = std::max(worst, odd);
+      }
+    }
+  }
+  torch::set_num_threads(threads_before);
+  std::printf("[ figure ] %s: %ld crops, fast CPU path vs reference: max landmark change %.5f px\n", what.c_str(),
+              static_cast<long>(crops.size(0)), worst);
+  EXPECT_LE(worst, 0.5f);
 }
 
 }  // namespace
@@ -132,6 +207,26 @@ TEST(Landmarker68, RefiningAroundTheFirstPointsStaysOnTheFace) {
   const auto ref = dlib_reference().faces(rgb);
   ASSERT_EQ(ref.size(), 1u);
   EXPECT_LT(test::normalised_mean_error(refined.detect(rgb, {faces[0].box})[0], ref[0].points), 0.08);
+}
+
+TEST(FaceLandmarkNet, FastCpuForwardMatchesTheReferenceOnPhotoCrops) {
+  const torch::Tensor crops = photo_crops();
+  ASSERT_GE(crops.size(0), 12);
+  expect_fast_forward_matches_reference(crops, "photo face crops");
+}
+
+TEST(FaceLandmarkNet, FastCpuForwardMatchesTheReferenceOnRandomCrops) {
+  torch::manual_seed(68);
+  torch::Tensor crops = torch::randint(0, 256, {6, 112, 112, 3}, torch::kUInt8);
+  crops[4].fill_(0);    // black and white: the normalised input is furthest from 0, the
+  crops[5].fill_(255);  // value of TF's zero padding
+  expect_fast_forward_matches_reference(crops, "random crops");
+}
+
+TEST(FaceLandmarkNet, FastCpuForwardTakesAnEmptyBatchAndRejectsWrongShapes) {
+  EXPECT_EQ(landmark_net()->forward_crops_cpu(torch::empty({0, 112, 112, 3}, torch::kUInt8)).size(0), 0);
+  EXPECT_THROW(landmark_net()->forward_crops_cpu(torch::zeros({1, 3, 112, 112}, torch::kUInt8)), c10::Error);
+  EXPECT_THROW(landmark_net()->forward_crops_cpu(torch::zeros({1, 112, 112, 3}, torch::kFloat32)), c10::Error);
 }
 
 TEST(Landmarker68, ReturnsNothingForNoFaces) {

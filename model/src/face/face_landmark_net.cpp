@@ -4,8 +4,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 namespace hicomex {
@@ -46,61 +50,58 @@ SamePad same_pad(int64_t in, int64_t stride) {
 }
 
 // ---- Kernels of the NHWC CPU path -------------------------------------------
-// Activations are float NHWC: one row of C channels per pixel, so a 1x1
-// convolution is one matrix product [pixels, in] x [in, out] and the depthwise
-// 3x3 works on contiguous channel vectors.
+// One image at a time. Activations are float NHWC [h, w, c]: one row of c
+// channels per pixel, so a 1x1 convolution is one matrix product
+// [pixels, in] x [in, out] and the depthwise 3x3 works on contiguous channel
+// vectors. The vector kernels need AVX2 + FMA (checked at run time) and
+// channel counts of the net's (32..256); other CPUs and shapes take the
+// portable loops.
 
-// Splits rows [0, rows) over torch's intra-op threads when each thread gets at
-// least ~64 KiB of output; below that, waking a thread costs more than it saves.
-template <class Fn>
-void for_rows(int64_t rows, int64_t floats_per_row, const Fn& fn) {
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(floats_per_row, 1));
-  at::parallel_for(0, rows, grain, fn);
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
 }
 
-// The first convolution's input columns ("im2col"): for each output pixel of
-// the stride-2 3x3 conv over the uint8 crops, the 27 values (ky, kx, c) of its
-// window, normalised as normalise_crops does ((pixel - mean) / 255), zero
-// where TF's padding lies outside the crop (zero padding of the normalised
-// input, as in the reference).
-void first_conv_columns(const uint8_t* x, int64_t n, int64_t size, float* cols) {
+// The first convolution's input columns ("im2col") for one uint8 crop
+// [size, size, 3]: for each output pixel of the stride-2 3x3 conv, the 27
+// values (ky, kx, c) of its window. The crop is first normalised as
+// normalise_crops does ((pixel - mean) / 255) into `padded`, a float copy with
+// TF's zero padding around it (zero padding of the normalised input, as in the
+// reference), so that each kernel row of a window is 9 contiguous floats.
+void first_conv_columns(const uint8_t* x, int64_t size, float* padded, float* cols) {
   const SamePad p = same_pad(size, 2);
-  for_rows(n * p.out, p.out * 27, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t img = r / p.out, oy = r % p.out;
-      float* dst = cols + r * p.out * 27;
-      for (int64_t ox = 0; ox < p.out; ++ox) {
-        for (int64_t ky = 0; ky < 3; ++ky) {
-          const int64_t iy = oy * 2 + ky - p.before;
-          for (int64_t kx = 0; kx < 3; ++kx, dst += 3) {
-            const int64_t ix = ox * 2 + kx - p.before;
-            if (iy < 0 || iy >= size || ix < 0 || ix >= size) {
-              dst[0] = dst[1] = dst[2] = 0.f;
-              continue;
-            }
-            const uint8_t* px = x + ((img * size + iy) * size + ix) * 3;
-            for (int c = 0; c < 3; ++c) dst[c] = (static_cast<float>(px[c]) - kMeanRgb[c]) / 255.f;
-          }
-        }
+  const int64_t side = size + p.before + p.after;
+  std::fill(padded, padded + side * side * 3, 0.f);
+  for (int64_t y = 0; y < size; ++y) {
+    const uint8_t* src = x + y * size * 3;
+    float* dst = padded + ((y + p.before) * side + p.before) * 3;
+    for (int64_t i = 0; i < size * 3; i += 3) {
+      for (int c = 0; c < 3; ++c) dst[i + c] = (static_cast<float>(src[i + c]) - kMeanRgb[c]) / 255.f;
+    }
+  }
+  float* dst = cols;
+  for (int64_t oy = 0; oy < p.out; ++oy) {
+    for (int64_t ox = 0; ox < p.out; ++ox) {
+      for (int64_t ky = 0; ky < 3; ++ky, dst += 9) {
+        const float* src = padded + ((oy * 2 + ky) * side + ox * 2) * 3;
+        std::copy(src, src + 9, dst);
       }
     }
-  });
+  }
 }
 
 // s = relu(s) + bias over [rows, c].
 void relu_add(float* s, int64_t rows, int64_t c, const float* bias) {
-  for_rows(rows, c, [&](int64_t begin, int64_t end) {
-    for (float* p = s + begin * c; p < s + end * c; p += c) {
-      for (int64_t k = 0; k < c; ++k) p[k] = std::max(p[k], 0.f) + bias[k];
-    }
-  });
+  for (float* p = s; p < s + rows * c; p += c) {
+    for (int64_t k = 0; k < c; ++k) p[k] = std::max(p[k], 0.f) + bias[k];
+  }
 }
 
 // A depthwise 3x3 convolution with TF "same" padding of relu(in - offset):
-// `in` NHWC [n, h, h, c], `offset` per channel or null, weights [9, c] (tap
-// ky * 3 + kx), output [n, pad.out, pad.out, c]. Taking the relu (and the
-// offset, see forward_crops_cpu) while reading and skipping the taps that fall
-// in the padding saves writing a padded copy of the input.
+// `in` [h, h, c], `offset` per channel or null, weights [9, c] (tap
+// ky * 3 + kx), output [pad.out, pad.out, c]. Taking the relu (and the offset,
+// see FaceLandmarkNetImpl::cpu_block_tail) while reading, and skipping the
+// taps that fall in the padding, saves writing a padded copy of the input.
 struct Depthwise {
   const float* in;
   int64_t h, c, stride;
@@ -108,15 +109,13 @@ struct Depthwise {
   const float* weights;
   const float* offset;
   float* out;
-  bool simd;  // AVX2 + FMA kernel where the CPU and c allow
+  bool simd;  // vector kernel where the CPU and c allow
 };
 
-// Output rows [begin, end) of `d` (row = image * pad.out + oy), any c.
-void depthwise_rows_plain(const Depthwise& d, int64_t begin, int64_t end) {
+void depthwise_plain(const Depthwise& d) {
   const int64_t ho = d.pad.out, c = d.c;
-  for (int64_t r = begin; r < end; ++r) {
-    const int64_t img = r / ho, oy = r % ho;
-    float* o = d.out + r * ho * c;
+  float* o = d.out;
+  for (int64_t oy = 0; oy < ho; ++oy) {
     for (int64_t ox = 0; ox < ho; ++ox, o += c) {
       std::fill(o, o + c, 0.f);
       for (int64_t ky = 0; ky < 3; ++ky) {
@@ -125,7 +124,7 @@ void depthwise_rows_plain(const Depthwise& d, int64_t begin, int64_t end) {
         for (int64_t kx = 0; kx < 3; ++kx) {
           const int64_t ix = ox * d.stride + kx - d.pad.before;
           if (ix < 0 || ix >= d.h) continue;
-          const float* src = d.in + ((img * d.h + iy) * d.h + ix) * c;
+          const float* src = d.in + (iy * d.h + ix) * c;
           const float* wk = d.weights + (ky * 3 + kx) * c;
           for (int64_t k = 0; k < c; ++k) o[k] += wk[k] * std::max(src[k] - (d.offset ? d.offset[k] : 0.f), 0.f);
         }
@@ -134,31 +133,36 @@ void depthwise_rows_plain(const Depthwise& d, int64_t begin, int64_t end) {
   }
 }
 
-// kOut output pixels of one row, channels [k, k + 8), with AVX2 + FMA: each
-// input vector is loaded and rectified once and fed to every output whose
-// window holds it; the 3 weights of a kernel row stay in registers.
-template <int kOut, int kStride, bool kOffset>
-__attribute__((target("avx2,fma"), always_inline)) inline void depthwise_pixels_avx2(const Depthwise& d,
-                                                                                    const float* image, int64_t oy,
-                                                                                    int64_t ox, int64_t k, float* o) {
+// kOut output pixels of one row, 8 channels, with AVX2 + FMA: each input
+// vector is loaded and rectified once and fed to every output whose window
+// holds it; the 3 weights of a kernel row stay in registers. `rows` are the 3
+// input rows of the window at the first channel (null: in the padding), `x0`
+// the input column under the first output's left tap, `w` the input width.
+// The channel count c is a template parameter so that the pixel offsets are
+// constants, and kEdge = false (all kCols columns inside the input) keeps the
+// unrolled column loop free of branches; together about 2x faster than a
+// runtime c with a bounds check per column.
+template <int kOut, int kStride, bool kOffset, int64_t c, bool kEdge>
+__attribute__((target("avx2,fma"), always_inline)) inline void depthwise_pixels_avx2(const float* const rows[3],
+                                                                                    const float* weights,
+                                                                                    const float* offset, int64_t x0,
+                                                                                    int64_t w, float* out) {
   constexpr int kCols = (kOut - 1) * kStride + 3;
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 off = kOffset ? _mm256_loadu_ps(d.offset + k) : zero;
+  const __m256 off = kOffset ? _mm256_loadu_ps(offset) : zero;
   __m256 acc[kOut];
 #pragma GCC unroll 8
   for (int j = 0; j < kOut; ++j) acc[j] = zero;
-  const int64_t x0 = ox * kStride - d.pad.before;
+#pragma GCC unroll 3
   for (int ky = 0; ky < 3; ++ky) {
-    const int64_t iy = oy * kStride + ky - d.pad.before;
-    if (iy < 0 || iy >= d.h) continue;
-    const float* row = image + iy * d.h * d.c + k;
-    const float* wrow = d.weights + ky * 3 * d.c + k;
-    const __m256 w0 = _mm256_loadu_ps(wrow), w1 = _mm256_loadu_ps(wrow + d.c), w2 = _mm256_loadu_ps(wrow + 2 * d.c);
+    if (!rows[ky]) continue;
+    const float* src = rows[ky] + x0 * c;
+    const float* wk = weights + ky * 3 * c;
+    const __m256 w0 = _mm256_loadu_ps(wk), w1 = _mm256_loadu_ps(wk + c), w2 = _mm256_loadu_ps(wk + 2 * c);
 #pragma GCC unroll 32
     for (int col = 0; col < kCols; ++col) {
-      const int64_t ix = x0 + col;
-      if (ix < 0 || ix >= d.h) continue;
-      __m256 v = _mm256_loadu_ps(row + ix * d.c);
+      if (kEdge && (x0 + col < 0 || x0 + col >= w)) continue;
+      __m256 v = _mm256_loadu_ps(src + col * c);
       if (kOffset) v = _mm256_sub_ps(v, off);
       v = _mm256_max_ps(v, zero);
 #pragma GCC unroll 8
@@ -171,59 +175,172 @@ __attribute__((target("avx2,fma"), always_inline)) inline void depthwise_pixels_
     }
   }
 #pragma GCC unroll 8
-  for (int j = 0; j < kOut; ++j) _mm256_storeu_ps(o + (ox + j) * d.c + k, acc[j]);
+  for (int j = 0; j < kOut; ++j) _mm256_storeu_ps(out + j * c, acc[j]);
 }
 
-// Output rows [begin, end) of `d` for c a multiple of 8.
-template <int kStride, bool kOffset>
-__attribute__((target("avx2,fma"))) void depthwise_rows_avx2(const Depthwise& d, int64_t begin, int64_t end) {
-  const int64_t ho = d.pad.out;
-  for (int64_t r = begin; r < end; ++r) {
-    const int64_t img = r / ho, oy = r % ho;
-    const float* image = d.in + img * d.h * d.h * d.c;
-    float* o = d.out + r * ho * d.c;
-    for (int64_t k = 0; k < d.c; k += 8) {
-      int64_t ox = 0;
-      for (; ox + 8 <= ho; ox += 8) depthwise_pixels_avx2<8, kStride, kOffset>(d, image, oy, ox, k, o);
-      if (ox + 4 <= ho) depthwise_pixels_avx2<4, kStride, kOffset>(d, image, oy, ox, k, o), ox += 4;
-      if (ox + 2 <= ho) depthwise_pixels_avx2<2, kStride, kOffset>(d, image, oy, ox, k, o), ox += 2;
-      if (ox < ho) depthwise_pixels_avx2<1, kStride, kOffset>(d, image, oy, ox, k, o);
-    }
-  }
-}
-
-bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
-void depthwise(const Depthwise& d, int64_t n) {
-  using Rows = void (*)(const Depthwise&, int64_t, int64_t);
-  Rows rows = depthwise_rows_plain;
-  if (d.simd && cpu_has_avx2_fma() && d.c % 8 == 0 && (d.stride == 1 || d.stride == 2)) {
-    if (d.stride == 1) {
-      rows = d.offset ? depthwise_rows_avx2<1, true> : depthwise_rows_avx2<1, false>;
-    } else {
-      rows = d.offset ? depthwise_rows_avx2<2, true> : depthwise_rows_avx2<2, false>;
-    }
-  }
-  for_rows(n * d.pad.out, d.pad.out * d.c, [&](int64_t begin, int64_t end) { rows(d, begin, end); });
-}
-
-// c [m, b.size(1)] = bias + a [m, k] x b, or c += a x b without bias.
-void matmul(float* c, const float* a, int64_t m, const torch::Tensor& b, const torch::Tensor* bias) {
-  torch::Tensor cm = torch::from_blob(c, {m, b.size(1)}, torch::kFloat32);
-  const torch::Tensor am = torch::from_blob(const_cast<float*>(a), {m, b.size(0)}, torch::kFloat32);
-  if (bias) {
-    at::addmm_out(cm, *bias, am, b);
+// depthwise_pixels_avx2 for outputs [ox, ox + kOut), the edge variant where the
+// window reaches into the padding.
+template <int kOut, int kStride, bool kOffset, int64_t c>
+__attribute__((target("avx2,fma"), always_inline)) inline void depthwise_block_avx2(const float* const rows[3],
+                                                                                   const float* weights,
+                                                                                   const float* offset, int64_t ox,
+                                                                                   int64_t before, int64_t w,
+                                                                                   float* out) {
+  constexpr int kCols = (kOut - 1) * kStride + 3;
+  const int64_t x0 = ox * kStride - before;
+  if (x0 >= 0 && x0 + kCols <= w) {
+    depthwise_pixels_avx2<kOut, kStride, kOffset, c, false>(rows, weights, offset, x0, w, out);
   } else {
-    cm.addmm_(am, b);
+    depthwise_pixels_avx2<kOut, kStride, kOffset, c, true>(rows, weights, offset, x0, w, out);
   }
 }
 
-// Scratch memory of forward_crops_cpu, one per calling thread and kept between
-// calls: fresh buffers of this size come from mmap, and their page faults
-// (about 300 per face) cost as much as the depthwise convolutions.
+// The vector depthwise convolution for channel count c; outputs in blocks of
+// 8, 4, 2, 1 pixels.
+template <int kStride, bool kOffset, int64_t c>
+__attribute__((target("avx2,fma"))) void depthwise_avx2(const Depthwise& d) {
+  const int64_t h = d.h, ho = d.pad.out, before = d.pad.before;
+  const float* const weights = d.weights;
+  for (int64_t oy = 0; oy < ho; ++oy) {
+    const float* rows[3];
+    for (int ky = 0; ky < 3; ++ky) {
+      const int64_t iy = oy * kStride + ky - before;
+      rows[ky] = iy >= 0 && iy < h ? d.in + iy * h * c : nullptr;
+    }
+    float* o = d.out + oy * ho * c;
+    for (int64_t k = 0; k < c; k += 8) {
+      const float* const at_k[3] = {rows[0] ? rows[0] + k : nullptr, rows[1] ? rows[1] + k : nullptr,
+                                    rows[2] ? rows[2] + k : nullptr};
+      const float* const off_k = kOffset ? d.offset + k : nullptr;
+      int64_t ox = 0;
+      for (; ox + 8 <= ho; ox += 8) {
+        depthwise_block_avx2<8, kStride, kOffset, c>(at_k, weights + k, off_k, ox, before, h, o + ox * c + k);
+      }
+      if (ox + 4 <= ho) {
+        depthwise_block_avx2<4, kStride, kOffset, c>(at_k, weights + k, off_k, ox, before, h, o + ox * c + k);
+        ox += 4;
+      }
+      if (ox + 2 <= ho) {
+        depthwise_block_avx2<2, kStride, kOffset, c>(at_k, weights + k, off_k, ox, before, h, o + ox * c + k);
+        ox += 2;
+      }
+      if (ox < ho) {
+        depthwise_block_avx2<1, kStride, kOffset, c>(at_k, weights + k, off_k, ox, before, h, o + ox * c + k);
+      }
+    }
+  }
+}
+
+template <int64_t c>
+void depthwise_avx2_for(const Depthwise& d) {
+  if (d.stride == 1) {
+    d.offset ? depthwise_avx2<1, true, c>(d) : depthwise_avx2<1, false, c>(d);
+  } else {
+    d.offset ? depthwise_avx2<2, true, c>(d) : depthwise_avx2<2, false, c>(d);
+  }
+}
+
+void depthwise(const Depthwise& d) {
+  if (d.simd && cpu_has_avx2_fma() && (d.stride == 1 || d.stride == 2)) {
+    switch (d.c) {
+      case 32: return depthwise_avx2_for<32>(d);
+      case 64: return depthwise_avx2_for<64>(d);
+      case 128: return depthwise_avx2_for<128>(d);
+      case 256: return depthwise_avx2_for<256>(d);
+      default: break;
+    }
+  }
+  depthwise_plain(d);
+}
+
+// ---- Matrix products of the 1x1 convolutions --------------------------------
+// OpenBLAS (at::addmm) reaches about 45-90 % of this CPU's FMA peak on these
+// shapes (M = pixels, K and N 27..256): for small K and N, packing its inputs
+// costs as much as the arithmetic. The kernel below reads A in place and the
+// weights from panels packed once at load time, at 90-99 % of the peak.
+
+// w [k, n] (n a multiple of 16) as panels of 16 columns: [n / 16][k][16].
+torch::Tensor pack_panels(const torch::Tensor& w) {
+  const int64_t k = w.size(0), n = w.size(1);
+  return w.reshape({k, n / 16, 16}).permute({1, 0, 2}).contiguous();
+}
+
+// kRows rows of c, 16 columns: c = bias + a x panel, or c += a x panel.
+// 2 x kRows accumulators + 2 panel vectors + 1 broadcast fit the 16 registers
+// for kRows <= 6.
+template <int kRows>
+__attribute__((target("avx2,fma"), always_inline)) inline void matmul_tile_avx2(const float* a, int64_t k,
+                                                                               const float* panel, float* c,
+                                                                               int64_t ldc, const float* bias) {
+  __m256 acc[kRows][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kRows; ++i) {
+    const float* init = bias ? bias : c + i * ldc;
+    acc[i][0] = _mm256_loadu_ps(init);
+    acc[i][1] = _mm256_loadu_ps(init + 8);
+  }
+  for (int64_t j = 0; j < k; ++j) {
+    const __m256 b0 = _mm256_loadu_ps(panel + j * 16), b1 = _mm256_loadu_ps(panel + j * 16 + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < kRows; ++i) {
+      const __m256 x = _mm256_broadcast_ss(a + i * k + j);
+      acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < kRows; ++i) {
+    _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+    _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+  }
+}
+
+// Rows [begin, end) of c [m, n]: each 16-column panel in turn against all of
+// them (a panel of a 256 x 256 matrix is 16 KB: it stays in L1 meanwhile).
+__attribute__((target("avx2,fma"))) void matmul_rows_avx2(const float* a, int64_t k, const float* panels, int64_t n,
+                                                          float* c, const float* bias, int64_t begin, int64_t end) {
+  for (int64_t p = 0; p < n / 16; ++p) {
+    const float* panel = panels + p * k * 16;
+    const float* b = bias ? bias + p * 16 : nullptr;
+    float* cp = c + p * 16;
+    int64_t i = begin;
+    for (; i + 6 <= end; i += 6) matmul_tile_avx2<6>(a + i * k, k, panel, cp + i * n, n, b);
+    switch (end - i) {
+      case 5: matmul_tile_avx2<5>(a + i * k, k, panel, cp + i * n, n, b); break;
+      case 4: matmul_tile_avx2<4>(a + i * k, k, panel, cp + i * n, n, b); break;
+      case 3: matmul_tile_avx2<3>(a + i * k, k, panel, cp + i * n, n, b); break;
+      case 2: matmul_tile_avx2<2>(a + i * k, k, panel, cp + i * n, n, b); break;
+      case 1: matmul_tile_avx2<1>(a + i * k, k, panel, cp + i * n, n, b); break;
+      default: break;
+    }
+  }
+}
+
+// c [m, n] = bias + a [m, k] x w, or c += a x w without bias; w [k, n] is
+// given as it is (for at::addmm) and as pack_panels(w).
+void matmul(float* c, const float* a, int64_t m, const torch::Tensor& w, const torch::Tensor& panels,
+            const torch::Tensor* bias, bool simd) {
+  const int64_t k = w.size(0), n = w.size(1);
+  if (simd && cpu_has_avx2_fma() && n % 16 == 0) {
+    // Blocks of rows whose part of a (at most 32 KB) stays in L1 while the
+    // panels pass.
+    const int64_t rows = std::max<int64_t>(6, 8192 / k / 6 * 6);
+    const float* b = bias ? bias->data_ptr<float>() : nullptr;
+    for (int64_t first = 0; first < m; first += rows) {
+      matmul_rows_avx2(a, k, panels.data_ptr<float>(), n, c, b, first, std::min(m, first + rows));
+    }
+    return;
+  }
+  torch::Tensor cm = torch::from_blob(c, {m, n}, torch::kFloat32);
+  const torch::Tensor am = torch::from_blob(const_cast<float*>(a), {m, k}, torch::kFloat32);
+  if (bias) {
+    at::addmm_out(cm, *bias, am, w);
+  } else {
+    cm.addmm_(am, w);
+  }
+}
+
+// Float buffers reused from call to call; see FaceLandmarkNetImpl::cpu_features.
 class Scratch {
  public:
   // Buffer `slot` with room for at least `floats`; contents undefined.
@@ -231,7 +348,7 @@ class Scratch {
     Buffer& b = buffers_[slot];
     const size_t want = static_cast<size_t>(floats);
     if (b.size < want) {
-      // 64-byte aligned: whole cache lines for the vector loads and the matrix products.
+      // 64-byte aligned: whole cache lines for the vector loads.
       const size_t bytes = (want * sizeof(float) + 63) / 64 * 64;
       b.data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
       if (!b.data) throw std::bad_alloc();
@@ -248,8 +365,55 @@ class Scratch {
     std::unique_ptr<float, Free> data;
     size_t size = 0;
   };
-  Buffer buffers_[3];
+  Buffer buffers_[4];
 };
+
+// Runs fn(i) for i in [0, n) on up to at::get_num_threads() threads: the
+// calling thread and tasks on torch's inter-op pool (at::launch). at::parallel_for
+// cannot be used here: it is inline OpenMP code, and this library is not
+// compiled with OpenMP, so it would run serially. The threads take images
+// from a shared counter, so the caller never waits for a task that has not
+// started: if the pool is busy, the caller does all the work itself, and a
+// task that starts after that finds nothing to do.
+template <class Fn>
+void for_each_image(int64_t n, const Fn& fn) {
+  const int64_t threads = std::min<int64_t>(n, at::get_num_threads());
+  if (threads <= 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  struct Shared {
+    std::atomic<int64_t> next{0};
+    std::mutex mutex;
+    std::condition_variable idle;
+    int busy = 0;  // threads that may still claim or be running an image
+    std::exception_ptr error;
+  };
+  const auto shared = std::make_shared<Shared>();
+  // `fn` is only called for a claimed image, and claims are over before the
+  // caller returns, so a late task never touches it.
+  const auto work = [shared, n, &fn] {
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex);
+      ++shared->busy;
+    }
+    for (int64_t i; (i = shared->next.fetch_add(1)) < n;) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        if (!shared->error) shared->error = std::current_exception();
+      }
+    }
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    if (--shared->busy == 0) shared->idle.notify_all();
+  };
+  for (int64_t t = 1; t < threads; ++t) at::launch(work);
+  work();
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  shared->idle.wait(lock, [&] { return shared->busy == 0; });
+  if (shared->error) std::rethrow_exception(shared->error);
+}
 
 }  // namespace
 
@@ -382,6 +546,7 @@ void FaceLandmarkNetImpl::prepare_cpu() {
         c.bias = cpu(conv->conv()->bias);
       }
     }
+    for (CpuConv& c : b.conv) c.panels = pack_panels(c.matrix);
     b.conv[3].offset = b.conv[3].bias;
     b.conv[2].offset = b.conv[2].bias + b.conv[3].bias;
     b.bias_sum = b.conv[1].bias + b.conv[2].offset;
@@ -391,36 +556,77 @@ void FaceLandmarkNetImpl::prepare_cpu() {
   cpu_fc_bias_ = cpu(fc_->bias);
 }
 
-// conv1..3 of a dense block on the CPU path. `s` [n * h * h, c] holds conv0's
+// conv1..3 of a dense block on the CPU path. `s` [h * h, c] holds conv0's
 // output before its relu; on return it holds out1 + out2 + out3 + out4 before
 // the final relu (the sums of DenseBlock4Impl::forward). Each pointwise conv is
 // one matrix product accumulated into s. Their biases are all added to s at
 // the start, so the depthwise convs read relu(s - the biases not yet due): that
 // offset costs one subtraction while loading, where adding each bias when due
 // would cost a pass over s.
-void FaceLandmarkNetImpl::cpu_block_tail(int block, float* s, int64_t n, int64_t h, float* dw, bool simd) const {
+void FaceLandmarkNetImpl::cpu_block_tail(int block, float* s, int64_t h, float* dw, bool simd) const {
   const CpuBlock& b = cpu_blocks_[block];
-  const int64_t c = b.conv[1].matrix.size(0), pixels = n * h * h;
+  const int64_t c = b.conv[1].matrix.size(0), pixels = h * h;
   const SamePad pad = same_pad(h, 1);
   // out1 = relu(s), read as such by conv1's depthwise part; then s = out1 + b1 + b2 + b3.
-  depthwise({s, h, c, 1, pad, b.conv[1].depthwise.data_ptr<float>(), nullptr, dw, simd}, n);
+  depthwise({s, h, c, 1, pad, b.conv[1].depthwise.data_ptr<float>(), nullptr, dw, simd});
   relu_add(s, pixels, c, b.bias_sum.data_ptr<float>());
-  matmul(s, dw, pixels, b.conv[1].matrix, nullptr);  // out1 + out2 + b2 + b3
+  matmul(s, dw, pixels, b.conv[1].matrix, b.conv[1].panels, nullptr, simd);  // out1 + out2 + b2 + b3
   for (int i = 2; i <= 3; ++i) {
     const CpuConv& conv = b.conv[i];
-    depthwise({s, h, c, 1, pad, conv.depthwise.data_ptr<float>(), conv.offset.data_ptr<float>(), dw, simd}, n);
-    matmul(s, dw, pixels, conv.matrix, nullptr);
+    depthwise({s, h, c, 1, pad, conv.depthwise.data_ptr<float>(), conv.offset.data_ptr<float>(), dw, simd});
+    matmul(s, dw, pixels, conv.matrix, conv.panels, nullptr, simd);
   }
 }
 
 // conv0 of dense1..3: stride-2 separable conv of relu(s_in) (the previous
-// block's output, [n * h * h, in]) into s_out [n * (h/2)^2, out], via `dw`.
-void FaceLandmarkNetImpl::cpu_block_head(int block, const float* s_in, int64_t n, int64_t h, float* dw,
-                                         float* s_out, bool simd) const {
+// block's output, [h * h, in]) into s_out [(h/2)^2, out], via `dw`. s_out may
+// be s_in: the depthwise part has read all of it before the product writes.
+void FaceLandmarkNetImpl::cpu_block_head(int block, const float* s_in, int64_t h, float* dw, float* s_out,
+                                         bool simd) const {
   const CpuConv& conv = cpu_blocks_[block].conv[0];
   const SamePad pad = same_pad(h, 2);
-  depthwise({s_in, h, conv.matrix.size(0), 2, pad, conv.depthwise.data_ptr<float>(), nullptr, dw, simd}, n);
-  matmul(s_out, dw, n * pad.out * pad.out, conv.matrix, &conv.bias);
+  depthwise({s_in, h, conv.matrix.size(0), 2, pad, conv.depthwise.data_ptr<float>(), nullptr, dw, simd});
+  matmul(s_out, dw, pad.out * pad.out, conv.matrix, conv.panels, &conv.bias, simd);
+}
+
+// The whole net but the linear head on one uint8 crop [112, 112, 3]: the 256
+// features of the average pool into `pooled`.
+void FaceLandmarkNetImpl::cpu_features(const uint8_t* crop, float* pooled, bool simd) const {
+  // Scratch memory kept per thread between calls: buffers of this size come
+  // fresh from mmap, and their page faults (about 300 per face) cost as much
+  // as all the depthwise convolutions.
+  thread_local Scratch scratch;
+  const SamePad first_pad = same_pad(kInputSize, 2);
+  const int64_t padded_side = kInputSize + first_pad.before + first_pad.after;
+  int64_t most = 0;  // the largest activation, [56 * 56, 32]
+  for (int64_t b = 0, h = kInputSize; b < 4; ++b) {
+    h = same_pad(h, 2).out;
+    most = std::max(most, h * h * cpu_blocks_[b].conv[0].matrix.size(1));
+  }
+  float* padded = scratch.get(0, padded_side * padded_side * 3);
+  float* cols = scratch.get(1, first_pad.out * first_pad.out * 27);
+  float* sum = scratch.get(2, most);
+  float* dw = scratch.get(3, most);
+
+  // dense0.conv0: full 3x3 stride-2 conv of the normalised crop.
+  int64_t h = first_pad.out;
+  first_conv_columns(crop, kInputSize, padded, cols);
+  const CpuConv& first = cpu_blocks_[0].conv[0];
+  matmul(sum, cols, h * h, first.matrix, first.panels, &first.bias, simd);
+  cpu_block_tail(0, sum, h, dw, simd);
+  for (int b = 1; b < 4; ++b) {
+    cpu_block_head(b, sum, h, dw, sum, simd);
+    h = same_pad(h, 2).out;
+    cpu_block_tail(b, sum, h, dw, simd);
+  }
+
+  // relu, then the "valid" 7x7 average pool: one output pixel.
+  const int64_t c = cpu_blocks_[3].conv[0].matrix.size(1);
+  std::fill(pooled, pooled + c, 0.f);
+  for (const float* p = sum; p < sum + h * h * c; p += c) {
+    for (int64_t k = 0; k < c; ++k) pooled[k] += std::max(p[k], 0.f);
+  }
+  for (int64_t k = 0; k < c; ++k) pooled[k] /= static_cast<float>(h * h);
 }
 
 torch::Tensor FaceLandmarkNetImpl::forward_crops_cpu(const torch::Tensor& nhwc_uint8, bool simd) {
@@ -432,59 +638,16 @@ torch::Tensor FaceLandmarkNetImpl::forward_crops_cpu(const torch::Tensor& nhwc_u
   const torch::Tensor x = nhwc_uint8.contiguous();
   const int64_t n = x.size(0);
   if (n == 0) return torch::empty({0, cpu_fc_matrix_.size(1)}, torch::kFloat32);
-  // Side and channels after each block: 56 x 32, 28 x 64, 14 x 128, 7 x 256.
-  int64_t side[4], ch[4];
-  for (int b = 0; b < 4; ++b) {
-    side[b] = same_pad(b == 0 ? kInputSize : side[b - 1], 2).out;
-    ch[b] = cpu_blocks_[b].conv[0].matrix.size(1);
-  }
-  const auto area = [&](int b) { return side[b] * side[b]; };
-
-  // Blocks 0 and 1 run one image at a time: a 56 x 56 x 32 activation is 400 KB,
-  // and a batch of them would no longer fit the caches (measured slower per
-  // face at batch 4 than at batch 1). With several intra-op threads the images
-  // are shared out among them, each thread with its own scratch and a
-  // single-threaded image (kernels inside a parallel region run inline). The
-  // matrix products of blocks 2 and 3 (M = 196 and 49 pixels per image) gain
-  // from batching.
-  thread_local Scratch batch_scratch;
-  float* sum = batch_scratch.get(0, n * std::max(area(2) * ch[2], area(3) * ch[3]));
-  float* dw = batch_scratch.get(1, n * std::max(area(2) * ch[1], area(2) * ch[2]));
+  // One image at a time: batching gains nothing here (the kernels have no
+  // per-call set-up to share, and the matrix products run near the FMA peak at
+  // M = 49 pixels already), and a batch of 56 x 56 x 32 activations would no
+  // longer fit the caches.
+  torch::Tensor pooled = torch::empty({n, cpu_fc_matrix_.size(0)}, torch::kFloat32);
   const uint8_t* pixels = x.data_ptr<uint8_t>();
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-    thread_local Scratch image_scratch;
-    float* cols = image_scratch.get(0, area(0) * 27);
-    float* image_sum = image_scratch.get(1, std::max(area(0) * ch[0], area(1) * ch[1]));
-    float* image_dw = image_scratch.get(2, std::max({area(0) * ch[0], area(1) * ch[0], area(1) * ch[1]}));
-    for (int64_t img = begin; img < end; ++img) {
-      // dense0.conv0: full 3x3 stride-2 conv of the normalised crop.
-      first_conv_columns(pixels + img * kInputSize * kInputSize * 3, 1, kInputSize, cols);
-      matmul(image_sum, cols, area(0), cpu_blocks_[0].conv[0].matrix, &cpu_blocks_[0].conv[0].bias);
-      cpu_block_tail(0, image_sum, 1, side[0], image_dw, simd);
-      cpu_block_head(1, image_sum, 1, side[0], image_dw, image_sum, simd);
-      cpu_block_tail(1, image_sum, 1, side[1], image_dw, simd);
-      // dense2.conv0's depthwise part into this image's rows of the batch.
-      const CpuConv& conv = cpu_blocks_[2].conv[0];
-      depthwise({image_sum, side[1], ch[1], 2, same_pad(side[1], 2), conv.depthwise.data_ptr<float>(), nullptr,
-                 dw + img * area(2) * ch[1], simd},
-                1);
-    }
+  float* features = pooled.data_ptr<float>();
+  for_each_image(n, [&](int64_t i) {
+    cpu_features(pixels + i * kInputSize * kInputSize * 3, features + i * pooled.size(1), simd);
   });
-  matmul(sum, dw, n * area(2), cpu_blocks_[2].conv[0].matrix, &cpu_blocks_[2].conv[0].bias);
-  cpu_block_tail(2, sum, n, side[2], dw, simd);
-  cpu_block_head(3, sum, n, side[2], dw, sum, simd);
-  cpu_block_tail(3, sum, n, side[3], dw, simd);
-
-  // relu, then the 7x7 "valid" average pool (one output pixel) and the head.
-  torch::Tensor pooled = torch::zeros({n, ch[3]}, torch::kFloat32);
-  const float* src = sum;
-  float* dst = pooled.data_ptr<float>();
-  for (int64_t img = 0; img < n; ++img, dst += ch[3]) {
-    for (int64_t p = 0; p < area(3); ++p, src += ch[3]) {
-      for (int64_t k = 0; k < ch[3]; ++k) dst[k] += std::max(src[k], 0.f);
-    }
-    for (int64_t k = 0; k < ch[3]; ++k) dst[k] /= static_cast<float>(area(3));
-  }
   return at::addmm(cpu_fc_bias_, pooled, cpu_fc_matrix_);
 }
 

@@ -5,10 +5,10 @@
 // (faceFeatureExtractor/FaceFeatureExtractor.ts, denseBlock.ts, FaceProcessor).
 //
 // Two forward paths over the same weights: forward() is the plain op sequence
-// of the TypeScript on any device (the reference); forward_crops_cpu() is a
-// CPU path for small batches that runs the same arithmetic with hand-written
-// NHWC kernels and one matrix product per 1x1 convolution (about 2.5x faster
-// than forward() at batch 1 on one thread; see forward_crops_cpu()).
+// of the TypeScript on any device (the reference); forward_crops_cpu() runs the
+// same arithmetic on the CPU with hand-written NHWC kernels (AVX2 + FMA where
+// available), one image at a time, several times faster than forward() on
+// one thread (model/tools/hicomex_landmark_bench.cpp times both).
 #pragma once
 #include <torch/torch.h>
 
@@ -70,9 +70,11 @@ class FaceLandmarkNetImpl : public torch::nn::Module {
   /// frame) on the CPU, normalisation included: equals
   /// forward(normalise_crops(x)) up to float rounding (summation order), in
   /// well under 0.01 px of the 112-px crop. Uses the weights as they were when
-  /// load() (or prepare_cpu()) last ran. Runs on torch's intra-op threads;
-  /// safe to call from several threads at once. `simd` = false forces the
-  /// portable loops that CPUs without AVX2 + FMA run (for tests).
+  /// load() (or prepare_cpu()) last ran. Each image runs on one thread; with
+  /// at::get_num_threads() > 1 the images of a batch are shared among that
+  /// many threads. Safe to call from several threads at once; each calling
+  /// thread keeps ~1.3 MB of scratch memory between calls. `simd` = false
+  /// forces the portable loops that CPUs without AVX2 + FMA run (for tests).
   torch::Tensor forward_crops_cpu(const torch::Tensor& nhwc_uint8, bool simd = true);
   /// Loads all 49 tensors of face_landmark_68_model; throws naming the manifest.
   /// Also prepares the weights of forward_crops_cpu().
@@ -85,6 +87,7 @@ class FaceLandmarkNetImpl : public torch::nn::Module {
   struct CpuConv {
     torch::Tensor depthwise;  // [9, in]: tap-major (ky, kx), channels contiguous; separable only
     torch::Tensor matrix;     // [in, out] pointwise, or [27, out] for the full conv (rows ky, kx, c)
+    torch::Tensor panels;     // `matrix` as 16-column panels [out / 16][rows][16]
     torch::Tensor bias;       // [out]
     torch::Tensor offset;     // [in] subtracted from the input before its relu (conv2, conv3)
   };
@@ -92,8 +95,9 @@ class FaceLandmarkNetImpl : public torch::nn::Module {
     CpuConv conv[4];
     torch::Tensor bias_sum;  // [out]: conv1..3's biases
   };
-  void cpu_block_tail(int block, float* s, int64_t n, int64_t h, float* dw, bool simd) const;
-  void cpu_block_head(int block, const float* s_in, int64_t n, int64_t h, float* dw, float* s_out, bool simd) const;
+  void cpu_block_tail(int block, float* s, int64_t h, float* dw, bool simd) const;
+  void cpu_block_head(int block, const float* s_in, int64_t h, float* dw, float* s_out, bool simd) const;
+  void cpu_features(const uint8_t* crop, float* pooled, bool simd) const;
 
   DenseBlock4 dense0_{nullptr}, dense1_{nullptr}, dense2_{nullptr}, dense3_{nullptr};
   torch::nn::Linear fc_{nullptr};
