@@ -3,9 +3,9 @@
 // the plain op sequence it replaced (forward on normalised NCHW crops).
 // Prints a table (JSON with --json): median and p90 ms per batch, median ms per
 // face, for each path, thread count and batch size, plus the largest landmark
-// difference between the paths. With 2 threads the figures depend on
-// OMP_WAIT_POLICY (spinning vs sleeping OpenMP workers on shared cores), so the
-// output names it.
+// difference between the paths. With 2 threads the reference path's figures
+// depend on OMP_WAIT_POLICY (spinning vs sleeping OpenMP workers on shared
+// cores), so the output names it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -128,7 +128,9 @@ int main(int argc, char** argv) {
                     r["median_ms_per_batch"].get<double>(), r["p90_ms_per_batch"].get<double>(),
                     r["median_ms_per_face"].get<double>());
       }
-      if (paths.size() == 2) std::printf("max landmark change fast vs reference: %.5f px (112-px crop)\n", max_change_px);
+      if (paths.size() == 2) {
+        std::printf("max landmark change fast vs reference: %.5f px (112-px crop)\n", max_change_px);
+      }
       std::printf("OMP_WAIT_POLICY: %s\n", policy.c_str());
     }
   } catch (const std::exception& e) {

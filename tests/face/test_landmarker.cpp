@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "dlib_reference.h"
 #include "face/face_landmark_net.h"
@@ -221,6 +222,27 @@ TEST(FaceLandmarkNet, FastCpuForwardMatchesTheReferenceOnRandomCrops) {
   crops[4].fill_(0);    // black and white: the normalised input is furthest from 0, the
   crops[5].fill_(255);  // value of TF's zero padding
   expect_fast_forward_matches_reference(crops, "random crops");
+}
+
+TEST(FaceLandmarkNet, FastCpuForwardGivesTheSameResultsFromSeveralThreadsAtOnce) {
+  // Each calling thread has its own scratch buffers; the weights are shared.
+  // A crop's result does not depend on the thread, the thread count or the
+  // rest of the batch: bit-identical.
+  torch::manual_seed(3);
+  const torch::Tensor crops = torch::randint(0, 256, {4, 112, 112, 3}, torch::kUInt8);
+  const torch::Tensor expected = landmark_net()->forward_crops_cpu(crops);
+  std::vector<torch::Tensor> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      torch::set_num_threads(1);
+      for (int rep = 0; rep < 5; ++rep) got[t] = landmark_net()->forward_crops_cpu(crops.narrow(0, t % 2, 3));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_TRUE(torch::equal(got[t], expected.narrow(0, t % 2, 3))) << "thread " << t;
+  }
 }
 
 TEST(FaceLandmarkNet, FastCpuForwardTakesAnEmptyBatchAndRejectsWrongShapes) {

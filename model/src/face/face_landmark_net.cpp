@@ -340,7 +340,7 @@ void matmul(float* c, const float* a, int64_t m, const torch::Tensor& w, const t
   }
 }
 
-// Float buffers reused from call to call; see FaceLandmarkNetImpl::cpu_features.
+// Float buffers reused from call to call; see FaceLandmarkNetImpl::cpu_landmarks.
 class Scratch {
  public:
   // Buffer `slot` with room for at least `floats`; contents undefined.
@@ -365,16 +365,16 @@ class Scratch {
     std::unique_ptr<float, Free> data;
     size_t size = 0;
   };
-  Buffer buffers_[4];
+  Buffer buffers_[5];
 };
 
 // Runs fn(i) for i in [0, n) on up to at::get_num_threads() threads: the
-// calling thread and tasks on torch's inter-op pool (at::launch). at::parallel_for
-// cannot be used here: it is inline OpenMP code, and this library is not
-// compiled with OpenMP, so it would run serially. The threads take images
-// from a shared counter, so the caller never waits for a task that has not
-// started: if the pool is busy, the caller does all the work itself, and a
-// task that starts after that finds nothing to do.
+// calling thread and tasks on torch's inter-op pool (at::launch).
+// at::parallel_for cannot be used here: it is inline OpenMP code, and this
+// library is not compiled with OpenMP, so it would run serially. The threads
+// take images from a shared counter, so the caller never waits for a task that
+// has not started: if the pool is busy, the caller does all the work itself,
+// and a task that starts after that finds nothing to do.
 template <class Fn>
 void for_each_image(int64_t n, const Fn& fn) {
   const int64_t threads = std::min<int64_t>(n, at::get_num_threads());
@@ -589,9 +589,8 @@ void FaceLandmarkNetImpl::cpu_block_head(int block, const float* s_in, int64_t h
   matmul(s_out, dw, pad.out * pad.out, conv.matrix, conv.panels, &conv.bias, simd);
 }
 
-// The whole net but the linear head on one uint8 crop [112, 112, 3]: the 256
-// features of the average pool into `pooled`.
-void FaceLandmarkNetImpl::cpu_features(const uint8_t* crop, float* pooled, bool simd) const {
+// The net on one uint8 crop [112, 112, 3]: its 136 outputs into `out`.
+void FaceLandmarkNetImpl::cpu_landmarks(const uint8_t* crop, float* out, bool simd) const {
   // Scratch memory kept per thread between calls: buffers of this size come
   // fresh from mmap, and their page faults (about 300 per face) cost as much
   // as all the depthwise convolutions.
@@ -607,6 +606,7 @@ void FaceLandmarkNetImpl::cpu_features(const uint8_t* crop, float* pooled, bool 
   float* cols = scratch.get(1, first_pad.out * first_pad.out * 27);
   float* sum = scratch.get(2, most);
   float* dw = scratch.get(3, most);
+  float* pooled = scratch.get(4, cpu_fc_matrix_.size(0));
 
   // dense0.conv0: full 3x3 stride-2 conv of the normalised crop.
   int64_t h = first_pad.out;
@@ -627,6 +627,16 @@ void FaceLandmarkNetImpl::cpu_features(const uint8_t* crop, float* pooled, bool 
     for (int64_t k = 0; k < c; ++k) pooled[k] += std::max(p[k], 0.f);
   }
   for (int64_t k = 0; k < c; ++k) pooled[k] /= static_cast<float>(h * h);
+
+  // The linear head, per image too, so that a face's points do not depend on
+  // the other faces of the batch (a matrix library may sum in another order
+  // for another batch size).
+  const int64_t n = cpu_fc_matrix_.size(1);
+  const float* w = cpu_fc_matrix_.data_ptr<float>();
+  std::copy(cpu_fc_bias_.data_ptr<float>(), cpu_fc_bias_.data_ptr<float>() + n, out);
+  for (int64_t k = 0; k < c; ++k, w += n) {
+    for (int64_t j = 0; j < n; ++j) out[j] += pooled[k] * w[j];
+  }
 }
 
 torch::Tensor FaceLandmarkNetImpl::forward_crops_cpu(const torch::Tensor& nhwc_uint8, bool simd) {
@@ -640,15 +650,16 @@ torch::Tensor FaceLandmarkNetImpl::forward_crops_cpu(const torch::Tensor& nhwc_u
   if (n == 0) return torch::empty({0, cpu_fc_matrix_.size(1)}, torch::kFloat32);
   // One image at a time: batching gains nothing here (the kernels have no
   // per-call set-up to share, and the matrix products run near the FMA peak at
-  // M = 49 pixels already), and a batch of 56 x 56 x 32 activations would no
+  // M = 49 pixels already; measured the same per face at batch 4 as with
+  // blocks 2 and 3 batched), and a batch of 56 x 56 x 32 activations would no
   // longer fit the caches.
-  torch::Tensor pooled = torch::empty({n, cpu_fc_matrix_.size(0)}, torch::kFloat32);
+  torch::Tensor out = torch::empty({n, cpu_fc_matrix_.size(1)}, torch::kFloat32);
   const uint8_t* pixels = x.data_ptr<uint8_t>();
-  float* features = pooled.data_ptr<float>();
+  float* points = out.data_ptr<float>();
   for_each_image(n, [&](int64_t i) {
-    cpu_features(pixels + i * kInputSize * kInputSize * 3, features + i * pooled.size(1), simd);
+    cpu_landmarks(pixels + i * kInputSize * kInputSize * 3, points + i * out.size(1), simd);
   });
-  return at::addmm(cpu_fc_bias_, pooled, cpu_fc_matrix_);
+  return out;
 }
 
 torch::Tensor normalise_crops(const torch::Tensor& nhwc_uint8) {

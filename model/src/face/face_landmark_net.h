@@ -70,11 +70,12 @@ class FaceLandmarkNetImpl : public torch::nn::Module {
   /// frame) on the CPU, normalisation included: equals
   /// forward(normalise_crops(x)) up to float rounding (summation order), in
   /// well under 0.01 px of the 112-px crop. Uses the weights as they were when
-  /// load() (or prepare_cpu()) last ran. Each image runs on one thread; with
+  /// load() (or prepare_cpu()) last ran. Each image runs on one thread, and
+  /// its result does not depend on the rest of the batch (bit for bit); with
   /// at::get_num_threads() > 1 the images of a batch are shared among that
-  /// many threads. Safe to call from several threads at once; each calling
-  /// thread keeps ~1.3 MB of scratch memory between calls. `simd` = false
-  /// forces the portable loops that CPUs without AVX2 + FMA run (for tests).
+  /// many threads. Safe to call from several threads at once; each thread
+  /// keeps ~1.3 MB of scratch memory between calls. `simd` = false forces the
+  /// portable loops that CPUs without AVX2 + FMA run (for tests).
   torch::Tensor forward_crops_cpu(const torch::Tensor& nhwc_uint8, bool simd = true);
   /// Loads all 49 tensors of face_landmark_68_model; throws naming the manifest.
   /// Also prepares the weights of forward_crops_cpu().
@@ -97,7 +98,7 @@ class FaceLandmarkNetImpl : public torch::nn::Module {
   };
   void cpu_block_tail(int block, float* s, int64_t h, float* dw, bool simd) const;
   void cpu_block_head(int block, const float* s_in, int64_t h, float* dw, float* s_out, bool simd) const;
-  void cpu_features(const uint8_t* crop, float* pooled, bool simd) const;
+  void cpu_landmarks(const uint8_t* crop, float* out, bool simd) const;
 
   DenseBlock4 dense0_{nullptr}, dense1_{nullptr}, dense2_{nullptr}, dense3_{nullptr};
   torch::nn::Linear fc_{nullptr};
