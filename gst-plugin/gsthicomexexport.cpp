@@ -46,6 +46,10 @@ struct ExportPrivate {
   ExportSettings settings;
   std::unique_ptr<hicomex::ResultWriter> writer;
   std::int64_t frame = 0;
+  /* A write failed and was reported: later flushes and the close of the same
+   * file fail for the same reason and report nothing more (one failure, one
+   * ERROR message). Streaming thread, then stop(). */
+  bool failed = false;
 };
 
 }  // namespace
@@ -268,6 +272,7 @@ gst_hicomex_export_start (GstBaseTransform * trans)
     return FALSE;
   }
   self->priv->frame = 0;
+  self->priv->failed = false;
   GST_DEBUG_OBJECT (self, "writing %s to %s",
       hicomex::ResultWriter::to_string (self->priv->writer->format ()),
       settings.location.c_str ());
@@ -280,9 +285,12 @@ flush_writer (GstHicomexExport * self)
 {
   if (!self->priv->writer)
     return TRUE;
+  if (self->priv->failed)
+    return FALSE;
   try {
     self->priv->writer->flush ();
   } catch (const std::exception &e) {
+    self->priv->failed = true;
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write to file \"%s\".", self->priv->writer->path ().c_str ()),
         ("%s", e.what ()));
@@ -291,12 +299,14 @@ flush_writer (GstHicomexExport * self)
   return TRUE;
 }
 
+/* Always succeeds: a close that fails is reported on the bus, but refusing
+ * the state change would leave the pads half deactivated and the pipeline
+ * unable to reach NULL. */
 static gboolean
 gst_hicomex_export_stop (GstBaseTransform * trans)
 {
   GstHicomexExport *self = GST_HICOMEX_EXPORT (trans);
   std::unique_ptr<hicomex::ResultWriter> writer = std::move (self->priv->writer);
-  gboolean ok = TRUE;
 
   if (writer) {
     try {
@@ -304,13 +314,16 @@ gst_hicomex_export_stop (GstBaseTransform * trans)
       GST_DEBUG_OBJECT (self, "closed %s after %" G_GINT64_FORMAT " records",
           writer->path ().c_str (), (gint64) writer->rows_written ());
     } catch (const std::exception &e) {
-      GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,
-          ("Could not close file \"%s\".", writer->path ().c_str ()),
-          ("%s", e.what ()));
-      ok = FALSE;
+      if (!self->priv->failed)
+        GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,
+            ("Could not close file \"%s\".", writer->path ().c_str ()),
+            ("%s", e.what ()));
+      else
+        GST_DEBUG_OBJECT (self, "close after a reported failure: %s", e.what ());
     }
   }
-  return ok;
+  self->priv->failed = false;
+  return TRUE;
 }
 
 static gboolean
@@ -360,6 +373,8 @@ gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   if (!writer || !meta)
     return GST_FLOW_OK;
+  if (self->priv->failed)
+    return GST_FLOW_ERROR;
   try {
     /* The meta names the model's AUs even on frames without faces, which
      * fixes the CSV columns early; an empty meta says nothing. */
@@ -372,7 +387,7 @@ gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write results of frame %" G_GINT64_FORMAT " to \"%s\".",
             (gint64) frame, writer->path ().c_str ()), ("%s", e.what ()));
-    flush_writer (self);
+    self->priv->failed = true;
     return GST_FLOW_ERROR;
   }
   GST_LOG_OBJECT (self, "frame %" G_GINT64_FORMAT ": %u faces", (gint64) frame,

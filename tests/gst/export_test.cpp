@@ -226,3 +226,37 @@ TEST_F(HicomexExport, EveryPropertyRoundTrips) {
   g_free(location);
   gst_object_unref(e);
 }
+
+TEST_F(HicomexExport, AWriteErrorIsOneErrorAndThePipelineStillReachesNull) {
+  // /dev/full accepts the open and fails every write with ENOSPC.
+  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
+                           "hicomexexport name=export location=/dev/full overwrite=true ! fakesink";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  GstElement* exporter = gst_bin_get_by_name(GST_BIN(pipeline), "export");
+  GstPad* sink = gst_element_get_static_pad(exporter, "sink");
+  ProbeState state;
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, add_meta_probe, &state, nullptr);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  ASSERT_NE(msg, nullptr);
+  ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
+  GError* err = nullptr;
+  gst_message_parse_error(msg, &err, nullptr);
+  EXPECT_NE(std::string(err->message).find("/dev/full"), std::string::npos) << err->message;
+  g_error_free(err);
+  gst_message_unref(msg);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  int more_errors = 0;
+  while (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    ++more_errors;
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(more_errors, 0) << "one failure, one ERROR message";
+  gst_object_unref(bus);
+  gst_object_unref(sink);
+  gst_object_unref(exporter);
+  gst_object_unref(pipeline);
+}
