@@ -268,3 +268,48 @@ TEST(ResultWriter, ParsesFormatNames) {
   EXPECT_EQ(ResultWriter::format_from_string("jsonl"), ResultWriter::Format::JsonLines);
   EXPECT_THROW(ResultWriter::format_from_string("xml"), std::invalid_argument);
 }
+
+#include <csignal>
+#include <sys/resource.h>
+
+TEST(ResultWriter, AShortWriteLeavesOnlyWholeLines) {
+  // A file size limit makes write() stop part-way, as a full disk does.
+  TempDir dir;
+  const std::string path = dir.file("full.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = 100000;  // not a line boundary
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  bool failed = false;
+  std::string message;
+  try {
+    for (int frame = 1; frame <= 2000; ++frame) w.write_frame(frame, frame / 25.0, {make_face(1, frame % 7)});
+    w.flush();
+  } catch (const std::exception& e) {
+    failed = true;
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(failed) << "the limit must stop the writer";
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  {
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_GT(text.size(), 1000u);
+    EXPECT_LT(text.size(), 100000u) << "cut back below the limit";
+    EXPECT_EQ(text.back(), '\n') << "the file ends at a line boundary after the failed write";
+  }
+  // With room again, closing writes the records that were held back.
+  w.close();
+  const auto lines = read_lines(path);
+  const auto header = split_row(lines[0]);
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    ASSERT_EQ(split_row(lines[i]).size(), header.size()) << "line " << i;
+    EXPECT_EQ(std::stol(split_row(lines[i])[0]), static_cast<long>(i)) << "line " << i;
+  }
+}

@@ -79,6 +79,7 @@ class ResultWriter {
   bool header_written_ = false;
   std::string buffer_;
   std::int64_t rows_ = 0;
+  std::uint64_t written_ = 0;  // bytes in the file, always a whole number of lines
 };
 
 }  // namespace hicomex

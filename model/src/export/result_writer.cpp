@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 namespace hicomex {
@@ -112,6 +114,7 @@ void ResultWriter::open(const std::string& path, Format format, bool overwrite,
   header_written_ = false;
   buffer_.clear();
   rows_ = 0;
+  written_ = 0;
   if (!au_ids.empty()) set_au_ids(au_ids);
 }
 
@@ -249,9 +252,19 @@ void ResultWriter::write_out() {
   const std::size_t n = std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
   if (n != buffer_.size()) {
     const int err = errno;
-    buffer_.erase(0, n);
+    // A short write (disk full, file size limit) may end inside a record: cut
+    // the file back to the last whole line so what is there still parses.
+    const std::size_t cut = buffer_.rfind('\n', n == 0 ? std::string::npos : n - 1);
+    const std::size_t whole = (n == 0 || cut == std::string::npos) ? 0 : cut + 1;
+    if (whole < n) {
+      const off_t keep = static_cast<off_t>(written_ + whole);
+      if (::ftruncate(::fileno(file_), keep) == 0) std::fseek(file_, keep, SEEK_SET);
+    }
+    written_ += whole;
+    buffer_.erase(0, whole);
     throw std::runtime_error("cannot write result file '" + path_ + "': " + std::strerror(err));
   }
+  written_ += n;
   buffer_.clear();
 }
 
