@@ -1,6 +1,9 @@
 // The HiCOMEX network modules: shapes, closed forms, variants, determinism,
 // and the weights file round trip.
 #include <gtest/gtest.h>
+#include <cstring>
+#include <limits>
+#include <fstream>
 
 #include <cmath>
 #include <cstdio>
@@ -452,6 +455,50 @@ TEST(HicomexWeights, UnexpectedTensorIsNamed) {
 TEST(HicomexWeights, MetadataWithoutOptionsIsRejected) {
   auto msg = load_error_after([](SafetensorsFile& f) { f.metadata.erase("options"); });
   EXPECT_NE(msg.find("'options' is missing"), std::string::npos) << msg;
+}
+
+TEST(HicomexWeights, FlippedBytesInTheTensorDataAreRefused) {
+  torch::manual_seed(3);
+  Hicomex net{small_options()};
+  ModelInfo info;
+  info.options = small_options();
+  const auto path = temp_path("flipped.safetensors");
+  save_hicomex(path, net, info);
+  EXPECT_TRUE(load_hicomex(path).checksum_verified) << "save_hicomex stores a checksum";
+  // Flip 50 bytes near the end of the file (tensor data, not the header).
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const auto size = static_cast<long>(f.tellg());
+    for (long i = 0; i < 50; ++i) {
+      f.seekg(size - 1000 - 7 * i);
+      char c = 0;
+      f.read(&c, 1);
+      c = static_cast<char>(c ^ 0x5a);
+      f.seekp(size - 1000 - 7 * i);
+      f.write(&c, 1);
+    }
+  }
+  try {
+    load_hicomex(path);
+    ADD_FAILURE() << "a corrupt file loaded";
+  } catch (const WeightsError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("checksum"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("flipped.safetensors"), std::string::npos) << msg;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(HicomexWeights, NanWeightsAreRefusedNamingTheTensor) {
+  // No checksum (as in files written before it existed): the NaN scan catches it.
+  auto msg = load_error_after([](SafetensorsFile& f) {
+    auto& t = f.tensors[0];
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(t.data.data(), &nan, sizeof nan);
+  });
+  EXPECT_NE(msg.find("NaN"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("broken.safetensors"), std::string::npos) << msg;
 }
 
 TEST(HicomexWeights, ThresholdCountMustMatchTheAus) {

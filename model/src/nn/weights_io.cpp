@@ -1,5 +1,7 @@
 #include "nn/weights_io.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -39,6 +41,27 @@ std::vector<std::pair<std::string, torch::Tensor>> state_of(const torch::nn::Mod
   return out;
 }
 
+// FNV-1a (64 bit) over every tensor's name and bytes, in name order: a
+// corrupted byte anywhere in the tensor data changes it.
+std::string tensor_checksum(const SafetensorsFile& file) {
+  std::vector<const TensorRecord*> sorted;
+  for (const auto& r : file.tensors) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
+  };
+  for (const auto* r : sorted) {
+    mix(reinterpret_cast<const uint8_t*>(r->name.data()), r->name.size() + 1);
+    mix(r->data.data(), r->data.size());
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("fnv1a64:") + hex;
+}
+
+constexpr const char* kChecksumKey = "tensor_checksum";
+
 }  // namespace
 
 SafetensorsFile module_to_safetensors(const torch::nn::Module& module, std::map<std::string, std::string> metadata) {
@@ -76,6 +99,9 @@ void load_module_state(torch::nn::Module& module, const SafetensorsFile& file, c
                          to_string(want));
     auto src = torch::from_blob(const_cast<uint8_t*>(r->data.data()), want_shape,
                                 torch::TensorOptions().dtype(tensor.scalar_type()));
+    // NaN or infinite weights give NaN outputs that look like results.
+    if (src.is_floating_point() && !torch::isfinite(src).all().item<bool>())
+      throw WeightsError(origin + ": tensor '" + name + "' holds NaN or infinite values (a corrupt or diverged model)");
     tensor.copy_(src);
   }
   for (const auto& r : file.tensors)
@@ -84,7 +110,9 @@ void load_module_state(torch::nn::Module& module, const SafetensorsFile& file, c
 }
 
 void save_hicomex(const std::string& path, const Hicomex& net, const ModelInfo& info) {
-  write_safetensors(path, module_to_safetensors(*net, model_info_to_metadata(info)));
+  SafetensorsFile file = module_to_safetensors(*net, model_info_to_metadata(info));
+  file.metadata[kChecksumKey] = tensor_checksum(file);
+  write_safetensors(path, file);
 }
 
 LoadedHicomex load_hicomex(const std::string& path) {
@@ -96,6 +124,14 @@ LoadedHicomex load_hicomex(const std::string& path) {
     throw;
   } catch (const std::exception& e) {
     throw WeightsError(e.what());
+  }
+  // Files written before the checksum existed have none and load as they are.
+  if (auto it = file.metadata.find(kChecksumKey); it != file.metadata.end()) {
+    const std::string got = tensor_checksum(file);
+    if (got != it->second)
+      throw WeightsError(path + ": the tensor data does not match the checksum in the file's metadata (" +
+                         it->second + ", computed " + got + "): the file is corrupt");
+    out.checksum_verified = true;
   }
   out.net = Hicomex(out.info.options);
   load_module_state(*out.net, file, path);

@@ -22,8 +22,12 @@ void save_hicomex(const std::string& path, const Hicomex& net, const ModelInfo& 
 struct LoadedHicomex {
   Hicomex net{nullptr};
   ModelInfo info;
+  bool checksum_verified = false;  ///< the file had a tensor checksum and it matched
 };
 /// Reads, validates and rebuilds the model described by the file's metadata.
+/// save_hicomex() stores a checksum of the tensor data ("tensor_checksum");
+/// a file whose data does not match it, or with NaN/infinite weights, is
+/// refused with a WeightsError naming the file (and the tensor).
 LoadedHicomex load_hicomex(const std::string& path);
 
 }  // namespace hicomex::nn
