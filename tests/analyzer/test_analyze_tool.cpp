@@ -245,3 +245,11 @@ TEST(AnalyzeTool, ABadOptionExitsWithTheDocumentedOptionErrorCode) {
   EXPECT_EQ(r.status, 3) << r.errors;
   EXPECT_NE(r.errors.find("--detection-interval"), std::string::npos) << r.errors;
 }
+
+TEST(AnalyzeTool, ADirectoryGivenAsTheModelIsCalledADirectory) {
+  const std::string dir = fresh_temp_dir("model_dir");
+  const ToolRun r = analyze(kGraceHopper + " -o " + dir + "/x.csv --model " + dir);
+  EXPECT_EQ(r.status, 3) << r.errors;
+  EXPECT_NE(r.errors.find("is a directory"), std::string::npos) << r.errors;
+  EXPECT_EQ(r.errors.find("not found"), std::string::npos) << r.errors;
+}

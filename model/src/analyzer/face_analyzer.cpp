@@ -47,7 +47,10 @@ double ms_since(Clock::time_point t0) {
 
 std::string resolve_model_path(const std::string& given) {
   const std::string path = given.empty() ? default_model_path() : given;
-  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error("HiCOMEX model not found: " + path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error("HiCOMEX model " + path + " is a directory, not a weights file (.safetensors)");
+  if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error("HiCOMEX model not found: " + path);
   return path;
 }
 
