@@ -17,18 +17,10 @@
 #include "hicomex/op_profile.h"
 #include "hicomex_config.h"
 
+#include "bench_stats.h"
+
 using namespace hicomex;
-
-namespace {
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos), hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-}  // namespace
+using hicomex::tools::percentile;
 
 int main(int argc, char** argv) {
   CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"

@@ -20,18 +20,10 @@
 #include "face/tfjs_weights.h"
 #include "hicomex/model_paths.h"
 
+#include "bench_stats.h"
+
 using namespace hicomex;
-
-namespace {
-
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos), hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-}  // namespace
+using hicomex::tools::percentile;
 
 int main(int argc, char** argv) {
   CLI::App app{"hicomex-landmark-bench: ms per face of the 68-point landmark net on the CPU.\n"
