@@ -1,4 +1,4 @@
-// Training losses (JAA-Net, notes section 5); see losses.h for the exact definitions.
+// Training losses (JAA-Net; docs/training.md, "Losses"); see losses.h for the exact definitions.
 #include "training/losses.h"
 
 #include <algorithm>

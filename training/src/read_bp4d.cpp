@@ -1,4 +1,4 @@
-// BP4D reader (notes section 6): AUCoding/AU_OCC/<Subject>_<Task>.csv, a header row
+// BP4D reader (docs/training.md, "Preparing BP4D and DISFA"): AUCoding/AU_OCC/<Subject>_<Task>.csv, a header row
 // whose first column is the frame and the others AU numbers; cells 0 / 1 / 9 (not
 // coded). Frames are <image_root>/<Subject>/<Task>/<frame>.jpg. Copies of BP4D differ
 // in how frame names are zero-padded (2440.jpg vs 0044.jpg vs 044.jpg), so the width

@@ -1,4 +1,4 @@
-// DISFA reader (notes section 6): ActionUnit_Labels/SN0xx/SN0xx_au<N>.txt with lines
+// DISFA reader (docs/training.md, "Preparing BP4D and DISFA"): ActionUnit_Labels/SN0xx/SN0xx_au<N>.txt with lines
 // "frame,intensity" (frames 1-based, intensity 0-5), occurrence = intensity >=
 // threshold (2 in the literature); frames come from
 // Videos_LeftCamera/LeftVideoSN0xx_comp.avi, decoded later by the preparation step.

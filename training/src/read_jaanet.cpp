@@ -1,4 +1,4 @@
-// JAA-Net list files (notes section 6), line i of each describing sample i:
+// JAA-Net list files (docs/training.md, "Datasets", kind `jaanet`), line i of each describing sample i:
 //   <prefix>_path.txt      image path (aligned 200x200 face), relative to image_root
 //   <prefix>_land.txt      98 numbers x1 y1 x2 y2 ... (49 points, aligned coordinates)
 //   <prefix>_AUoccur.txt   one 0/1 per AU

@@ -1,4 +1,4 @@
-// Face alignment shared by training and inference (JAA-Net convention, notes section 1).
+// Face alignment shared by training and inference (JAA-Net convention; docs/model.md, "Alignment").
 // Both the trainer and the analyzer call these: one crop, one normalisation.
 #pragma once
 #include <vector>

@@ -1,4 +1,4 @@
-// Landmark-defined AU centres (JAA-Net, notes section 2), in one table that the
+// Landmark-defined AU centres (JAA-Net; docs/model.md, "AU centres"), in one table that the
 // OpenCV code and the network's tensor code both read.
 #pragma once
 #include <array>

@@ -1,5 +1,5 @@
 // Configuration of the HiCOMEX network. Defaults are the paper-sized model
-// (JAA-Net backbone sizes, notes sections 3-4); see docs/model.md for shapes.
+// (JAA-Net backbone sizes); see docs/model.md for shapes.
 #pragma once
 #include <cstdint>
 #include <string>

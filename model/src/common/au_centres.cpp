@@ -20,7 +20,7 @@ constexpr int kNone = -1;
 // inner lips 43-48.
 const std::vector<AuCentreRules>& table() {
   static const std::vector<AuCentreRules> rules = {
-      // JAA-Net (notes section 2).
+      // JAA-Net (docs/model.md, "AU centres").
       {1, {{{4, kNone, -1.f / 2}, {5, kNone, -1.f / 2}}}},   // above the inner brow ends
       {2, {{{1, kNone, -1.f / 3}, {8, kNone, -1.f / 3}}}},   // above the outer brows
       {4, {{{2, kNone, 1.f / 3}, {7, kNone, 1.f / 3}}}},     // below the brows (glabella sides)

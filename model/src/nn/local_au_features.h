@@ -1,5 +1,5 @@
 // Local AU features (paper section 3.2): windows of the patch feature map
-// cropped around the two landmark-defined centres of every AU (notes section 2),
+// cropped around the two landmark-defined centres of every AU (docs/model.md, "AU centres"),
 // refined by per-AU FeatConv blocks and projected to one vector per AU.
 //
 // How centres become crops: a centre (crop pixels) is the middle of a

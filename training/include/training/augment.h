@@ -1,4 +1,4 @@
-// Training-time augmentation of an aligned 200x200 face (notes section 1):
+// Training-time augmentation of an aligned 200x200 face (docs/training.md, "Preprocessing and augmentation"):
 // rescale to the model's aligned size when it is not 200, random 176 crop (centre
 // crop at test), horizontal flip with the landmark permutation, photometric jitter.
 // This is the ONE place where the trainer and the evaluator turn a cached face into

@@ -1,5 +1,5 @@
 // Subject-exclusive k-fold splits: the standard 3-fold partitions of BP4D and DISFA
-// (notes section 6) or, for other data, a seeded hash of the subject names.
+// (docs/training.md, "Folds") or, for other data, a seeded hash of the subject names.
 // Exclusivity is checked, not assumed.
 #pragma once
 #include <cstdint>

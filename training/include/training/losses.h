@@ -1,4 +1,4 @@
-// Training losses (JAA-Net, notes section 5). Labels are float tensors holding
+// Training losses (JAA-Net; docs/training.md, "Losses"). Labels are float tensors holding
 // 1, 0 or -1 (not coded); not-coded entries are masked out.
 #pragma once
 #include <vector>

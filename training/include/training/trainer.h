@@ -1,4 +1,4 @@
-// The HiCOMEX training loop (paper section 3.7, notes section 5): stage 1 without
+// The HiCOMEX training loop (paper section 3.7; docs/training.md, "The paper's protocol"): stage 1 without
 // the relation modules, stage 2 with the patch / global / local feature modules
 // frozen; SGD with a step schedule; a checkpoint after every epoch from which
 // --resume continues exactly; per-AU thresholds calibrated on validation subjects;
