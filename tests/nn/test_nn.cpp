@@ -715,3 +715,76 @@ TEST(AuEngine, SharedEngineIsOneInstancePerModelAndIsSafeAcrossThreads) {
   EXPECT_NE(AuEngine::shared(o), nullptr);
   std::remove(path.c_str());
 }
+
+TEST(IntensityHead, GivesOneIntensityPerAuOnTheFiveScale) {
+  torch::manual_seed(2);
+  Hicomex net{small_options().intensity_head(true)};
+  net->eval();
+  torch::NoGradGuard g;
+  auto x = 3.0 * torch::randn({3, 3, 64, 64});
+  auto out = net->forward(x, face_like_landmarks(3, 64.0));
+  ASSERT_TRUE(out.intensities.defined());
+  EXPECT_EQ(out.intensities.sizes(), torch::IntArrayRef({3, 12}));
+  EXPECT_TRUE((out.intensities >= 0).all().item<bool>());
+  EXPECT_TRUE((out.intensities <= 5).all().item<bool>());
+  EXPECT_TRUE(net->has_intensity_head());
+  EXPECT_FALSE(net->intensity_parameters().empty());
+  // The paper's configuration has no head and no intensity output.
+  Hicomex plain{small_options()};
+  plain->eval();
+  EXPECT_FALSE(plain->forward(x, face_like_landmarks(3, 64.0)).intensities.defined());
+  EXPECT_TRUE(plain->intensity_parameters().empty());
+  EXPECT_GT(net->macs_per_face(), plain->macs_per_face());
+}
+
+TEST(IntensityHead, IsPartOfStageTwoAndLeavesOccurrenceAlone) {
+  torch::manual_seed(4);
+  Hicomex net{small_options().intensity_head(true)};
+  const auto stage2 = net->stage2_parameters();
+  for (const auto& p : net->intensity_parameters()) {
+    bool found = false;
+    for (const auto& s : stage2) found |= s.unsafeGetTensorImpl() == p.unsafeGetTensorImpl();
+    EXPECT_TRUE(found);
+  }
+  EXPECT_EQ(net->feature_parameters().size() + stage2.size(), net->parameters().size());
+  // Changing the intensity head changes no occurrence logit.
+  net->eval();
+  torch::NoGradGuard g;
+  auto x = torch::randn({2, 3, 64, 64});
+  auto before = net->forward(x, face_like_landmarks(2, 64.0));
+  for (auto& p : net->intensity_parameters()) p.add_(0.5);
+  auto after = net->forward(x, face_like_landmarks(2, 64.0));
+  EXPECT_TRUE(torch::equal(before.au_logits, after.au_logits));
+  EXPECT_FALSE(torch::equal(before.intensities, after.intensities));
+}
+
+TEST(IntensityHead, SurvivesTheWeightsFileAndReachesTheEngine) {
+  torch::manual_seed(6);
+  ModelInfo info;
+  info.options = small_options().crop_size(160).intensity_head(true);
+  Hicomex net{info.options};
+  const auto path = temp_path("intensity.safetensors");
+  save_hicomex(path, net, info);
+  auto loaded = load_hicomex(path);
+  EXPECT_TRUE(loaded.info.options.intensity_head());
+  EXPECT_TRUE(loaded.net->has_intensity_head());
+  AuEngineOptions eo;
+  eo.weights = path;
+  AuEngine engine(eo);
+  EXPECT_TRUE(engine.has_intensity());
+  AlignedFaceInput a;
+  a.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(120, 90, 60));
+  auto out = engine.run({a});
+  ASSERT_EQ(out[0].intensities.size(), 12u);
+  for (float v : out[0].intensities) {
+    EXPECT_GE(v, 0.f);
+    EXPECT_LE(v, 5.f);
+  }
+  // An occurrence-only model: no intensities, and the flag says so.
+  ModelInfo plain;
+  plain.options = small_options().crop_size(160);
+  auto engine2 = AuEngine::untrained(plain, {}, 1);
+  EXPECT_FALSE(engine2.has_intensity());
+  EXPECT_TRUE(engine2.run({a})[0].intensities.empty());
+  std::remove(path.c_str());
+}

@@ -73,3 +73,34 @@ TEST(AuBceLoss, HasGradientsThatLowerTheLoss) {
   const auto moved = logits - 1.0 * logits.grad();
   EXPECT_LT(au_bce_loss(moved, labels).item<double>(), before);
 }
+
+TEST(AuIntensityLoss, AveragesCodedSamplesPerAuOnTheFiveScale) {
+  const float nan = std::nanf("");
+  const auto pred = torch::tensor({{1.f, 0.f}, {3.f, 5.f}});
+  const auto target = torch::tensor({{2.f, nan}, {3.f, 0.f}});
+  // AU 0: ((1-2)/5)^2 and 0 -> mean 0.02; AU 1: only row 2, (5/5)^2 = 1.
+  EXPECT_NEAR(au_intensity_loss(pred, target).item<double>(), (0.02 + 1.0) / 2, 1e-6);
+}
+
+TEST(AuIntensityLoss, UncodedIntensitiesGiveNoLossAndNoGradient) {
+  const float nan = std::nanf("");
+  auto pred = torch::tensor({{4.f, 1.f}, {2.f, 0.5f}}).set_requires_grad(true);
+  const auto target = torch::tensor({{nan, 1.f}, {nan, nan}});
+  auto loss = au_intensity_loss(pred, target);
+  EXPECT_NEAR(loss.item<double>(), 0.0, 1e-9);  // AU 1 row 1 is exact; AU 0 is never coded
+  loss.backward();
+  EXPECT_TRUE(torch::equal(pred.grad(), torch::zeros_like(pred)));
+
+  // Nothing coded at all (data without intensity labels): exactly 0, still differentiable.
+  auto p2 = torch::tensor({{4.f, 1.f}}).set_requires_grad(true);
+  auto none = au_intensity_loss(p2, torch::full({1, 2}, nan));
+  EXPECT_EQ(none.item<double>(), 0.0);
+  none.backward();
+  EXPECT_TRUE(torch::equal(p2.grad(), torch::zeros_like(p2)));
+}
+
+TEST(AuIntensityLoss, GradientPullsTowardsTheLabel) {
+  auto pred = torch::tensor({{1.f}}).set_requires_grad(true);
+  au_intensity_loss(pred, torch::tensor({{4.f}})).backward();
+  EXPECT_LT(pred.grad().item<float>(), 0.f);  // descent raises the prediction
+}

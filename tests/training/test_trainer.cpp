@@ -201,3 +201,59 @@ TEST_F(TinyTraining, WeightsLoadWithCalibratedThresholdsAndProvenance) {
   EXPECT_TRUE(prov.contains("finished_at"));
   EXPECT_EQ(prov.at("thresholds_from"), "validation subjects");
 }
+
+TEST_F(TinyTraining, IntensityStageTrainsOnlyTheIntensityHead) {
+  auto s1 = config("occurrence");
+  s1.stages = 3;  // a finished model: both stages, relation modules trained
+  s1.epochs = 1;
+  const auto r1 = run(s1);
+  auto si = config("intensity");
+  si.stages = TrainConfig::kIntensityStage;
+  si.model.intensity_head(true);
+  si.epochs = 3;
+  si.init_weights = r1.weights_path;
+  const auto ri = run(si);
+  ASSERT_TRUE(ri.finished);
+
+  const auto a = tensors(r1.weights_path), b = tensors(ri.weights_path);
+  int head = 0;
+  for (const auto& [name, bytes] : b) {
+    if (name.rfind("intensity_head.", 0) == 0) {
+      ++head;
+      EXPECT_EQ(a.count(name), 0u);
+    } else {
+      EXPECT_TRUE(a.at(name) == bytes) << name << " changed while training the intensity head";
+    }
+  }
+  EXPECT_GT(head, 0);
+  EXPECT_EQ(a.size() + head, b.size());
+  // Occurrence is untouched, so the thresholds calibrated again come out the same.
+  EXPECT_EQ(ri.thresholds, r1.thresholds);
+  // The intensity loss falls, and only it counts in the training loss.
+  ASSERT_EQ(ri.epochs.size(), 3u);
+  EXPECT_LT(ri.epochs.back().intensity_loss, ri.epochs.front().intensity_loss);
+  EXPECT_DOUBLE_EQ(ri.epochs.front().train_loss, ri.epochs.front().intensity_loss);
+  auto loaded = nn::load_hicomex(ri.weights_path);
+  EXPECT_TRUE(loaded.info.options.intensity_head());
+}
+
+TEST_F(TinyTraining, IntensityStageNeedsAFinishedModelAndAHead) {
+  auto c = config("intensity-bad");
+  c.stages = TrainConfig::kIntensityStage;
+  c.model.intensity_head(true);
+  EXPECT_THROW(run(c), std::invalid_argument);  // no --init
+  c.model.intensity_head(false);
+  c.init_weights = "x";
+  EXPECT_THROW(run(c), std::invalid_argument);  // no head to train
+  // A stage-1 (base) model: the relation modules would stay untrained.
+  auto s1 = config("intensity-base");
+  s1.epochs = 1;
+  c.init_weights = run(s1).weights_path;
+  c.model.intensity_head(true);
+  try {
+    run(c);
+    FAIL() << "a base model was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("finished model"), std::string::npos) << e.what();
+  }
+}

@@ -43,7 +43,8 @@ std::string write_tiny_manifest(const std::string& dir, int subjects, int per_su
       const std::string name = "img/s" + std::to_string(s) + "_" + std::to_string(i) + ".png";
       cv::imwrite((fs::path(dir) / name).string(), img);
       out << R"({"image": ")" << name << R"(", "subject": "subject)" << s << R"(", "aus": {"1": )" << int(au1)
-          << R"(, "12": )" << int(au12) << R"(}, "landmarks": )" << points_json(pts) << "}\n";
+          << R"(, "12": )" << int(au12) << R"(}, "intensity": {"1": )" << (au1 ? 3.0 : 0.0) << R"(, "12": )"
+          << (au12 ? 4.0 : 0.5) << R"(}, "landmarks": )" << points_json(pts) << "}\n";
     }
   return manifest;
 }

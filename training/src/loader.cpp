@@ -4,6 +4,7 @@
 #include "training/loader.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace hicomex::training {
@@ -116,6 +117,7 @@ Batch BatchLoader::build(std::size_t batch_index) const {
   b.n_aus = a;
   b.images.resize(n * plane);
   b.labels.resize(n * a);
+  b.intensities.assign(n * a, std::numeric_limits<float>::quiet_NaN());
   b.landmarks.assign(n * 98, 0.f);
   b.has_landmarks.assign(n, 0);
   for (std::size_t r = 0; r < n; ++r) {
@@ -127,6 +129,8 @@ Batch BatchLoader::build(std::size_t batch_index) const {
                                      mix_seed(opt_.seed, static_cast<std::uint64_t>(epoch_), rec),
                                      b.images.data() + r * plane);
     std::copy(s.labels.begin(), s.labels.end(), b.labels.begin() + static_cast<long>(r * a));
+    if (s.intensities.size() == a)
+      std::copy(s.intensities.begin(), s.intensities.end(), b.intensities.begin() + static_cast<long>(r * a));
     if (!face.landmarks.empty()) {
       b.has_landmarks[r] = 1;
       for (int k = 0; k < 49; ++k) {

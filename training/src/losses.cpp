@@ -58,6 +58,19 @@ torch::Tensor au_dice_loss(const torch::Tensor& logits, const torch::Tensor& lab
   return weighted_mean(per_au, weights);
 }
 
+torch::Tensor au_intensity_loss(const torch::Tensor& pred, const torch::Tensor& target) {
+  TORCH_CHECK(pred.sizes() == target.sizes(), "au_intensity_loss: pred ", pred.sizes(), " vs target ", target.sizes());
+  const auto coded = ~torch::isnan(target);
+  const auto mask = coded.to(pred.scalar_type());
+  const auto diff = (pred - torch::nan_to_num(target, 0.0)) / 5.0;
+  const auto per_au_n = mask.sum(0);                        // [A]
+  const auto per_au = (diff * diff * mask).sum(0) / per_au_n.clamp_min(1.0);
+  const auto has = (per_au_n > 0).to(pred.scalar_type());
+  const auto n_aus = has.sum();
+  // (sum over AUs with data) / (their count); 0 * pred keeps the graph when none.
+  return torch::where(n_aus > 0, (per_au * has).sum() / n_aus.clamp_min(1.0), (pred * 0).sum());
+}
+
 torch::Tensor landmark_loss(const torch::Tensor& pred, const torch::Tensor& target, const torch::Tensor& inter_ocular,
                             const torch::Tensor& mask) {
   if (pred.dim() != 2 || pred.sizes() != target.sizes() || pred.size(1) % 2 != 0)

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -43,8 +44,18 @@ torch::Device pick_device(const std::string& name) {
 /// Stage 1: everything trains, relations off. Stage 2: relations on, feature
 /// modules frozen - no gradients and eval mode, so their BatchNorm statistics stay put too.
 void set_stage_mode(nn::Hicomex& net, int stage) {
+  if (stage == TrainConfig::kIntensityStage) {
+    // Only the intensity head learns; everything else runs as at inference
+    // (no dropout, frozen BatchNorm statistics), so occurrence is unchanged.
+    net->set_relations_enabled(true);
+    net->eval();
+    for (auto& p : net->parameters()) p.set_requires_grad(false);
+    for (auto& p : net->intensity_parameters()) p.set_requires_grad(true);
+    return;
+  }
   net->set_relations_enabled(stage == 2);
   net->train();
+  for (auto& p : net->parameters()) p.set_requires_grad(true);
   for (auto& p : net->feature_parameters()) p.set_requires_grad(stage == 1);
   if (stage == 2)
     for (const auto& child : net->named_children())
@@ -72,15 +83,16 @@ json run_fingerprint(const TrainConfig& c, std::size_t n_train, std::size_t n_va
   return {{"model", json::parse(options_to_json(c.model))}, {"stages", c.stages},   {"batch_size", c.batch_size},
           {"optimizer", c.optimizer}, {"lr", c.lr}, {"lr_step", c.lr_step}, {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
           {"nesterov", c.nesterov}, {"weight_decay", c.weight_decay}, {"dice_weight", c.dice_weight},
-          {"landmark_weight", c.landmark_weight}, {"seed", c.seed}, {"train_records", n_train},
+          {"landmark_weight", c.landmark_weight}, {"intensity_weight", c.intensity_weight}, {"seed", c.seed}, {"train_records", n_train},
           {"validation_records", n_val}, {"init_weights", c.init_weights}};
 }
 
 json epoch_json(const EpochRecord& e) {
   json j{{"stage", e.stage}, {"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
          {"au_loss", e.au_loss}, {"dice_loss", e.dice_loss}, {"landmark_loss", e.landmark_loss},
-         {"samples_per_s", e.samples_per_s}, {"seconds", e.seconds}};
+         {"intensity_loss", e.intensity_loss}, {"samples_per_s", e.samples_per_s}, {"seconds", e.seconds}};
   j["val_f1"] = e.val_f1 ? json(*e.val_f1) : json(nullptr);
+  j["val_intensity_mae"] = e.val_intensity_mae ? json(*e.val_intensity_mae) : json(nullptr);
   return j;
 }
 
@@ -93,6 +105,9 @@ EpochRecord epoch_from_json(const json& j) {
   e.au_loss = j.at("au_loss");
   e.dice_loss = j.at("dice_loss");
   e.landmark_loss = j.at("landmark_loss");
+  e.intensity_loss = j.value("intensity_loss", 0.0);  // absent in logs of older versions
+  if (j.contains("val_intensity_mae") && !j.at("val_intensity_mae").is_null())
+    e.val_intensity_mae = j.at("val_intensity_mae").get<double>();
   e.samples_per_s = j.at("samples_per_s");
   e.seconds = j.at("seconds");
   if (!j.at("val_f1").is_null()) e.val_f1 = j.at("val_f1").get<double>();
@@ -121,12 +136,14 @@ void truncate_log(const fs::path& path, int stage, int epoch) {
 }
 
 bool is_relation_tensor(const std::string& name) {
-  return name.rfind("lstm.", 0) == 0 || name.rfind("attention.", 0) == 0 || name.rfind("hopfield.", 0) == 0;
+  return name.rfind("lstm.", 0) == 0 || name.rfind("attention.", 0) == 0 || name.rfind("hopfield.", 0) == 0 ||
+         name.rfind("intensity_head.", 0) == 0;
 }
 
 /// Copies every parameter and buffer of `dst` from the same name in `src` (shapes
 /// checked). Names `src` lacks are an error unless they belong to the relation
-/// modules and `allow_missing_relations` (a stage-1 / base model starting stage 2).
+/// modules or the intensity head and `allow_missing_relations` (a stage-1 / base
+/// model starting stage 2; an occurrence-only model getting an intensity head).
 void copy_state(torch::nn::Module& src, torch::nn::Module& dst, bool allow_missing_relations, const std::string& origin) {
   torch::NoGradGuard no_grad;
   auto sp = src.named_parameters(), sb = src.named_buffers();
@@ -222,8 +239,12 @@ Checkpoint read_checkpoint_state(const TrainConfig& c, const json& fingerprint) 
 }
 
 struct Losses {
-  double total = 0, au = 0, dice = 0, landmark = 0;
+  double total = 0, au = 0, dice = 0, landmark = 0, intensity = 0;
 };
+
+const char* stage_name(int stage) {
+  return stage == 1 ? "1" : stage == 2 ? "2" : "intensity";
+}
 
 }  // namespace
 
@@ -232,7 +253,12 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
                           const std::function<void(const std::string&)>& say) {
   if (c.out_dir.empty()) throw std::invalid_argument("--out: no output folder given");
   if (train.empty()) throw std::invalid_argument(cache.path() + ": the training split has no samples");
-  if (c.stages < 1 || c.stages > 3) throw std::invalid_argument("stage must be 1, 2 or both");
+  if (c.stages < 1 || c.stages > TrainConfig::kIntensityStage)
+    throw std::invalid_argument("stage must be 1, 2, both or intensity");
+  if (c.stages == TrainConfig::kIntensityStage && !c.model.intensity_head())
+    throw std::invalid_argument("--stage intensity needs a model with an intensity head (--intensity-head on)");
+  if (c.stages == TrainConfig::kIntensityStage && c.init_weights.empty() && !c.resume)
+    throw std::invalid_argument("--stage intensity trains the intensity head of a finished model: give it with --init");
   if (c.epochs < 1) throw std::invalid_argument("--epochs must be >= 1 (got " + std::to_string(c.epochs) + ")");
   if (c.batch_size < 1) throw std::invalid_argument("--batch-size must be >= 1");
   c.model.validate();
@@ -254,6 +280,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   const auto w = inverse_rate_weights(rates);
   const auto au_weights = torch::tensor(w, torch::kFloat).to(device);
 
+  const bool intensity_only = c.stages == TrainConfig::kIntensityStage;
   torch::manual_seed(c.seed);
   nn::Hicomex net(c.model);
   if (!c.init_weights.empty()) {
@@ -262,15 +289,25 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
     auto theirs = loaded.info.options, ours = c.model;
     theirs.variant(Variant::Base);
     ours.variant(Variant::Base);
+    theirs.intensity_head(false);  // an occurrence-only model may get a fresh intensity head
+    ours.intensity_head(false);
     if (options_to_json(theirs) != options_to_json(ours))
       throw std::invalid_argument("--init " + c.init_weights + ": its model options differ from this run's (" +
                                   options_to_json(loaded.info.options) + " vs " + options_to_json(c.model) + ")");
-    copy_state(*loaded.net, *net, loaded.info.options.variant() != c.model.variant(), "--init " + c.init_weights);
+    if (intensity_only && loaded.info.options.variant() != c.model.variant())
+      throw std::invalid_argument("--init " + c.init_weights + ": --stage intensity needs a finished model, but its variant is " +
+                                  to_string(loaded.info.options.variant()) + " where this run builds " +
+                                  to_string(c.model.variant()) + " (its relation modules would stay untrained)");
+    copy_state(*loaded.net, *net,
+               loaded.info.options.variant() != c.model.variant() ||
+                   loaded.info.options.intensity_head() != c.model.intensity_head(),
+               "--init " + c.init_weights);
   }
   net->to(device);
 
   const json fingerprint = run_fingerprint(c, train.size(), validation.size());
-  const int first_stage = c.stages == 2 ? 2 : 1, last_stage = c.stages == 1 ? 1 : 2;
+  const int first_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 2 ? 2 : 1;
+  const int last_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 1 ? 1 : 2;
   Checkpoint ck;
   if (c.resume) {
     ck = read_checkpoint_state(c, fingerprint);
@@ -307,7 +344,10 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
     if (c.resume && ck.stage > stage) continue;
     set_stage_mode(net, stage);
     std::vector<torch::Tensor> params;
-    for (auto& p : (stage == 1 ? net->parameters() : net->stage2_parameters())) params.push_back(p);
+    for (auto& p : (stage == 1                            ? net->parameters()
+                    : stage == TrainConfig::kIntensityStage ? net->intensity_parameters()
+                                                            : net->stage2_parameters()))
+      params.push_back(p);
     std::unique_ptr<torch::optim::Optimizer> opt_owner;
     if (c.optimizer == "adamw")
       opt_owner = std::make_unique<torch::optim::AdamW>(
@@ -337,7 +377,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
       // Loader epochs are numbered across stages so stage 2 sees fresh augmentations.
       loader.start_epoch(stage * 1000 + epoch);
       const std::size_t steps = loader.batches_per_epoch();
-      ProgressMeter meter("stage " + std::to_string(stage) + " epoch " + std::to_string(epoch + 1) + "/" +
+      ProgressMeter meter("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + "/" +
                               std::to_string(c.epochs),
                           train.size(), "samples", c.log_interval_s);
       meter.sink = say;
@@ -349,7 +389,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
         const auto labels = t.labels.index_select(1, col_index);
         torch::Tensor centres;
         if (t.has_landmarks.all().item<bool>()) centres = t.landmarks.view({n, 49, 2});
-        torch::Tensor au, dice, lm, loss;
+        torch::Tensor au, dice, lm, in, loss;
         {
           nn::Autocast autocast(device.type(), amp ? torch::kBFloat16 : torch::kFloat);
           auto out = net->forward(t.images, centres);
@@ -358,14 +398,19 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
           dice = c.dice_weight > 0 ? au_dice_loss(logits, labels, au_weights) : torch::zeros({}, logits.options());
           lm = landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular,
                              t.has_landmarks);
-          loss = au + c.dice_weight * dice + c.landmark_weight * lm;
+          in = out.intensities.defined()
+                   ? au_intensity_loss(out.intensities.to(torch::kFloat), t.intensities.index_select(1, col_index))
+                   : torch::zeros({}, logits.options());
+          loss = intensity_only ? c.intensity_weight * in
+                                : au + c.dice_weight * dice + c.landmark_weight * lm + c.intensity_weight * in;
         }
         opt.zero_grad();
         loss.backward();
         opt.step();
-        const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>();
+        const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>(),
+                     iv = in.item<double>();
         if (!std::isfinite(lv))
-          throw std::runtime_error("stage " + std::to_string(stage) + " epoch " + std::to_string(epoch + 1) + " step " +
+          throw std::runtime_error("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + " step " +
                                    std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
                                    " (try a lower --lr)");
         ++step;
@@ -374,12 +419,14 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
         sum.au += av * double(b->size);
         sum.dice += dv * double(b->size);
         sum.landmark += mv * double(b->size);
-        char extra[96];
-        std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f)", lv, av, dv, mv);
+        sum.intensity += iv * double(b->size);
+        char extra[128];
+        std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f)", lv, av,
+                      dv, mv, iv);
         meter.update(seen, extra);
         steps_log << json{{"stage", stage},         {"epoch", epoch + 1}, {"step", step},
                           {"steps", steps},         {"loss", lv},         {"au_loss", av},
-                          {"dice_loss", dv},        {"landmark_loss", mv}, {"lr", lr},
+                          {"dice_loss", dv},        {"landmark_loss", mv}, {"intensity_loss", iv}, {"lr", lr},
                           {"samples_per_s", meter.rate()}, {"eta_s", meter.eta()}}
                          .dump()
                   << '\n';
@@ -393,6 +440,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
       rec.au_loss = sum.au / double(seen);
       rec.dice_loss = sum.dice / double(seen);
       rec.landmark_loss = sum.landmark / double(seen);
+      rec.intensity_loss = sum.intensity / double(seen);
       rec.seconds = meter.elapsed();
       rec.samples_per_s = meter.rate();
       if (!validation.empty()) {
@@ -401,14 +449,18 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
         m.add_batch(p.labels.data(), p.probs.data(), p.rows());
         rec.val_f1 = m.mean_f1();
       }
-      char line[200];
+      char line[256];
       std::snprintf(line, sizeof line,
-                    "stage %d epoch %d/%d done: train loss %.4f (AU %.4f, dice %.4f, landmarks %.4f), %.1f samples/s, "
-                    "%s",
-                    stage, epoch + 1, c.epochs, rec.train_loss, rec.au_loss, rec.dice_loss, rec.landmark_loss,
-                    rec.samples_per_s, format_duration(rec.seconds).c_str());
-      say(std::string(line) + (rec.val_f1 ? ", val F1 " + std::to_string(100.0 * *rec.val_f1).substr(0, 5) + "%"
-                                          : std::string()));
+                    "stage %s epoch %d/%d done: train loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f), "
+                    "%.1f samples/s, %s",
+                    stage_name(stage), epoch + 1, c.epochs, rec.train_loss, rec.au_loss, rec.dice_loss,
+                    rec.landmark_loss, rec.intensity_loss, rec.samples_per_s, format_duration(rec.seconds).c_str());
+      char val[96] = "";
+      if (rec.val_f1) std::snprintf(val, sizeof val, ", val F1 %.2f%%", 100.0 * *rec.val_f1);
+      if (rec.val_intensity_mae)
+        std::snprintf(val + std::strlen(val), sizeof val - std::strlen(val), ", val intensity MAE %.3f",
+                      *rec.val_intensity_mae);
+      say(std::string(line) + val);
       epochs_log << epoch_json(rec).dump() << '\n';
       epochs_log.flush();
       result.epochs.push_back(rec);
@@ -449,13 +501,14 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
     say("no validation split (--val-fraction 0): thresholds stay 0.5");
   }
   prov["thresholds_from"] = validation.empty() ? "default 0.5" : "validation subjects";
-  prov["stages"] = c.stages == 3 ? "1+2" : std::to_string(c.stages);
+  prov["stages"] = c.stages == 3 ? "1+2" : std::string(stage_name(c.stages));
   prov["epochs_per_stage"] = c.epochs;
   prov["seed"] = c.seed;
   prov["optimizer"] = {{"type", c.optimizer},          {"lr", c.lr},           {"lr_step", c.lr_step},
                        {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum}, {"nesterov", c.nesterov},
                        {"weight_decay", c.weight_decay}, {"batch_size", c.batch_size}};
   prov["losses"] = {{"au", "weighted BCE"}, {"dice_weight", c.dice_weight}, {"landmark_weight", c.landmark_weight}};
+  if (c.model.intensity_head()) prov["losses"]["intensity"] = {{"type", "masked MSE on intensity / 5"}, {"weight", c.intensity_weight}};
   prov["train_records"] = train.size();
   prov["validation_records"] = validation.size();
   prov["commit"] = HICOMEX_GIT_COMMIT;

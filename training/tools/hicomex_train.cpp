@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"base", "lstm", "attention", "hopfield", "full"}))
       ->capture_default_str();
   app.add_option("--stage", stage,
-                 "1 (no relation modules), 2 (features frozen; use --init with stage 1's weights) or both")
-      ->check(CLI::IsMember({"1", "2", "both"}))
+                 "1 (no relation modules), 2 (features frozen; use --init with stage 1's weights), both, or "
+                 "intensity (only the intensity head learns, on a finished model given with --init; its "
+                 "occurrence outputs stay exactly as they were)")
+      ->check(CLI::IsMember({"1", "2", "both", "intensity"}))
       ->capture_default_str();
   app.add_option("--size", size,
                  "model size preset: paper (aligned 200, crop 176), small (128 / 112, narrower), tiny (80 / 64)")
@@ -55,6 +57,16 @@ int main(int argc, char** argv) {
   app.add_option("--weight-decay", c.weight_decay, "SGD weight decay")->capture_default_str();
   app.add_option("--dice", c.dice_weight, "weight of the Dice term of the AU loss (0 = off)")->capture_default_str();
   app.add_option("--landmark-weight", c.landmark_weight, "weight of the landmark loss")->capture_default_str();
+  std::string intensity_head = "off";
+  app.add_option("--intensity-head", intensity_head,
+                 "on: a per-AU intensity head (0-5) trained beside occurrence where the data has intensity labels "
+                 "(hicomex-synth, DISFA, BP4D intensity codes, manifest AUxx_int); off: the paper's occurrence-only "
+                 "network")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  app.add_option("--intensity-weight", c.intensity_weight,
+                 "weight of the intensity loss (masked MSE of intensity / 5)")
+      ->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", c.loader_threads, "batch-building threads")->capture_default_str();
   app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
@@ -73,11 +85,12 @@ int main(int argc, char** argv) {
   try {
     data.split.seed = c.seed;
     tools::finish_data_args(data);
-    c.stages = stage == "1" ? 1 : stage == "2" ? 2 : 3;
+    c.stages = stage == "1" ? 1 : stage == "2" ? 2 : stage == "intensity" ? TrainConfig::kIntensityStage : 3;
     if (c.stages == 2 && c.init_weights.empty())
       tools::say("warning: --stage 2 without --init trains the relation modules on untrained features");
     c.model = model_size_preset(size);
     c.model.variant(variant_from_string(variant));
+    c.model.intensity_head(intensity_head == "on" || stage == "intensity");
     if (aligned > 0) c.model.aligned_size(aligned);
     if (crop > 0) c.model.crop_size(crop);
     c.model.validate();

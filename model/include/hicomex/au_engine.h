@@ -45,6 +45,7 @@ struct AlignedFaceInput {
 
 struct AuPrediction {
   std::vector<float> probabilities;  ///< per AU, in engine.aus() order
+  std::vector<float> intensities;    ///< per AU, 0-5; empty when the model has no intensity head
   std::vector<Point2f> landmarks49;  ///< network landmarks, image coordinates
 };
 
@@ -84,6 +85,8 @@ class AuEngine {
   int64_t parameter_count() const;
   /// Multiply-accumulates of one face through the network (analytic count).
   int64_t macs_per_face() const;
+  /// Whether the model predicts AU intensities (0-5) besides occurrence.
+  bool has_intensity() const;
 
   /// All faces in one batch. Returns one prediction per face, in order.
   /// Thread-safe: concurrent calls run at the same time on the CPU (one after
@@ -106,9 +109,10 @@ class AuEngine {
   BatchStats stats() const;
   /// Lower level: `n` normalised crops [n,3,S,S] (normalise_rgb_to_chw layout);
   /// optional centre landmarks [n,49,2] in crop pixels (nullptr = the network's).
-  /// Writes probabilities [n,A] and landmarks [n,49,2] (crop pixels).
+  /// Writes probabilities [n,A] and landmarks [n,49,2] (crop pixels), and
+  /// intensities [n,A] when `intensities` is given and the model has the head.
   void run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
-                      float* landmarks);
+                      float* landmarks, float* intensities = nullptr);
 
  private:
   struct Impl;

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "hicomex/au_calibration.h"
 #include "hicomex/face_result.h"
 #include "hicomex/image.h"
 
@@ -84,6 +85,10 @@ struct AnalyzerOptions {
   float landmark_smoothing_hz = 0.f;
   /// AU probability smoothing: weight of the past in [0, 1) (0 = raw).
   float au_smoothing = 0.f;
+  /// Per-person intensity calibration per track (models with an intensity
+  /// head): Dynamic subtracts each track's running low percentile
+  /// (AuCalibrator). Video default; use None for unrelated single images.
+  AuCalibration calibration = AuCalibration::Dynamic;
 };
 
 /// The default HiCOMEX weights: $HICOMEX_MODEL if set, else

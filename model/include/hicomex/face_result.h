@@ -19,7 +19,18 @@ struct FaceResult {
   HeadPose pose;
   std::vector<int> au_ids;              ///< FACS ids, same order as the two vectors below
   std::vector<float> au_probability;    ///< per-AU occurrence probability in [0,1]
-  std::vector<std::uint8_t> au_occurrence;  ///< 1 where probability >= threshold
+  std::vector<std::uint8_t> au_occurrence;  ///< presence: 1 where probability >= threshold (and, with
+                                            ///< calibration, calibrated intensity >= kPresenceMinIntensity)
+  /// Per-AU intensity on the FACS 0-5 scale (OpenFace's AUxx_r), calibrated for
+  /// this track when calibration is on. Empty when the model has no intensity head.
+  std::vector<float> au_intensity;
+  /// The network's intensity before calibration (empty likewise).
+  std::vector<float> au_intensity_raw;
+
+  /// With calibration on, an AU is present only if its calibrated intensity
+  /// reaches FACS A (trace) as well: a person's constant, neutral-face
+  /// activation is not reported as presence.
+  static constexpr float kPresenceMinIntensity = 1.0f;
 };
 
 }  // namespace hicomex

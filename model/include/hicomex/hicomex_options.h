@@ -61,6 +61,9 @@ struct HicomexOptions {
   TORCH_ARG(int64_t, head_hidden) = 512;
   TORCH_ARG(double, head_dropout) = 0.2;
   TORCH_ARG(Variant, variant) = Variant::Full;
+  /// A per-AU intensity head (0-5, FACS A-E) beside the occurrence head, on the
+  /// same refined AU features. Off in the paper's configuration (occurrence only).
+  TORCH_ARG(bool, intensity_head) = false;
 
  public:
 

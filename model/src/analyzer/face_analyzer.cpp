@@ -154,7 +154,13 @@ struct FaceAnalyzer::Impl {
   int64_t tracked_frames = 0;
 
   // ---- stage 3 state (the caller's thread) ----
-  std::unordered_map<int, std::vector<float>> au_state;  // smoothed AUs per track
+  struct TrackAus {
+    std::vector<float> probability;    // smoothed
+    std::vector<float> intensity_raw;  // smoothed, before calibration (empty: no intensity head)
+    std::vector<float> intensity;      // as reported (calibrated or not)
+  };
+  std::unordered_map<int, TrackAus> au_state;  // per track
+  AuCalibrator calibrator;
   AnalyzerTiming timing;
   int64_t frames = 0;
   int64_t detector_runs = 0;
@@ -400,15 +406,27 @@ struct FaceAnalyzer::Impl {
       }
     }
     const AnalyzerOptions& o = *job.options;
-    if (job.reset_before) au_state.clear();
-    for (size_t k = 0; k < job.au_faces.size(); ++k) {
-      std::vector<float>& state = au_state[job.faces[job.au_faces[k]].track_id];
-      const std::vector<float>& p = job.au_out[k].probabilities;
-      const float s = o.au_smoothing;
-      if (state.size() != p.size() || s <= 0.f) {
-        state = p;
+    if (job.reset_before) {
+      au_state.clear();
+      calibrator.clear();
+    }
+    auto smooth = [](std::vector<float>& state, const std::vector<float>& v, float s) {
+      if (state.size() != v.size() || s <= 0.f) {
+        state = v;
       } else {
-        for (size_t i = 0; i < p.size(); ++i) state[i] = s * state[i] + (1.f - s) * p[i];
+        for (size_t i = 0; i < v.size(); ++i) state[i] = s * state[i] + (1.f - s) * v[i];
+      }
+    };
+    for (size_t k = 0; k < job.au_faces.size(); ++k) {
+      const int id = job.faces[job.au_faces[k]].track_id;
+      TrackAus& state = au_state[id];
+      smooth(state.probability, job.au_out[k].probabilities, o.au_smoothing);
+      if (!job.au_out[k].intensities.empty()) {
+        smooth(state.intensity_raw, job.au_out[k].intensities, o.au_smoothing);
+        // The calibrator sees every evaluation, whatever the mode, so turning
+        // calibration on mid-stream uses the history gathered so far.
+        std::vector<float> calibrated = calibrator.update(id, state.intensity_raw);
+        state.intensity = o.calibration == AuCalibration::Dynamic ? std::move(calibrated) : state.intensity_raw;
       }
     }
     for (auto it = au_state.begin(); it != au_state.end();) {
@@ -417,6 +435,7 @@ struct FaceAnalyzer::Impl {
       else
         ++it;
     }
+    calibrator.retain(job.track_ids);
     const std::vector<float> thresholds = effective_thresholds(o.thresholds, engine.thresholds());
     AnalyzedFrame out;
     out.tag = job.tag;
@@ -424,8 +443,16 @@ struct FaceAnalyzer::Impl {
     out.faces.reserve(job.faces.size());
     for (TrackedFace& f : job.faces) {
       auto it = au_state.find(f.track_id);
-      if (it != au_state.end()) f.au_probability = it->second;
-      out.faces.push_back(to_result(f, job.width, job.height, o, thresholds));
+      if (it != au_state.end()) f.au_probability = it->second.probability;
+      FaceResult r = to_result(f, job.width, job.height, o, thresholds);
+      if (it != au_state.end() && it->second.intensity.size() == r.au_ids.size()) {
+        r.au_intensity = it->second.intensity;
+        r.au_intensity_raw = it->second.intensity_raw;
+        if (o.calibration == AuCalibration::Dynamic)
+          for (size_t k = 0; k < r.au_ids.size(); ++k)
+            if (r.au_intensity[k] < FaceResult::kPresenceMinIntensity) r.au_occurrence[k] = 0;
+      }
+      out.faces.push_back(std::move(r));
     }
     out.timing = job.timing;
     out.timing.faces = static_cast<int>(out.faces.size());
@@ -577,6 +604,7 @@ void FaceAnalyzer::set_options(const AnalyzerOptions& options) {
   next.thresholds = options.thresholds;
   next.landmark_smoothing_hz = options.landmark_smoothing_hz;
   next.au_smoothing = options.au_smoothing;
+  next.calibration = options.calibration;
   impl_->latest = std::make_shared<const AnalyzerOptions>(std::move(next));
 }
 

@@ -137,8 +137,11 @@ struct AuEngine::Impl {
     return {input.narrow(0, 0, n), centres.narrow(0, 0, n)};
   }
 
+  struct Outputs {
+    torch::Tensor probabilities, landmarks, intensities;  // CPU fp32; intensities undefined without a head
+  };
   // Runs a staged batch (centres used if with_centres).
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& staged, const torch::Tensor& staged_centres,
+  Outputs forward(const torch::Tensor& staged, const torch::Tensor& staged_centres,
                                                   bool with_centres) {
     set_intra_op_threads(threads);
     c10::InferenceMode guard;
@@ -148,8 +151,10 @@ struct AuEngine::Impl {
     try {
       nn::Autocast autocast(device.type(), dtype);
       auto out = net->forward(x, c);
-      return {torch::sigmoid(out.au_logits.to(torch::kFloat)).to(torch::kCPU).contiguous(),
-              out.landmarks.to(torch::kFloat).to(torch::kCPU).contiguous()};
+      Outputs o{torch::sigmoid(out.au_logits.to(torch::kFloat)).to(torch::kCPU).contiguous(),
+                out.landmarks.to(torch::kFloat).to(torch::kCPU).contiguous(), {}};
+      if (out.intensities.defined()) o.intensities = out.intensities.to(torch::kFloat).to(torch::kCPU).contiguous();
+      return o;
     } catch (const c10::Error& e) {
       // LibTorch's message without its C++ backtrace, which means nothing to users.
       throw std::runtime_error("HiCOMEX inference on " + device.str() + " (" + precision +
@@ -205,18 +210,22 @@ int AuEngine::threads() const { return impl_->threads; }
 int AuEngine::aligned_size() const { return static_cast<int>(impl_->info.options.aligned_size()); }
 int64_t AuEngine::parameter_count() const { return impl_->net->parameter_count(); }
 int64_t AuEngine::macs_per_face() const { return impl_->net->macs_per_face(); }
+bool AuEngine::has_intensity() const { return impl_->info.options.intensity_head(); }
 
 void AuEngine::run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
-                              float* landmarks) {
+                              float* landmarks, float* intensities) {
   if (n <= 0) return;
   auto& d = *impl_;
   std::unique_lock<std::mutex> lock;
   auto [input, centres] = d.staging(n, lock);
   std::copy(crops, crops + static_cast<size_t>(n) * 3 * d.crop * d.crop, input.data_ptr<float>());
   if (centre_landmarks) std::copy(centre_landmarks, centre_landmarks + n * 49 * 2, centres.data_ptr<float>());
-  auto [p, l] = d.forward(input, centres, centre_landmarks != nullptr);
-  std::copy(p.data_ptr<float>(), p.data_ptr<float>() + p.numel(), probabilities);
-  std::copy(l.data_ptr<float>(), l.data_ptr<float>() + l.numel(), landmarks);
+  auto o = d.forward(input, centres, centre_landmarks != nullptr);
+  std::copy(o.probabilities.data_ptr<float>(), o.probabilities.data_ptr<float>() + o.probabilities.numel(),
+            probabilities);
+  std::copy(o.landmarks.data_ptr<float>(), o.landmarks.data_ptr<float>() + o.landmarks.numel(), landmarks);
+  if (intensities && o.intensities.defined())
+    std::copy(o.intensities.data_ptr<float>(), o.intensities.data_ptr<float>() + o.intensities.numel(), intensities);
 }
 
 std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& faces) {
@@ -339,12 +348,14 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
       all_landmarks = false;
     }
   }
-  auto [p, l] = d.forward(input, centres, all_landmarks);
-  const int64_t a = p.size(1);
-  const float* pp = p.data_ptr<float>();
-  const float* lp = l.data_ptr<float>();
+  auto o = d.forward(input, centres, all_landmarks);
+  const int64_t a = o.probabilities.size(1);
+  const float* pp = o.probabilities.data_ptr<float>();
+  const float* lp = o.landmarks.data_ptr<float>();
+  const float* ip = o.intensities.defined() ? o.intensities.data_ptr<float>() : nullptr;
   for (int64_t i = 0; i < n; ++i) {
     out[i].probabilities.assign(pp + i * a, pp + (i + 1) * a);
+    if (ip) out[i].intensities.assign(ip + i * a, ip + (i + 1) * a);
     const cv::Matx23d inv = invert_transform(faces[i].transform);
     out[i].landmarks49.resize(49);
     for (int k = 0; k < 49; ++k) {

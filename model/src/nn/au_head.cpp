@@ -26,4 +26,24 @@ torch::Tensor AuHeadImpl::forward(const torch::Tensor& local, const torch::Tenso
 
 int64_t AuHeadImpl::macs() const { return aus_ * (in_ * hidden_ + hidden_); }
 
+IntensityHeadImpl::IntensityHeadImpl(int64_t aus, int64_t local_dim, int64_t feature_dim, int64_t hidden)
+    : aus_(aus), in_(local_dim + 2 * feature_dim), hidden_(hidden) {
+  shared_ = register_module("shared", torch::nn::Linear(in_, hidden));
+  act_ = register_module("prelu", torch::nn::PReLU());
+  const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+  weight_ = register_parameter("weight", torch::empty({aus, hidden}).uniform_(-bound, bound));
+  // Start near intensity 0 (sigmoid(-3) * 5 = 0.24): most AUs are absent most of the time.
+  bias_ = register_parameter("bias", torch::full({aus}, -3.0));
+}
+
+torch::Tensor IntensityHeadImpl::forward(const torch::Tensor& local, const torch::Tensor& global,
+                                         const torch::Tensor& landmark) {
+  const int64_t b = local.size(0);
+  auto ctx = torch::cat({global, landmark}, 1).unsqueeze(1).expand({b, aus_, global.size(1) + landmark.size(1)});
+  auto h = act_->forward(shared_->forward(torch::cat({local, ctx}, 2)));  // [B,A,H]
+  return torch::sigmoid((h * weight_.unsqueeze(0)).sum(2) + bias_.unsqueeze(0)) * kMaxIntensity;
+}
+
+int64_t IntensityHeadImpl::macs() const { return aus_ * (in_ * hidden_ + hidden_); }
+
 }  // namespace hicomex::nn

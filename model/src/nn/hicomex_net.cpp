@@ -36,6 +36,8 @@ void HicomexImpl::reset() {
                                                           o.hopfield_update_steps_max(),
                                                           o.hopfield_update_steps_eps()));
   head_ = register_module("au_head", AuHead(a, o.local_dim(), o.feature_dim(), o.head_hidden(), o.head_dropout()));
+  if (o.intensity_head())
+    intensity_ = register_module("intensity_head", IntensityHead(a, o.local_dim(), o.feature_dim(), o.head_hidden()));
 }
 
 HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& centre_landmarks) {
@@ -90,7 +92,9 @@ HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& 
     }
   }
   RECORD_USER_SCOPE("hicomex::au_head");
-  return {head_->forward(local, global, landmark_feature), landmarks};
+  HicomexOutput out{head_->forward(local, global, landmark_feature), landmarks, {}};
+  if (intensity_) out.intensities = intensity_->forward(local, global, landmark_feature);
+  return out;
 }
 
 std::vector<torch::Tensor> HicomexImpl::feature_parameters() {
@@ -103,6 +107,7 @@ std::vector<torch::Tensor> HicomexImpl::feature_parameters() {
 std::vector<torch::Tensor> HicomexImpl::stage2_parameters() {
   std::vector<torch::Tensor> out;
   std::vector<torch::nn::Module*> mods{landmark_.get(), head_.get()};
+  if (intensity_) mods.push_back(intensity_.get());
   if (lstm_) mods.push_back(lstm_.get());
   if (attention_) mods.push_back(attention_.get());
   if (hopfield_) mods.push_back(hopfield_.get());
@@ -111,10 +116,15 @@ std::vector<torch::Tensor> HicomexImpl::stage2_parameters() {
   return out;
 }
 
+std::vector<torch::Tensor> HicomexImpl::intensity_parameters() {
+  return intensity_ ? intensity_->parameters() : std::vector<torch::Tensor>{};
+}
+
 int64_t HicomexImpl::macs_per_face() const {
   const int64_t s = options_.crop_size(), a = static_cast<int64_t>(options_.aus().size());
   int64_t total = region1_->macs(s, s) + region2_->macs(s / 2, s / 2) + global_->macs() + landmark_->macs() +
                   local_->macs() + head_->macs();
+  if (intensity_) total += intensity_->macs();
   if (lstm_) total += lstm_->macs(a);
   if (attention_) total += attention_->macs(a);
   if (hopfield_) total += hopfield_->macs(a);

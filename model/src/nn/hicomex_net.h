@@ -20,6 +20,7 @@ namespace hicomex::nn {
 struct HicomexOutput {
   torch::Tensor au_logits;  ///< [B,A]; sigmoid gives occurrence probabilities
   torch::Tensor landmarks;  ///< [B,49,2], crop pixels
+  torch::Tensor intensities;  ///< [B,A] in [0,5]; undefined without options().intensity_head()
 };
 
 class HicomexImpl : public torch::nn::Module {
@@ -36,8 +37,12 @@ class HicomexImpl : public torch::nn::Module {
   bool relations_enabled() const { return relations_enabled_; }
   /// Parameters frozen in stage 2: patch learning, global branch, local AU features.
   std::vector<torch::Tensor> feature_parameters();
-  /// The rest: relation modules, AU head, landmark branch.
+  /// The rest: relation modules, AU head, landmark branch, intensity head.
   std::vector<torch::Tensor> stage2_parameters();
+  /// The intensity head alone (empty without one): trained on its own over a
+  /// finished occurrence model, the occurrence outputs stay exactly as they were.
+  std::vector<torch::Tensor> intensity_parameters();
+  bool has_intensity_head() const { return static_cast<bool>(intensity_); }
 
   const HicomexOptions& options() const { return options_; }
   int64_t macs_per_face() const;
@@ -57,6 +62,7 @@ class HicomexImpl : public torch::nn::Module {
   SelfAttentionEncoder attention_{nullptr};
   HopfieldLayer hopfield_{nullptr};
   AuHead head_{nullptr};
+  IntensityHead intensity_{nullptr};
 };
 TORCH_MODULE(Hicomex);
 

@@ -88,6 +88,7 @@ std::string options_to_json(const HicomexOptions& o) {
   j["head_hidden"] = o.head_hidden();
   j["head_dropout"] = o.head_dropout();
   j["variant"] = to_string(o.variant());
+  j["intensity_head"] = o.intensity_head();
   return j.dump();
 }
 
@@ -126,6 +127,7 @@ HicomexOptions options_from_json(const std::string& text) {
       else if (k == "head_hidden") o.head_hidden(v.get<int64_t>());
       else if (k == "head_dropout") o.head_dropout(v.get<double>());
       else if (k == "variant") o.variant(variant_from_string(v.get<std::string>()));
+      else if (k == "intensity_head") o.intensity_head(v.get<bool>());
       else throw std::invalid_argument("HiCOMEX options: unknown key '" + k + "'");
     } catch (const nlohmann::json::exception&) {
       throw std::invalid_argument("HiCOMEX options: key '" + k + "' has the wrong type (" +

@@ -22,6 +22,7 @@ struct Batch {
   std::vector<std::size_t> records;     ///< cache record of each row
   std::vector<float> images;            ///< size x 3 x crop x crop, normalised
   std::vector<std::int8_t> labels;      ///< size x n_aus (1 / 0 / -1)
+  std::vector<float> intensities;       ///< size x n_aus, 0-5 (NaN = not coded)
   std::vector<float> landmarks;         ///< size x 98, crop coordinates (0 where missing)
   std::vector<std::uint8_t> has_landmarks;  ///< size
 };

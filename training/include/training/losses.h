@@ -22,6 +22,12 @@ torch::Tensor au_bce_loss(const torch::Tensor& logits, const torch::Tensor& labe
 torch::Tensor au_dice_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                            const torch::Tensor& weights = {}, double smooth = 1.0);
 
+/// AU intensity loss (0-5 scale): per AU the mean squared error of (pred - target) / 5
+/// over the samples whose target is coded (not NaN), mean over the AUs that have
+/// any; exactly 0 (with a gradient of 0) when nothing is coded, so data without
+/// intensity labels contributes nothing. pred, target: [N, A].
+torch::Tensor au_intensity_loss(const torch::Tensor& pred, const torch::Tensor& target);
+
 /// Landmark loss: per sample, the mean Euclidean point error divided by that sample's
 /// inter-ocular distance; mean over samples whose mask is true (mask undefined = all).
 /// pred, target: [N, 2P] as x0 y0 x1 y1 ...; inter_ocular: [N]; mask: [N] bool.

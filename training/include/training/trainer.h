@@ -21,7 +21,9 @@ struct TrainConfig {
   std::string out_dir;               ///< checkpoints, logs, weights
   HicomexOptions model;              ///< network (its aus() are the AUs trained)
   std::string model_id = "hicomex";
-  int stages = 3;                    ///< 1: stage 1, 2: stage 2, 3: stage 1 then stage 2
+  int stages = 3;                    ///< 1: stage 1, 2: stage 2, 3: stage 1 then stage 2,
+                                     ///< kIntensityStage: the intensity head alone (the rest frozen)
+  static constexpr int kIntensityStage = 4;
   int epochs = 2;                    ///< per stage
   std::size_t batch_size = 16;
   /// "sgd" (the paper: momentum, weight decay) or "adamw" (converges in far
@@ -35,6 +37,9 @@ struct TrainConfig {
   double weight_decay = 5e-4;
   double dice_weight = 1.0;          ///< JAA-Net adds the Dice term with weight 1
   double landmark_weight = 0.5;      ///< JAA-Net's lambda for the landmark loss
+  /// Weight of the intensity loss (models with an intensity head; samples
+  /// without intensity labels add nothing).
+  double intensity_weight = 1.0;
   int threads = 0;                   ///< LibTorch intra-op threads (0 = all cores)
   int loader_threads = 2;
   std::string device = "auto";       ///< auto, cpu, cuda, cuda:N
@@ -50,9 +55,10 @@ struct TrainConfig {
 
 struct EpochRecord {
   int stage = 1, epoch = 1;          ///< 1-based
-  double lr = 0, train_loss = 0, au_loss = 0, dice_loss = 0, landmark_loss = 0;
+  double lr = 0, train_loss = 0, au_loss = 0, dice_loss = 0, landmark_loss = 0, intensity_loss = 0;
   double samples_per_s = 0, seconds = 0;
   std::optional<double> val_f1;      ///< mean F1 at 0.5 on the validation records
+  std::optional<double> val_intensity_mae;  ///< mean absolute intensity error (0-5) on coded validation labels
 };
 
 struct TrainResult {
