@@ -111,6 +111,7 @@ PreparedData prepare_to_cache(const DataSpec& spec, const std::string& cache_pat
         for (int au : d.aus) s += (s.empty() ? "" : " ") + std::to_string(au);
         return s;
       }());
+  if (!d.intensity_source.empty()) say("intensity codes from " + d.intensity_source);
   auto id = cache_identity(spec, kind);
   id["aus"] = d.aus;  // the AUs actually read (the standard set when none were asked for)
   id["requested_aus"] = spec.read.aus;

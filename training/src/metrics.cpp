@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
 namespace hicomex::training {
 namespace {
 double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
 void Confusion::add(bool truth, bool predicted) {
@@ -95,5 +97,80 @@ std::vector<float> calibrate_thresholds(const std::vector<float>& scores, const 
   }
   return out;
 }
+
+IntensityMetrics::IntensityMetrics(std::vector<int> aus) : aus_(std::move(aus)), acc_(aus_.size()) {}
+
+void IntensityMetrics::Moments::add(double x, double y) {
+  // Welford's update of the means and the centred co-moments.
+  ++n;
+  const double dx = x - mean_x, dy = y - mean_y;
+  mean_x += dx / double(n);
+  mean_y += dy / double(n);
+  sxx += dx * (x - mean_x);
+  syy += dy * (y - mean_y);
+  sxy += dx * (y - mean_y);
+  abs_err += std::abs(x - y);
+}
+
+void IntensityMetrics::add(const float* predicted, const float* labels) {
+  for (std::size_t j = 0; j < aus_.size(); ++j) {
+    if (std::isnan(labels[j])) continue;  // not coded
+    if (std::isnan(predicted[j]))
+      throw std::invalid_argument("intensity metrics: no predicted intensity for AU" + std::to_string(aus_[j]) +
+                                  " where the label is coded (does the model have an intensity head?)");
+    acc_[j].add(predicted[j], labels[j]);
+  }
+}
+
+void IntensityMetrics::add_batch(const float* predicted, const float* labels, std::size_t n) {
+  const std::size_t a = aus_.size();
+  for (std::size_t i = 0; i < n; ++i) add(predicted + i * a, labels + i * a);
+}
+
+double IntensityMetrics::ms_rows(std::size_t j) const {
+  const auto& m = acc_.at(j);
+  if (m.n < 2) return kNaN;
+  // SS_rows = k sum_i (row mean - grand mean)^2 = (Sxx + Syy + 2 Sxy) / 2 for k = 2.
+  return 0.5 * (m.sxx + m.syy + 2.0 * m.sxy) / double(m.n - 1);
+}
+
+double IntensityMetrics::ms_err(std::size_t j) const {
+  const auto& m = acc_.at(j);
+  if (m.n < 2) return kNaN;
+  // SS_err = SS_total - SS_rows - SS_cols = (Sxx + Syy - 2 Sxy) / 2, with (n - 1)(k - 1) degrees of freedom.
+  return 0.5 * (m.sxx + m.syy - 2.0 * m.sxy) / double(m.n - 1);
+}
+
+double IntensityMetrics::icc(std::size_t j) const {
+  const auto& m = acc_.at(j);
+  if (m.n == 0) return kNaN;
+  // (MS_rows - MS_err) / (MS_rows + MS_err) with both over n - 1: the factors cancel,
+  // leaving 2 Sxy / (Sxx + Syy), which is also defined (0 / 0 -> 0) for n = 1.
+  return ratio(2.0 * m.sxy, m.sxx + m.syy);
+}
+
+double IntensityMetrics::pearson(std::size_t j) const {
+  const auto& m = acc_.at(j);
+  if (m.n == 0) return kNaN;
+  if (!(m.sxx > 0) || !(m.syy > 0)) return 0.0;
+  return std::clamp(m.sxy / std::sqrt(m.sxx * m.syy), -1.0, 1.0);
+}
+
+double IntensityMetrics::mae(std::size_t j) const {
+  const auto& m = acc_.at(j);
+  return m.n == 0 ? kNaN : m.abs_err / double(m.n);
+}
+
+double IntensityMetrics::mean_of(double (IntensityMetrics::*metric)(std::size_t) const) const {
+  double s = 0;
+  int counted = 0;
+  for (std::size_t j = 0; j < acc_.size(); ++j)
+    if (acc_[j].n > 0) s += (this->*metric)(j), ++counted;
+  return counted ? s / counted : kNaN;
+}
+
+double IntensityMetrics::mean_icc() const { return mean_of(&IntensityMetrics::icc); }
+double IntensityMetrics::mean_pearson() const { return mean_of(&IntensityMetrics::pearson); }
+double IntensityMetrics::mean_mae() const { return mean_of(&IntensityMetrics::mae); }
 
 }  // namespace hicomex::training

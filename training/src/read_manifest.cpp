@@ -1,5 +1,7 @@
-// The project's generic manifest (docs: /work/briefs/manifest.md, written by
-// hicomex-synth): JSON lines or CSV, paths relative to the manifest's folder.
+// The project's generic manifest (docs/training.md, "Your own labelled faces"; written
+// by hicomex-synth): JSON lines or CSV, paths relative to the manifest's folder.
+// Intensities (0-5) are optional: an "intensity" object per JSON line, AU<n>_int
+// columns in the CSV form.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -143,10 +145,19 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
       }
     }
     if (ok && j.contains("intensity") && j["intensity"].is_object()) {
+      // A missing AU or null is not coded; a value must be a number in 0-5, as in the CSV form.
       const json& in = j["intensity"];
       for (int au : d.aus) {
         const std::string key = std::to_string(au);
-        s.intensities.push_back(in.contains(key) && in[key].is_number() ? in[key].get<float>() : kNaN);
+        if (!in.contains(key) || in[key].is_null()) {
+          s.intensities.push_back(kNaN);
+        } else if (in[key].is_number() && in[key].get<double>() >= 0 && in[key].get<double>() <= 5) {
+          s.intensities.push_back(in[key].get<float>());
+        } else {
+          bad(BadDataReason::BadLabelValue, "AU" + key + " intensity " + in[key].dump() + " is not a number in 0-5");
+          ok = false;
+          break;
+        }
       }
     }
     if (ok && j.contains("landmarks") && !j["landmarks"].is_null()) {
@@ -180,7 +191,12 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
     else if (h == "subject") subject_col = c;
     else if (h == "frame") frame_col = c;
     else if (h.rfind("AU", 0) == 0 && h.size() > 4 && h.substr(h.size() - 4) == "_int") {
-      if (auto au = text::parse_int(h.substr(2, h.size() - 6))) int_col[static_cast<int>(*au)] = c;
+      // AU12_int or AU06_int: intensity 0-5 of that AU (zero-padded or not, like the labels).
+      const auto au = text::parse_int(h.substr(2, h.size() - 6));
+      if (!au || *au <= 0) throw DataError(file, 1, "header column '" + h + "' is not AU<number>_int");
+      if (!int_col.emplace(static_cast<int>(*au), c).second)
+        throw DataError(file, 1, "header has two intensity columns for AU" + std::to_string(*au) + " ('" +
+                                     header[int_col[static_cast<int>(*au)]] + "' and '" + h + "')");
     } else if (h.rfind("AU", 0) == 0) {
       if (auto au = text::parse_int(h.substr(2))) label_col[static_cast<int>(*au)] = c;
       else throw DataError(file, 1, "header column '" + h + "' is not AU<number>");
@@ -228,9 +244,17 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
       }
     }
     if (ok && !int_col.empty()) {
+      // An empty cell (or no column for the AU) is not coded; anything else must be 0-5.
       for (int au : d.aus) {
-        auto it = int_col.find(au);
-        auto v = it == int_col.end() ? std::nullopt : text::parse_float(cells[it->second]);
+        const auto it = int_col.find(au);
+        const std::string cell = it == int_col.end() ? std::string() : cells[it->second];
+        const auto v = cell.empty() ? std::nullopt : text::parse_float(cell);
+        if (!cell.empty() && !(v && *v >= 0 && *v <= 5)) {
+          log.report(BadDataReason::BadLabelValue, file, line_no,
+                     "column " + header[it->second] + ": intensity '" + cell + "' is not a number in 0-5 or empty");
+          ok = false;
+          break;
+        }
         s.intensities.push_back(v ? static_cast<float>(*v) : kNaN);
       }
     }

@@ -448,6 +448,16 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
         AuMetrics m(p.aus);
         m.add_batch(p.labels.data(), p.probs.data(), p.rows());
         rec.val_f1 = m.mean_f1();
+        if (p.has_predicted_intensities() && p.has_label_intensities()) {
+          double err = 0;
+          std::size_t n = 0;
+          for (std::size_t i = 0; i < p.intensities.size(); ++i)
+            if (!std::isnan(p.label_intensities[i]) && !std::isnan(p.intensities[i])) {
+              err += std::abs(double(p.intensities[i]) - double(p.label_intensities[i]));
+              ++n;
+            }
+          if (n > 0) rec.val_intensity_mae = err / double(n);
+        }
       }
       char line[256];
       std::snprintf(line, sizeof line,

@@ -1,6 +1,10 @@
 // hicomex-eval: evaluates HiCOMEX weights on a dataset's test fold and prints the
 // paper's table (F1 % per AU + Avg) as Markdown, with precision / recall /
-// accuracy per AU; --json writes the same as JSON.
+// accuracy per AU and, for a model with an intensity head on data with intensity
+// codes, ICC(3,1) / Pearson r / MAE per AU; --json writes the same as JSON. Data
+// that codes only some of the model's AUs (another dataset) is scored on those,
+// and the output says which of the model's AUs were left out and why.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,10 +22,13 @@ namespace fs = std::filesystem;
 using namespace hicomex;
 using namespace hicomex::training;
 
+
 int main(int argc, char** argv) {
   CLI::App app{
       "hicomex-eval: F1 per AU (the paper's table), precision, recall and accuracy of HiCOMEX weights\n"
-      "on the test fold of a dataset (raw or prepared), or re-scores saved predictions (--from-predictions)."};
+      "on the test fold of a dataset (raw or prepared), or re-scores saved predictions (--from-predictions);\n"
+      "ICC(3,1), Pearson r and MAE of AU intensity for a model with an intensity head. Data coding only some\n"
+      "of the model's AUs (another dataset) is scored on those; the output names the AUs left out."};
   tools::DataArgs data;
   std::string weights, json_path, predictions_out, from_predictions, cache_dir, centres = "model", device = "auto",
                                                                                name;
@@ -61,10 +68,19 @@ int main(int argc, char** argv) {
     Predictions p;
     std::vector<float> thresholds;
     std::string row_name = name;
+    AuCoverage coverage;
+    bool model_has_head = false;
     if (!from_predictions.empty()) {
-      p = read_predictions_csv(from_predictions);
+      const Predictions all = read_predictions_csv(from_predictions);
       if (row_name.empty()) row_name = fs::path(from_predictions).stem().string();
+      // The file holds what was scored then; --aus narrows it, AUs without coded labels are left out.
+      std::vector<std::int64_t> coded(all.aus.size(), 0);
+      for (std::size_t i = 0; i < all.labels.size(); ++i) coded[i % all.aus.size()] += all.labels[i] >= 0 ? 1 : 0;
+      const std::vector<int> requested = data.aus.empty() ? std::vector<int>{} : tools::parse_au_list(data.aus);
+      coverage = plan_au_coverage(all.aus, all.aus, requested, coded, from_predictions);
+      p = select_aus(all, coverage.scored);
       thresholds.assign(p.aus.size(), threshold >= 0 ? threshold : 0.5f);
+      model_has_head = p.has_predicted_intensities();
     } else {
       if (weights.empty()) throw std::invalid_argument("--weights is required (or --from-predictions)");
       if (data.spec.path.empty()) throw std::invalid_argument("--data is required (or --from-predictions)");
@@ -81,29 +97,47 @@ int main(int argc, char** argv) {
       std::vector<std::size_t> records = split.test;
       if (data.split.test_folds == "none") records = split.train;
       if (records.empty()) throw std::runtime_error(prepared.cache_path + ": the test split has no faces");
+      // Cross-dataset: score the AUs both the model and the data have (and --aus names).
+      const auto model_aus = loaded.info.options.aus();
+      coverage = plan_au_coverage(model_aus, cache.aus(), data.spec.read.aus, coded_label_counts(cache, records),
+                                  data.spec.path);
       const torch::Device dev = device == "auto" ? (torch::cuda::is_available() ? torch::Device(torch::kCUDA)
                                                                                 : torch::Device(torch::kCPU))
                                                  : torch::Device(device);
       loaded.net->to(dev);
+      model_has_head = loaded.net->has_intensity_head();
       PredictOptions po;
       po.batch_size = batch_size;
       po.loader_threads = loader_threads;
       po.gt_centres = centres == "gt";
       po.amp = dev.is_cuda();
+      po.aus = coverage.scored;
       ProgressMeter meter("evaluating", records.size(), "faces");
       meter.sink = tools::say;
       po.progress = [&](std::size_t done, std::size_t) { meter.update(done); };
       p = predict(loaded.net, cache, records, dev, po);
-      thresholds = threshold >= 0 ? std::vector<float>(p.aus.size(), threshold) : loaded.info.thresholds_or_default();
+      if (threshold >= 0) {
+        thresholds.assign(p.aus.size(), threshold);
+      } else {  // the stored thresholds of the scored AUs
+        const auto all = loaded.info.thresholds_or_default();
+        for (int au : p.aus)
+          thresholds.push_back(all.at(static_cast<std::size_t>(
+              std::find(model_aus.begin(), model_aus.end(), au) - model_aus.begin())));
+      }
       if (row_name.empty()) row_name = loaded.info.model_id + " test fold " + data.split.test_folds;
       if (!predictions_out.empty()) write_predictions_csv(predictions_out, p, &cache);
     }
     std::vector<MetricsRow> rows{{row_name, AuMetrics(p.aus)}};
     rows[0].metrics.add_batch(p.labels.data(), p.probs.data(), p.rows(), thresholds);
-    std::cout << markdown_f1_table(rows) << '\n' << markdown_detail_table(rows[0]) << '\n';
+    score_intensities(rows[0], p, model_has_head);
+    std::cout << markdown_coverage(coverage) << "\n\n"
+              << markdown_f1_table(rows) << '\n'
+              << markdown_detail_table(rows[0]) << '\n';
+    if (rows[0].intensity) std::cout << markdown_intensity_table(rows[0]) << '\n';
+    if (!rows[0].intensity_note.empty()) std::cout << "Intensity: " << rows[0].intensity_note << "\n\n";
     if (!json_path.empty()) {
       std::ofstream out(json_path);
-      out << json_report(rows, thresholds) << '\n';
+      out << json_report(rows, thresholds, &coverage) << '\n';
       if (!out) throw std::runtime_error(json_path + ": cannot write the JSON report");
     }
     return 0;

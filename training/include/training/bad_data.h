@@ -43,7 +43,6 @@ const char* to_string(BadDataReason r);
 class BadDataLog {
  public:
   explicit BadDataLog(bool skip = false) : skip_(skip) {}
-  bool skipping() const { return skip_; }
 
   /// Throws DataError in strict mode; counts (and remembers the first example) in skip mode.
   void report(BadDataReason reason, const std::string& file, int line, const std::string& problem);

@@ -34,6 +34,9 @@ struct Dataset {
   std::string kind;               ///< "bp4d", "disfa", "jaanet", "manifest"
   std::string source;             ///< what was read (root / file), for provenance
   std::vector<float> list_weights;  ///< JAA-Net's _weight.txt when read (else empty)
+  /// Where separate intensity codes were read from (BP4D's per-AU folders); empty when
+  /// there were none or the intensities come with the labels (DISFA, manifests).
+  std::string intensity_source;
 
   std::vector<std::string> subjects() const;  ///< sorted, unique
   int au_index(int au) const;                 ///< column of `au`, -1 if absent
@@ -42,7 +45,9 @@ struct Dataset {
 struct ReadOptions {
   std::vector<int> aus;          ///< AUs to keep; empty = the dataset's standard set (BP4D 12, DISFA 8, all of a manifest)
   float disfa_threshold = 2.f;   ///< DISFA: occurrence = intensity >= threshold
-  std::string image_root;        ///< BP4D: frames folder (default: the dataset root); JAA-Net: base of relative paths
+  /// BP4D: frames folder (default: the first of <root>, <root>/Sequences, <root>/BP4D-training
+  /// holding a sequence's <Subject>/<Task> folder); JAA-Net: base of relative paths
+  std::string image_root;
   bool check_files = true;       ///< check that every image / video exists (missing file = bad data)
 };
 
