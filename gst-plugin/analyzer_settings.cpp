@@ -98,6 +98,7 @@ AnalyzerOptions construction_options(const AnalyzerSettings& s) {
   o.min_face_size = s.min_face_size;
   o.landmark_smoothing_hz = static_cast<float>(s.landmark_smoothing);
   o.au_smoothing = static_cast<float>(s.au_smoothing);
+  o.calibration = s.calibration;
   return o;
 }
 

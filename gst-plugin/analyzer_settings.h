@@ -49,6 +49,8 @@ struct AnalyzerSettings {
   std::string threshold;
   double landmark_smoothing = 0.0;  ///< One Euro minimum cutoff, Hz; 0 = off
   double au_smoothing = 0.0;        ///< weight of the past in [0, 1); 0 = off
+  /// Per-person intensity calibration (models with an intensity head).
+  AuCalibration calibration = AuCalibration::Dynamic;
   bool post_messages = false;
 };
 

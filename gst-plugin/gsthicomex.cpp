@@ -6,14 +6,22 @@
  * HiCOMEX action unit network on each face. The video passes through
  * untouched; every frame gets a #GstHicomexMeta (also when no face was found)
  * and one #GstVideoRegionOfInterestMeta of type "face" per face, whose
- * "hicomex/au" parameter holds the AU probabilities and occurrences. With
- * #GstHicomex:post-messages the same results go to the bus as a "hicomex"
- * element message per frame.
+ * "hicomex/au" parameter holds the AU probabilities, presences and (for a
+ * model with an intensity head) intensities. With #GstHicomex:post-messages
+ * the same results go to the bus as a "hicomex" element message per frame.
+ *
+ * Intensities are on the FACS 0-5 scale. With #GstHicomex:calibration
+ * "dynamic" (the default) each tracked face's intensities are calibrated to
+ * that person: a running low percentile of the face's own intensities, its
+ * neutral level, is subtracted, and an AU counts as present only if its
+ * probability reaches the threshold and its calibrated intensity reaches 1
+ * (FACS A). "none" keeps the network's intensities. A new track id starts a
+ * fresh calibration.
  *
  * The model is loaded when the element starts (READY->PAUSED); a missing or
  * broken model fails that state change with a RESOURCE error naming the
- * file. Thresholds, intervals, smoothing and face limits may change while
- * PLAYING and apply at the next frame; model, device, detector and threads
+ * file. Thresholds, intervals, smoothing, calibration and face limits may
+ * change while PLAYING and apply at the next frame; model, device, detector and threads
  * apply at the next start.
  *
  * The analysis runs on the analyzer's own worker threads, not on the streaming
@@ -48,6 +56,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "analyzer_settings.h"
 #include "hicomex/face_analyzer.h"
@@ -66,6 +75,9 @@ struct HicomexPrivate {
   std::mutex lock;
   hicomex::gst::AnalyzerSettings settings;
   bool changed = false;
+  /* An invalid value set before the element had a bus (gst-launch sets
+   * properties before the pipeline exists): warned about at start. */
+  std::string pending_warning, pending_debug;
 
   std::unique_ptr<hicomex::FaceAnalyzer> analyzer;
   hicomex::gst::AnalyzerSettings applied;
@@ -76,6 +88,7 @@ struct HicomexPrivate {
 
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
   std::atomic<guint64> skipped_inferences{0};
+  bool intensity_logged = false;    /* whether the model has intensities, said once per start */
 
   /* Frames handed to the analyzer, oldest first, mapped until their results
    * are back. Streaming thread only, except stop() and flushes. */
@@ -126,6 +139,7 @@ enum
   PROP_POST_MESSAGES,
   PROP_SKIPPED_INFERENCES,
   PROP_AU_BATCH,
+  PROP_CALIBRATION,
 };
 
 #define DEFAULT_MODEL NULL
@@ -140,6 +154,7 @@ enum
 #define DEFAULT_THRESHOLD NULL
 #define DEFAULT_LANDMARK_SMOOTHING 0.0
 #define DEFAULT_AU_SMOOTHING 0.0
+#define DEFAULT_CALIBRATION "dynamic"
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_AU_BATCH 0
 
@@ -386,6 +401,23 @@ gst_hicomex_class_init (GstHicomexClass * klass)
           "probabilities; default 0: off", 0.0, 0.99, DEFAULT_AU_SMOOTHING,
           playing));
   /**
+   * GstHicomex:calibration:
+   *
+   * Per-person calibration of the AU intensities (models with an intensity
+   * head; others are not affected): "dynamic" subtracts each tracked face's
+   * running 10th percentile of its own intensities (its neutral level) and
+   * reports an AU present only when its calibrated intensity reaches 1 as
+   * well; "none" reports the network's intensities and decides presence by
+   * the probability alone. Assumes each person is mostly neutral: use "none"
+   * for unrelated single images. May change while PLAYING (next frame); an
+   * unknown value is reported as a warning and ignored. Default: "dynamic".
+   */
+  g_object_class_install_property (gobject_class, PROP_CALIBRATION,
+      g_param_spec_string ("calibration", "Calibration",
+          "Per-person AU intensity calibration: dynamic (subtract each face's "
+          "running neutral level) or none; default \"dynamic\"",
+          DEFAULT_CALIBRATION, playing));
+  /**
    * GstHicomex:post-messages:
    *
    * Post a "hicomex" element message with the results of every frame.
@@ -469,6 +501,36 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
     g_free (text);
     return;
   }
+  hicomex::AuCalibration calibration = hicomex::AuCalibration::Dynamic;
+  if (prop_id == PROP_CALIBRATION) {
+    const gchar *v = g_value_get_string (value);
+    try {
+      calibration = hicomex::au_calibration_from_string (v && *v ? v :
+          DEFAULT_CALIBRATION);
+    } catch (const std::exception &e) {
+      /* Outside the lock: the bus may call back into the element. */
+      gchar *text;
+      {
+        std::lock_guard<std::mutex> lock (self->priv->lock);
+        text = g_strdup_printf ("Invalid value \"%s\" for property "
+            "'calibration' (expected none or dynamic); keeping \"%s\".", v,
+            hicomex::to_string (self->priv->settings.calibration));
+      }
+      GstBus *bus = gst_element_get_bus (GST_ELEMENT_CAST (self));
+      if (bus) {
+        gst_object_unref (bus);
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", text),
+            ("%s", e.what ()));
+      } else {
+        GST_WARNING_OBJECT (self, "%s", text);
+        std::lock_guard<std::mutex> lock (self->priv->lock);
+        self->priv->pending_warning = text;
+        self->priv->pending_debug = e.what ();
+      }
+      g_free (text);
+      return;
+    }
+  }
   std::lock_guard<std::mutex> lock (self->priv->lock);
   hicomex::gst::AnalyzerSettings & s = self->priv->settings;
   auto string_of = [value] () {
@@ -525,6 +587,9 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
       break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_CALIBRATION:
+      s.calibration = calibration;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -595,6 +660,9 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, s.post_messages);
       break;
+    case PROP_CALIBRATION:
+      g_value_set_string (value, hicomex::to_string (s.calibration));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -620,11 +688,17 @@ gst_hicomex_start (GstBaseTransform * trans)
   GstHicomex *self = GST_HICOMEX (trans);
   HicomexPrivate *priv = self->priv;
   hicomex::gst::AnalyzerSettings settings;
+  std::string warning, warning_debug;
   {
     std::lock_guard<std::mutex> lock (priv->lock);
     settings = priv->settings;
     priv->changed = false;
+    std::swap (warning, priv->pending_warning);
+    std::swap (warning_debug, priv->pending_debug);
   }
+  if (!warning.empty ())
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", warning.c_str ()),
+        ("%s", warning_debug.c_str ()));
   const std::string model = describe_model (settings.model);
 
   try {
@@ -666,16 +740,18 @@ gst_hicomex_start (GstBaseTransform * trans)
   priv->have_info = false;
   priv->live_known = false;
   priv->max_in_flight = 1;
+  priv->intensity_logged = false;
   priv->started = true;
   priv->skipped_inferences = 0;
   GST_OBJECT_LOCK (self);
   priv->earliest_time = GST_CLOCK_TIME_NONE;
   GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "loaded model %s (%s) from %s on %s (%s), %zu AUs",
-      priv->analyzer->model_id ().c_str (), settings.detector.c_str (),
-      priv->analyzer->model_path ().c_str (),
+  GST_INFO_OBJECT (self, "loaded model %s (%s) from %s on %s (%s), %zu AUs, "
+      "calibration %s", priv->analyzer->model_id ().c_str (),
+      settings.detector.c_str (), priv->analyzer->model_path ().c_str (),
       priv->analyzer->device ().c_str (), priv->analyzer->precision ().c_str (),
-      priv->analyzer->au_ids ().size ());
+      priv->analyzer->au_ids ().size (),
+      hicomex::to_string (settings.calibration));
   return TRUE;
 }
 
@@ -1037,6 +1113,14 @@ take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
             f.number), ("%s", e.what ()));
     *ret = GST_FLOW_ERROR;
     return NULL;
+  }
+  if (!priv->intensity_logged && !done.faces.empty ()) {
+    priv->intensity_logged = true;
+    if (done.faces.front ().au_intensity.empty ())
+      GST_INFO_OBJECT (self, "model %s predicts occurrence only (no intensity "
+          "head): no intensities, calibration has no effect", model_id.c_str ());
+    else
+      GST_INFO_OBJECT (self, "model %s predicts AU intensities", model_id.c_str ());
   }
   const hicomex::AnalyzerTiming & t = done.timing;
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %zu faces, %.1f ms of "

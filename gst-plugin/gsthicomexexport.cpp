@@ -4,8 +4,11 @@
  *
  * Writes the results carried by #GstHicomexMeta to a file while the video
  * passes through unchanged: OpenFace-compatible CSV (the columns of OpenFace
- * 2's FeatureExtraction, AUxx_r holding the occurrence probability) or JSON
- * lines, one record per face per frame. Frames count from 1 like OpenFace's;
+ * 2's FeatureExtraction: AUxx_r the intensity 0-5, AUxx_c the presence, and
+ * with #GstHicomexExport:probabilities the AUxx_p occurrence probabilities)
+ * or JSON lines, one record per face per frame. A model without an intensity
+ * head gets no AUxx_r columns but AUxx_p ones (an INFO message on the bus
+ * says so), so a probability is never read as an intensity. Frames count from 1 like OpenFace's;
  * timestamps are stream time in seconds. The file is created in the
  * READY->PAUSED transition (an existing file is refused unless
  * #GstHicomexExport:overwrite is set) and flushed at EOS, on flushes, on
@@ -37,6 +40,7 @@ struct ExportSettings {
   std::string location;
   GstHicomexExportFormat format = GST_HICOMEX_EXPORT_FORMAT_CSV;
   bool overwrite = false;
+  bool probabilities = false;
 };
 
 /* Settings under a lock (application thread); the writer and the frame
@@ -50,6 +54,8 @@ struct ExportPrivate {
    * file fail for the same reason and report nothing more (one failure, one
    * ERROR message). Streaming thread, then stop(). */
   bool failed = false;
+  /* The CSV's layout without intensities was announced (once per start). */
+  bool told_no_intensity = false;
 };
 
 }  // namespace
@@ -70,11 +76,13 @@ enum
   PROP_LOCATION,
   PROP_FORMAT,
   PROP_OVERWRITE,
+  PROP_PROBABILITIES,
 };
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_FORMAT GST_HICOMEX_EXPORT_FORMAT_CSV
 #define DEFAULT_OVERWRITE FALSE
+#define DEFAULT_PROBABILITIES FALSE
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -154,6 +162,18 @@ gst_hicomex_export_class_init (GstHicomexExportClass * klass)
       g_param_spec_boolean ("overwrite", "Overwrite",
           "Replace an existing file instead of failing", DEFAULT_OVERWRITE,
           flags));
+  /**
+   * GstHicomexExport:probabilities:
+   *
+   * CSV: also write each AU's occurrence probability, as AUxx_p columns after
+   * the AUxx_c ones. A model without an intensity head always gets them
+   * (and no AUxx_r columns). JSON lines always carry the probability.
+   * Default: FALSE.
+   */
+  g_object_class_install_property (gobject_class, PROP_PROBABILITIES,
+      g_param_spec_boolean ("probabilities", "Probabilities",
+          "CSV: add AUxx_p occurrence probability columns (always there for a "
+          "model without intensity)", DEFAULT_PROBABILITIES, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -213,6 +233,9 @@ gst_hicomex_export_set_property (GObject * object, guint prop_id,
     case PROP_OVERWRITE:
       s.overwrite = g_value_get_boolean (value);
       break;
+    case PROP_PROBABILITIES:
+      s.probabilities = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -237,6 +260,9 @@ gst_hicomex_export_get_property (GObject * object, guint prop_id,
     case PROP_OVERWRITE:
       g_value_set_boolean (value, s.overwrite);
       break;
+    case PROP_PROBABILITIES:
+      g_value_set_boolean (value, s.probabilities);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -260,10 +286,12 @@ gst_hicomex_export_start (GstBaseTransform * trans)
   }
   try {
     auto writer = std::make_unique<hicomex::ResultWriter> ();
+    hicomex::ResultWriter::Options options;
+    options.probabilities = settings.probabilities;
     writer->open (settings.location,
         settings.format == GST_HICOMEX_EXPORT_FORMAT_JSONL ?
         hicomex::ResultWriter::Format::JsonLines :
-        hicomex::ResultWriter::Format::Csv, settings.overwrite);
+        hicomex::ResultWriter::Format::Csv, settings.overwrite, {}, options);
     self->priv->writer = std::move (writer);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
@@ -273,6 +301,7 @@ gst_hicomex_export_start (GstBaseTransform * trans)
   }
   self->priv->frame = 0;
   self->priv->failed = false;
+  self->priv->told_no_intensity = false;
   GST_DEBUG_OBJECT (self, "writing %s to %s",
       hicomex::ResultWriter::to_string (self->priv->writer->format ()),
       settings.location.c_str ());
@@ -389,6 +418,17 @@ gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
             (gint64) frame, writer->path ().c_str ()), ("%s", e.what ()));
     self->priv->failed = true;
     return GST_FLOW_ERROR;
+  }
+  if (!self->priv->told_no_intensity && writer->intensity ().has_value () &&
+      !*writer->intensity () &&
+      writer->format () == hicomex::ResultWriter::Format::Csv) {
+    /* Once per file: the CSV differs from OpenFace's here. */
+    self->priv->told_no_intensity = true;
+    GST_ELEMENT_INFO (self, STREAM, FORMAT,
+        ("The model predicts AU occurrence only (no intensity head): \"%s\" "
+            "has no AUxx_r intensity columns; the probabilities are in the "
+            "AUxx_p columns.", writer->path ().c_str ()),
+        ("model %s", meta->model_id ? meta->model_id : "(unknown)"));
   }
   GST_LOG_OBJECT (self, "frame %" G_GINT64_FORMAT ": %u faces", (gint64) frame,
       meta->n_faces);

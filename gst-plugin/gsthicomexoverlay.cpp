@@ -3,9 +3,11 @@
  * @title: hicomexoverlay
  *
  * Draws what the hicomex analyzer found, as carried by #GstHicomexMeta: face
- * boxes with their track ids, the 68 landmarks, the active action units with
- * their FACS names and probabilities, and a compact bar chart of every AU's
- * probability per face. Each part has its own switch. Text scales with the
+ * boxes with their track ids, the 68 landmarks, the present action units
+ * with their FACS names and intensities, and a compact bar chart of every
+ * AU's intensity (height: intensity / 5; green: present) per face. For a
+ * model without an intensity head, labels and bars show the occurrence
+ * probability instead. Each part has its own switch. Text scales with the
  * frame height and sits on a dark backing, so it reads at any resolution.
  * Works in place on the RGB family, GRAY8, I420 and NV12; buffers without the
  * meta pass through untouched.
@@ -125,22 +127,26 @@ gst_hicomex_overlay_class_init (GstHicomexOverlayClass * klass)
   /**
    * GstHicomexOverlay:draw-labels:
    *
-   * List the occurring action units beside each face with FACS name and
-   * probability ("AU12 Lip Corner Puller 0.91"). Default: TRUE.
+   * List the present action units beside each face with FACS name and
+   * intensity on the 0-5 scale ("AU12 Lip Corner Puller 2.3/5"), or the
+   * probability ("... 0.91") for a model without intensity. Default: TRUE.
    */
   g_object_class_install_property (gobject_class, PROP_DRAW_LABELS,
       g_param_spec_boolean ("draw-labels", "Draw labels",
-          "List the occurring action units with FACS name and probability",
+          "List the present action units with FACS name and intensity "
+          "(probability for a model without intensity)",
           DEFAULT_DRAW_LABELS, flags));
   /**
    * GstHicomexOverlay:draw-bars:
    *
-   * Draw a bar chart of every action unit's probability under each face
-   * (green: occurring, grey: not). Default: TRUE.
+   * Draw a bar chart of every action unit under each face: bar height is
+   * the intensity / 5, or the probability for a model without intensity
+   * (green: present, grey: not). Default: TRUE.
    */
   g_object_class_install_property (gobject_class, PROP_DRAW_BARS,
       g_param_spec_boolean ("draw-bars", "Draw bars",
-          "Draw a bar chart of every action unit's probability per face",
+          "Draw a bar chart of every action unit's intensity (probability for "
+          "a model without intensity) per face",
           DEFAULT_DRAW_BARS, flags));
   /**
    * GstHicomexOverlay:min-probability:

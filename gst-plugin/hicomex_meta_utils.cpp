@@ -40,6 +40,15 @@ bool get_bool(const GstStructure* s, const char* field) {
   return v;
 }
 
+bool has_intensity(const FaceResult& f) { return !f.au_ids.empty() && !f.au_intensity.empty(); }
+
+// Optional double field: false when absent, throws when of another type.
+bool find_double(const GstStructure* s, const std::string& field, float* out) {
+  if (!gst_structure_has_field(s, field.c_str())) return false;
+  *out = (float)get_double(s, field.c_str());
+  return true;
+}
+
 GstStructure* face_structure(const FaceResult& f) {
   GValue landmarks = G_VALUE_INIT;
   gst_value_array_init(&landmarks, 2 * f.landmarks.size());
@@ -72,7 +81,9 @@ std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces,
                               const std::vector<int>& fallback) {
   const std::vector<int>* ids = nullptr;
   for (const FaceResult& f : faces) {
-    if (f.au_probability.size() != f.au_ids.size() || f.au_occurrence.size() != f.au_ids.size())
+    const auto optional_fits = [&](std::size_t n) { return n == 0 || n == f.au_ids.size(); };
+    if (f.au_probability.size() != f.au_ids.size() || f.au_occurrence.size() != f.au_ids.size() ||
+        !optional_fits(f.au_intensity.size()) || !optional_fits(f.au_intensity_raw.size()))
       throw std::invalid_argument("face " + std::to_string(f.track_id) +
                                   ": AU value vectors do not match its au_ids");
     if (f.au_ids.empty()) continue;
@@ -90,9 +101,10 @@ std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces,
 GstHicomexMeta* add_hicomex_meta(GstBuffer* buffer, const std::vector<FaceResult>& faces,
                                  const std::string& model_id, const std::vector<int>& au_ids) {
   const std::vector<int> ids = frame_au_ids(faces, au_ids);
-  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta(
+  const bool intensity = std::any_of(faces.begin(), faces.end(), has_intensity);
+  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta_full(
       buffer, model_id.empty() ? nullptr : model_id.c_str(), ids.data(),
-      static_cast<guint>(ids.size()));
+      static_cast<guint>(ids.size()), intensity);
   if (!meta) throw std::runtime_error("cannot add GstHicomexMeta to the buffer");
   for (const FaceResult& f : faces) {
     GstHicomexFace* out = gst_hicomex_meta_add_face(meta);
@@ -118,6 +130,12 @@ GstHicomexMeta* add_hicomex_meta(GstBuffer* buffer, const std::vector<FaceResult
       std::copy(f.au_probability.begin(), f.au_probability.end(), out->au_probability);
       std::copy(f.au_occurrence.begin(), f.au_occurrence.end(), out->au_occurrence);
     }
+    // A face without intensities in a frame whose others have them keeps zeros.
+    if (intensity && has_intensity(f)) {
+      std::copy(f.au_intensity.begin(), f.au_intensity.end(), out->au_intensity);
+      const std::vector<float>& raw = f.au_intensity_raw.empty() ? f.au_intensity : f.au_intensity_raw;
+      std::copy(raw.begin(), raw.end(), out->au_intensity_raw);
+    }
   }
   return meta;
 }
@@ -141,6 +159,10 @@ std::vector<FaceResult> faces_from_meta(const GstHicomexMeta* meta) {
     f.au_ids = ids;
     f.au_probability.assign(in.au_probability, in.au_probability + meta->n_aus);
     f.au_occurrence.assign(in.au_occurrence, in.au_occurrence + meta->n_aus);
+    if (meta->has_intensity && in.au_intensity && in.au_intensity_raw) {
+      f.au_intensity.assign(in.au_intensity, in.au_intensity + meta->n_aus);
+      f.au_intensity_raw.assign(in.au_intensity_raw, in.au_intensity_raw + meta->n_aus);
+    }
     faces.push_back(std::move(f));
   }
   return faces;
@@ -148,12 +170,21 @@ std::vector<FaceResult> faces_from_meta(const GstHicomexMeta* meta) {
 
 GstStructure* au_structure(const FaceResult& face) {
   GstStructure* s = gst_structure_new_empty(kAuStructureName);
+  const bool intensity = face.au_intensity.size() == face.au_ids.size();
+  const bool raw = face.au_intensity_raw.size() == face.au_ids.size();
   for (std::size_t i = 0; i < face.au_ids.size() && i < face.au_probability.size() &&
                           i < face.au_occurrence.size();
        ++i) {
-    gst_structure_set(s, au_field(face.au_ids[i], "p").c_str(), G_TYPE_DOUBLE,
-                      (double)face.au_probability[i], au_field(face.au_ids[i], "c").c_str(),
+    const int id = face.au_ids[i];
+    gst_structure_set(s, au_field(id, "p").c_str(), G_TYPE_DOUBLE,
+                      (double)face.au_probability[i], au_field(id, "c").c_str(),
                       G_TYPE_BOOLEAN, (gboolean)(face.au_occurrence[i] != 0), nullptr);
+    if (intensity)
+      gst_structure_set(s, au_field(id, "i").c_str(), G_TYPE_DOUBLE, (double)face.au_intensity[i],
+                        nullptr);
+    if (intensity && raw)
+      gst_structure_set(s, au_field(id, "i-raw").c_str(), G_TYPE_DOUBLE,
+                        (double)face.au_intensity_raw[i], nullptr);
   }
   return s;
 }
@@ -180,6 +211,7 @@ GstStructure* results_structure(const std::vector<FaceResult>& faces, const std:
                                 const std::vector<int>& au_ids, guint64 frame, GstClockTime pts,
                                 GstClockTime stream_time) {
   const std::vector<int> ids = frame_au_ids(faces, au_ids);
+  const bool intensity = std::any_of(faces.begin(), faces.end(), has_intensity);
   GValue ids_value = G_VALUE_INIT;
   gst_value_array_init(&ids_value, ids.size());
   for (int id : ids) {
@@ -193,12 +225,19 @@ GstStructure* results_structure(const std::vector<FaceResult>& faces, const std:
   for (const FaceResult& f : faces) {
     GValue v = G_VALUE_INIT;
     g_value_init(&v, GST_TYPE_STRUCTURE);
-    if (f.au_ids.empty() && !ids.empty()) {
-      // Every face of the message names every AU, so readers need no special case.
+    if ((f.au_ids.empty() && !ids.empty()) || (intensity && !has_intensity(f))) {
+      // Every face of the message names every AU with the same fields, so
+      // readers need no special case.
       FaceResult zeros = f;
-      zeros.au_ids = ids;
-      zeros.au_probability.assign(ids.size(), 0.f);
-      zeros.au_occurrence.assign(ids.size(), 0);
+      if (zeros.au_ids.empty()) {
+        zeros.au_ids = ids;
+        zeros.au_probability.assign(ids.size(), 0.f);
+        zeros.au_occurrence.assign(ids.size(), 0);
+      }
+      if (intensity) {
+        zeros.au_intensity.assign(ids.size(), 0.f);
+        zeros.au_intensity_raw.assign(ids.size(), 0.f);
+      }
       g_value_take_boxed(&v, face_structure(zeros));
     } else {
       g_value_take_boxed(&v, face_structure(f));
@@ -208,6 +247,7 @@ GstStructure* results_structure(const std::vector<FaceResult>& faces, const std:
   GstStructure* s = gst_structure_new(kMessageName, "frame", G_TYPE_UINT64, frame, "timestamp",
                                       G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64,
                                       stream_time, "model", G_TYPE_STRING, model_id.c_str(),
+                                      "has-intensity", G_TYPE_BOOLEAN, (gboolean)intensity,
                                       nullptr);
   gst_structure_take_value(s, "au-ids", &ids_value);
   gst_structure_take_value(s, "faces", &list);
@@ -261,9 +301,17 @@ std::vector<FaceResult> faces_from_results_structure(const GstStructure* s) {
       throw std::invalid_argument("hicomex structure: face without an 'aus' structure");
     const GstStructure* aus = gst_value_get_structure(av);
     f.au_ids = ids;
+    // Intensities are all there or not at all (an occurrence-only model).
+    const bool intensity = !ids.empty() && gst_structure_has_field(aus, au_field(ids[0], "i").c_str());
     for (int id : ids) {
       f.au_probability.push_back((float)get_double(aus, au_field(id, "p").c_str()));
       f.au_occurrence.push_back(get_bool(aus, au_field(id, "c").c_str()) ? 1 : 0);
+      if (intensity) {
+        f.au_intensity.push_back((float)get_double(aus, au_field(id, "i").c_str()));
+        float raw = f.au_intensity.back();
+        find_double(aus, au_field(id, "i-raw"), &raw);
+        f.au_intensity_raw.push_back(raw);
+      }
     }
     faces.push_back(std::move(f));
   }

@@ -14,7 +14,10 @@ namespace hicomex::gst {
 
 /// Name of the GstStructure holding a face's AU values, attached to its
 /// GstVideoRegionOfInterestMeta and nested in the element message. Fields,
-/// in AU order: "AU12-p" (gdouble, probability) and "AU12-c" (gboolean).
+/// in AU order: "AU12-p" (gdouble, probability), "AU12-c" (gboolean,
+/// presence) and, when the model has an intensity head, "AU12-i" (gdouble,
+/// intensity 0-5, calibrated when calibration is on) and "AU12-i-raw"
+/// (gdouble, before calibration).
 inline constexpr const char* kAuStructureName = "hicomex/au";
 /// roi_type of the per-face GstVideoRegionOfInterestMeta.
 inline constexpr const char* kRoiType = "face";
@@ -29,12 +32,16 @@ std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces,
 
 /// Adds a GstHicomexMeta holding `faces`. `au_ids` states the model's AUs so
 /// a frame without faces still names them; faces with AU values must agree.
-/// Faces without AU values get zeros. Throws std::invalid_argument (see above).
+/// Faces without AU values get zeros. The meta has intensities (has_intensity)
+/// when a face has them; a face without them then gets zeros (and a face
+/// without raw values gets its calibrated ones as raw). Throws
+/// std::invalid_argument (see above).
 GstHicomexMeta* add_hicomex_meta(GstBuffer* buffer, const std::vector<FaceResult>& faces,
                                  const std::string& model_id,
                                  const std::vector<int>& au_ids = {});
 
-/// The faces of a meta as core results (every face gets the meta's AU ids).
+/// The faces of a meta as core results (every face gets the meta's AU ids,
+/// and au_intensity / au_intensity_raw when the meta has intensities).
 std::vector<FaceResult> faces_from_meta(const GstHicomexMeta* meta);
 
 /// The "hicomex/au" structure of one face (caller owns it).
@@ -47,7 +54,8 @@ void add_face_roi_metas(GstBuffer* buffer, const std::vector<FaceResult>& faces,
 
 /// The element message's structure (caller owns it), named "hicomex":
 ///   frame (guint64), timestamp (GstClockTime, buffer PTS), stream-time
-///   (GstClockTime), model (string), au-ids (GstValueArray of gint),
+///   (GstClockTime), model (string), has-intensity (gboolean: the "aus"
+///   structures carry AUxx-i and AUxx-i-raw), au-ids (GstValueArray of gint),
 ///   faces (GstValueList of "face" structures: track-id (gint), x, y, width,
 ///   height, detection-score, confidence (gdouble), success (gboolean),
 ///   pitch, yaw, roll (degrees), tx, ty, tz (mm) (gdouble), landmarks

@@ -228,17 +228,28 @@ void draw_landmarks(Canvas& c, const GstHicomexFace& f) {
     c.dot({f.landmarks[2 * i], f.landmarks[2 * i + 1]}, radius, col);
 }
 
-// Active AUs listed near the box (place_beside: right, left, below, above), on a dark backing.
+// Whether the face carries intensities (a model with an intensity head).
+bool has_intensity(const GstHicomexMeta& meta, const GstHicomexFace& f) {
+  return meta.has_intensity && f.au_intensity != nullptr;
+}
+
+// Active AUs listed near the box (place_beside: right, left, below, above), on
+// a dark backing, with their intensity ("2.3/5") or, for a model without
+// intensity, their probability ("0.91").
 void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
                  const Typography& t, double min_probability, std::vector<PixelRect>& taken) {
   std::vector<std::string> lines;
+  const bool intensity = has_intensity(meta, f);
   for (guint a = 0; a < meta.n_aus; ++a) {
     if (!f.au_occurrence[a] || f.au_probability[a] < min_probability) continue;
     char head[32];
     std::snprintf(head, sizeof head, "AU%02d ", meta.au_ids[a]);
-    char prob[16];
-    std::snprintf(prob, sizeof prob, " %.2f", f.au_probability[a]);
-    lines.push_back(head + au_name(meta.au_ids[a]) + prob);
+    char value[24];
+    if (intensity)
+      std::snprintf(value, sizeof value, " %.1f/5", f.au_intensity[a]);
+    else
+      std::snprintf(value, sizeof value, " %.2f", f.au_probability[a]);
+    lines.push_back(head + au_name(meta.au_ids[a]) + value);
   }
   if (lines.empty()) return;
   int width = 0;
@@ -273,7 +284,10 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
            t.thickness, kText);
 }
 
-// One bar per AU near the box (place_beside: below first), AU numbers below the bars.
+// One bar per AU near the box (place_beside: below first), AU numbers below
+// the bars. Bar height: intensity / 5, or the probability for a model without
+// intensity; green where the AU is present (never shorter than a sliver, so
+// presence shows even at a low intensity), grey where it is not.
 void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
                const Typography& t, std::vector<PixelRect>& taken) {
   if (meta.n_aus == 0) return;
@@ -302,9 +316,12 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   c.backing({x, y, chart_w, chart_h});
   taken.push_back({x, y, chart_w, chart_h});
   const int base = y + t.pad + plot_h;
+  const bool intensity = has_intensity(meta, f);
   for (guint a = 0; a < meta.n_aus; ++a) {
-    const double p = std::clamp((double)f.au_probability[a], 0.0, 1.0);
-    const int h = (int)std::lround(p * plot_h);
+    const double v = intensity ? f.au_intensity[a] / 5.0 : (double)f.au_probability[a];
+    const double p = std::clamp(std::isfinite(v) ? v : 0.0, 0.0, 1.0);
+    int h = (int)std::lround(p * plot_h);
+    if (f.au_occurrence[a]) h = std::max(h, std::max(2, plot_h / 16));
     const int bx = x + t.pad + (int)a * bar_w;
     if (h > 0)
       c.rect({bx + 1, base - h, std::max(1, bar_w - 2), h}, f.au_occurrence[a] ? kBarOn : kBarOff,

@@ -14,8 +14,9 @@ namespace hicomex::gst {
 struct OverlayOptions {
   bool draw_boxes = true;      ///< face boxes with the track id inside the box
   bool draw_landmarks = true;  ///< the 68 points
-  bool draw_labels = true;     ///< active AUs: "AU12 Lip Corner Puller 0.91"
-  bool draw_bars = true;       ///< per-face bar chart of all AU probabilities
+  bool draw_labels = true;     ///< present AUs: "AU12 Lip Corner Puller 2.3/5" (intensity),
+                               ///< or "... 0.91" (probability) for a model without intensity
+  bool draw_bars = true;       ///< per-face bar chart of all AUs: intensity / 5 (else probability)
   /// Labels list occurring AUs whose probability is at least this.
   double min_probability = 0.0;
 };

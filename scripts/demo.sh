@@ -40,7 +40,7 @@ cat <<EOF
 
 Done. On disk:
   $(rel "$annotated")   the demo video with faces, landmarks and action units drawn
-  $(rel "$csv")   $rows face records (OpenFace-style CSV: frame, face_id, landmarks, AUxx_r, AUxx_c)
+  $(rel "$csv")   $rows face records (OpenFace-style CSV: frame, face_id, landmarks, AUxx_r intensity 0-5, AUxx_c presence)
   $(rel "$out/demo-truth.csv")   the ground truth the video was rendered from
 
 Open them:

@@ -1,12 +1,15 @@
-/* Reads GstHicomexMeta from an appsink and prints each face's active AUs.
+/* Reads GstHicomexMeta from an appsink and prints each face's present AUs
+ * with their probability and, for a model with an intensity head, their
+ * intensity (0-5, calibrated when the analyzer calibrates) and raw intensity.
  * Shows the public metadata API from plain C:
  *
  *   cc hicomex-meta-reader.c -o hicomex-meta-reader \
  *     $(pkg-config --cflags --libs gst-hicomex-meta-1.0 gstreamer-app-1.0)
  *   ./hicomex-meta-reader "v4l2src num-buffers=100 ! videoconvert ! hicomex ! appsink name=sink"
  *
- * The pipeline must end in an appsink named "sink". Prints one line per face
- * and a summary line "frames=N with-meta=M faces=F". */
+ * The pipeline must end in an appsink named "sink". Prints one line per face,
+ * " AU12(p=0.91 i=2.31 raw=2.80)" per present AU ("AU12(p=0.91)" without
+ * intensity), and a summary line "frames=N with-meta=M faces=F". */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 
@@ -20,9 +23,18 @@ print_faces (guint64 frame, const GstHicomexMeta * meta)
 
     g_print ("frame %" G_GUINT64_FORMAT " face %d box %.0f,%.0f %.0fx%.0f:",
         frame, face->track_id, face->x, face->y, face->width, face->height);
-    for (guint a = 0; a < meta->n_aus; a++)
-      if (face->au_occurrence[a])
-        g_print (" AU%02d(%.2f)", meta->au_ids[a], face->au_probability[a]);
+    for (guint a = 0; a < meta->n_aus; a++) {
+      gfloat intensity, raw;
+
+      if (!face->au_occurrence[a])
+        continue;
+      g_print (" AU%02d(p=%.2f", meta->au_ids[a], face->au_probability[a]);
+      /* FALSE for a model without an intensity head. */
+      if (gst_hicomex_meta_get_au_intensity (meta, i, meta->au_ids[a],
+              &intensity, &raw))
+        g_print (" i=%.2f raw=%.2f", intensity, raw);
+      g_print (")");
+    }
     g_print ("\n");
   }
 }

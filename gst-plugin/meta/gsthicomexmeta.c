@@ -11,6 +11,8 @@ free_faces (GstHicomexFace * faces, guint n_faces)
   for (guint i = 0; i < n_faces; i++) {
     g_free (faces[i].au_probability);
     g_free (faces[i].au_occurrence);
+    g_free (faces[i].au_intensity);
+    g_free (faces[i].au_intensity_raw);
   }
   g_free (faces);
 }
@@ -27,6 +29,7 @@ gst_hicomex_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   hmeta->au_ids = NULL;
   hmeta->n_faces = 0;
   hmeta->faces = NULL;
+  hmeta->has_intensity = FALSE;
   return TRUE;
 }
 
@@ -48,20 +51,29 @@ gst_hicomex_meta_free (GstMeta * meta, GstBuffer * buffer)
 static GstHicomexMeta *
 copy_into (GstBuffer * dest, const GstHicomexMeta * src)
 {
-  GstHicomexMeta *dmeta = gst_buffer_add_hicomex_meta (dest, src->model_id,
-      src->au_ids, src->n_aus);
+  GstHicomexMeta *dmeta = gst_buffer_add_hicomex_meta_full (dest,
+      src->model_id, src->au_ids, src->n_aus, src->has_intensity);
 
   for (guint i = 0; i < src->n_faces; i++) {
     GstHicomexFace *face = gst_hicomex_meta_add_face (dmeta);
+    const GstHicomexFace *from = &src->faces[i];
     gfloat *prob = face->au_probability;
     guint8 *occ = face->au_occurrence;
+    gfloat *intensity = face->au_intensity;
+    gfloat *raw = face->au_intensity_raw;
 
-    *face = src->faces[i];
+    *face = *from;
     face->au_probability = prob;
     face->au_occurrence = occ;
+    face->au_intensity = intensity;
+    face->au_intensity_raw = raw;
     if (src->n_aus > 0) {
-      memcpy (prob, src->faces[i].au_probability, src->n_aus * sizeof (gfloat));
-      memcpy (occ, src->faces[i].au_occurrence, src->n_aus * sizeof (guint8));
+      memcpy (prob, from->au_probability, src->n_aus * sizeof (gfloat));
+      memcpy (occ, from->au_occurrence, src->n_aus * sizeof (guint8));
+      if (intensity && from->au_intensity)
+        memcpy (intensity, from->au_intensity, src->n_aus * sizeof (gfloat));
+      if (raw && from->au_intensity_raw)
+        memcpy (raw, from->au_intensity_raw, src->n_aus * sizeof (gfloat));
     }
   }
   return dmeta;
@@ -153,6 +165,14 @@ GstHicomexMeta *
 gst_buffer_add_hicomex_meta (GstBuffer * buffer, const gchar * model_id,
     const gint * au_ids, guint n_aus)
 {
+  return gst_buffer_add_hicomex_meta_full (buffer, model_id, au_ids, n_aus,
+      FALSE);
+}
+
+GstHicomexMeta *
+gst_buffer_add_hicomex_meta_full (GstBuffer * buffer, const gchar * model_id,
+    const gint * au_ids, guint n_aus, gboolean has_intensity)
+{
   GstHicomexMeta *meta;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
@@ -165,6 +185,7 @@ gst_buffer_add_hicomex_meta (GstBuffer * buffer, const gchar * model_id,
   meta->model_id = g_strdup (model_id);
   meta->n_aus = n_aus;
   meta->au_ids = n_aus ? g_memdup2 (au_ids, n_aus * sizeof (gint)) : NULL;
+  meta->has_intensity = has_intensity ? TRUE : FALSE;
   return meta;
 }
 
@@ -189,6 +210,10 @@ gst_hicomex_meta_add_face (GstHicomexMeta * meta)
   face->track_id = -1;
   face->au_probability = g_new0 (gfloat, meta->n_aus ? meta->n_aus : 1);
   face->au_occurrence = g_new0 (guint8, meta->n_aus ? meta->n_aus : 1);
+  if (meta->has_intensity) {
+    face->au_intensity = g_new0 (gfloat, meta->n_aus ? meta->n_aus : 1);
+    face->au_intensity_raw = g_new0 (gfloat, meta->n_aus ? meta->n_aus : 1);
+  }
   return face;
 }
 
@@ -201,4 +226,28 @@ gst_hicomex_meta_find_au (const GstHicomexMeta * meta, gint au_id)
     if (meta->au_ids[i] == au_id)
       return (gint) i;
   return -1;
+}
+
+gboolean
+gst_hicomex_meta_get_au_intensity (const GstHicomexMeta * meta,
+    guint face_index, gint au_id, gfloat * intensity, gfloat * intensity_raw)
+{
+  const GstHicomexFace *face;
+  gint a;
+
+  g_return_val_if_fail (meta != NULL, FALSE);
+
+  if (!meta->has_intensity || face_index >= meta->n_faces)
+    return FALSE;
+  a = gst_hicomex_meta_find_au (meta, au_id);
+  if (a < 0)
+    return FALSE;
+  face = &meta->faces[face_index];
+  if (!face->au_intensity || !face->au_intensity_raw)
+    return FALSE;
+  if (intensity)
+    *intensity = face->au_intensity[a];
+  if (intensity_raw)
+    *intensity_raw = face->au_intensity_raw[a];
+  return TRUE;
 }

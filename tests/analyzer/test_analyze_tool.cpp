@@ -12,7 +12,9 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "../support/small_model.h"
 #include "analyzer_fixtures.h"
+#include "nn/weights_io.h"
 
 using namespace hicomex::test;
 namespace fs = std::filesystem;
@@ -64,7 +66,8 @@ size_t column(const std::vector<std::string>& header, const std::string& name) {
   return 0;
 }
 
-// 5 ids, 6 pose, 136 landmark coordinates, 12 AUs twice.
+// 5 ids, 6 pose, 136 landmark coordinates, 12 AUs twice (the small model has
+// no intensity head: AUxx_c and AUxx_p).
 constexpr size_t kColumns = 5 + 6 + 136 + 2 * 12;
 
 }  // namespace
@@ -85,7 +88,11 @@ TEST(AnalyzeTool, WritesOneCsvRowPerFaceOfAnImageFolder) {
   const auto rows = read_csv(out);
   ASSERT_EQ(rows.size(), 3u) << "header + one face in each Grace Hopper image";
   EXPECT_EQ(rows[0].size(), kColumns);
-  EXPECT_EQ(rows[0][column(rows[0], "AU12_r")], "AU12_r");
+  // An occurrence-only model: probabilities as AUxx_p, never under AUxx_r.
+  EXPECT_EQ(rows[0][column(rows[0], "AU12_p")], "AU12_p");
+  for (const std::string& h : rows[0]) EXPECT_NE(h.back(), 'r') << h << ": no intensity without an intensity head";
+  EXPECT_NE(r.errors.find("no intensity head"), std::string::npos) << r.errors;
+  EXPECT_NE(r.errors.find("intensity calibration none"), std::string::npos) << "a folder of photos: " << r.errors;
   for (size_t i = 1; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].size(), kColumns);
     EXPECT_EQ(rows[i][column(rows[0], "success")], "1");
@@ -210,10 +217,11 @@ TEST(AnalyzeTool, BatchesOfFramesWriteTheRowsOfFrameAtATime) {
   for (size_t i = 1; i < b8.size(); ++i) {
     EXPECT_EQ(std::stoi(b8[i][column(h, "frame")]), static_cast<int>(i)) << "frames in order";
     for (size_t c = 0; c < h.size(); ++c) {
-      if (h[c].rfind("AU", 0) == 0 && h[c].size() > 2 && h[c].back() == 'r')
+      if (h[c].rfind("AU", 0) == 0 && h[c].size() > 2 && h[c].back() == 'p') {
         EXPECT_NEAR(std::stod(b8[i][c]), std::stod(b1[i][c]), 2e-3) << "row " << i << " " << h[c];
-      else if (h[c] == "frame" || h[c] == "face_id" || h[c].rfind("x_", 0) == 0)
+      } else if (h[c] == "frame" || h[c] == "face_id" || h[c].rfind("x_", 0) == 0) {
         EXPECT_EQ(b8[i][c], b1[i][c]) << "row " << i << " " << h[c];
+      }
     }
   }
 }
@@ -252,4 +260,132 @@ TEST(AnalyzeTool, ADirectoryGivenAsTheModelIsCalledADirectory) {
   EXPECT_EQ(r.status, 3) << r.errors;
   EXPECT_NE(r.errors.find("is a directory"), std::string::npos) << r.errors;
   EXPECT_EQ(r.errors.find("not found"), std::string::npos) << r.errors;
+}
+
+// ---- intensity, calibration and the column sets ----
+
+namespace {
+
+// The small model with an intensity head (untrained: intensities near 0.2).
+std::string intensity_model_arg() {
+  static const std::string path = [] {
+    const std::string p = (fs::temp_directory_path() / "hicomex_analyzer_small_intensity.safetensors").string();
+    hicomex::HicomexOptions o = small_test_options_with_intensity();
+    torch::manual_seed(5);
+    hicomex::nn::Hicomex net(o);
+    hicomex::ModelInfo info;
+    info.model_id = "hicomex-test-small-intensity";
+    info.options = o;
+    info.thresholds.assign(o.aus().size(), 0.5f);
+    hicomex::nn::save_hicomex(p, net, info);
+    return p;
+  }();
+  return "--model " + path;
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::vector<size_t> au_columns(const std::vector<std::string>& header, char suffix) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i].rfind("AU", 0) == 0 && header[i].size() == 6 && header[i].back() == suffix) out.push_back(i);
+  return out;
+}
+
+// A still video: Grace Hopper's portrait, the same in every frame (one person,
+// one constant expression), 10 fps.
+std::string still_video(const std::string& dir, int frames) {
+  const std::string video = dir + "/still.avi";
+  cv::Mat grace;
+  cv::resize(cv::imread(kGraceHopper), grace, {320, 320}, 0, 0, cv::INTER_AREA);
+  cv::VideoWriter w(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, grace.size());
+  EXPECT_TRUE(w.isOpened());
+  for (int i = 0; i < frames; ++i) w.write(grace);
+  return video;
+}
+
+}  // namespace
+
+TEST(AnalyzeTool, AnImageGetsIntensityColumnsInRangeAndNoCalibrationByDefault) {
+  const std::string dir = fresh_temp_dir("intensity_image");
+  // threshold 0: without calibration presence is the probability test alone,
+  // so every AU is present; with calibration it needs intensity >= 1 too.
+  const ToolRun plain = analyze(kGraceHopper + " -o " + dir + "/plain.csv --threshold 0 " + intensity_model_arg());
+  ASSERT_EQ(plain.status, 0) << plain.errors;
+  EXPECT_NE(plain.errors.find("intensity calibration none"), std::string::npos) << plain.errors;
+  EXPECT_EQ(plain.errors.find("no intensity head"), std::string::npos) << plain.errors;
+  const auto rows = read_csv(dir + "/plain.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  const auto& h = rows[0];
+  EXPECT_EQ(h.size(), 5u + 6u + 136u + 2u * 12u) << "AUxx_r and AUxx_c; AUxx_p only when asked";
+  EXPECT_TRUE(au_columns(h, 'p').empty());
+  ASSERT_EQ(au_columns(h, 'r').size(), 12u);
+  EXPECT_LT(au_columns(h, 'r').back(), au_columns(h, 'c').front()) << "OpenFace order: all _r, then all _c";
+  for (size_t c : au_columns(h, 'r')) {
+    const double v = std::stod(rows[1][c]);
+    EXPECT_GE(v, 0.0) << h[c];
+    EXPECT_LE(v, 5.0) << h[c];
+    EXPECT_EQ(rows[1][c].size() - rows[1][c].find('.'), 3u) << h[c] << " has two decimals: " << rows[1][c];
+  }
+  for (size_t c : au_columns(h, 'c')) EXPECT_EQ(rows[1][c], "1.0") << h[c];
+
+  const ToolRun calibrated = analyze(kGraceHopper + " -o " + dir + "/calibrated.csv --threshold 0 --calibration dynamic " +
+                                     "--probabilities " + intensity_model_arg());
+  ASSERT_EQ(calibrated.status, 0) << calibrated.errors;
+  EXPECT_NE(calibrated.errors.find("intensity calibration dynamic"), std::string::npos) << calibrated.errors;
+  const auto cal = read_csv(dir + "/calibrated.csv");
+  ASSERT_EQ(cal.size(), 2u);
+  const auto& ch = cal[0];
+  ASSERT_EQ(au_columns(ch, 'p').size(), 12u) << "--probabilities";
+  EXPECT_LT(au_columns(ch, 'c').back(), au_columns(ch, 'p').front()) << "_p after _c";
+  int differ = 0;
+  for (size_t k = 0; k < 12; ++k) {
+    const double r = std::stod(cal[1][au_columns(ch, 'r')[k]]);
+    const std::string& c = cal[1][au_columns(ch, 'c')[k]];
+    EXPECT_EQ(c, r >= 1.0 ? "1.0" : "0.0") << ch[au_columns(ch, 'c')[k]] << ": present only from intensity 1";
+    const double p = std::stod(cal[1][au_columns(ch, 'p')[k]]);
+    EXPECT_GE(p, 0.0);
+    EXPECT_LE(p, 1.0);
+    differ += c != rows[1][au_columns(h, 'c')[k]];
+  }
+  EXPECT_GT(differ, 0) << "calibration's presence rule changed nothing: the default was not 'none'";
+}
+
+TEST(AnalyzeTool, AVideoIsCalibratedPerPersonByDefault) {
+  const std::string dir = fresh_temp_dir("intensity_video");
+  const int frames = 130;  // the prior (10 neutral frames at the 10th percentile) is outweighed after 90
+  const std::string video = still_video(dir, frames);
+  const ToolRun dynamic = analyze(video + " -o " + dir + "/dynamic.jsonl " + intensity_model_arg());
+  ASSERT_EQ(dynamic.status, 0) << dynamic.errors;
+  EXPECT_NE(dynamic.errors.find("intensity calibration dynamic"), std::string::npos) << dynamic.errors;
+  const ToolRun none = analyze(video + " -o " + dir + "/none.jsonl --calibration none " + intensity_model_arg());
+  ASSERT_EQ(none.status, 0) << none.errors;
+  EXPECT_NE(none.errors.find("intensity calibration none"), std::string::npos) << none.errors;
+
+  const auto with = read_jsonl(dir + "/dynamic.jsonl"), without = read_jsonl(dir + "/none.jsonl");
+  ASSERT_EQ(with.size(), static_cast<size_t>(frames)) << "one face per frame";
+  ASSERT_EQ(without.size(), with.size());
+  double first_i = 0, first_raw = 0, last_i = 0, last_raw = 0;
+  for (size_t n = 0; n < with.size(); ++n) {
+    EXPECT_EQ(with[n]["face_id"], with[0]["face_id"]) << "one track through the still video";
+    for (const auto& [au, v] : with[n]["aus"].items()) {
+      ASSERT_TRUE(v.contains("i") && v.contains("i_raw")) << au;
+      const double i = v["i"].get<double>(), raw = v["i_raw"].get<double>();
+      EXPECT_GE(i, 0.0) << au;
+      EXPECT_LE(i, raw + 0.011) << au << " frame " << n << ": calibration only subtracts";
+      EXPECT_EQ(v["c"].get<int>(), v["p"].get<double>() >= 0.5 && i >= 1.0 ? 1 : 0) << au << " frame " << n;
+      if (n < 10) first_i += i, first_raw += raw;
+      if (n + 10 >= with.size()) last_i += i, last_raw += raw;
+    }
+    for (const auto& [au, v] : without[n]["aus"].items())
+      EXPECT_DOUBLE_EQ(v["i"].get<double>(), v["i_raw"].get<double>()) << au << " frame " << n << " (none)";
+  }
+  ASSERT_GT(first_raw, 0.5) << "the untrained head gives intensities well above 0";
+  EXPECT_NEAR(first_i, first_raw, 0.1 * first_raw) << "the first frames are not calibrated away (the prior)";
+  EXPECT_LT(last_i, 0.25 * last_raw) << "a constant face falls towards 0 once its own level is learnt";
 }

@@ -17,7 +17,7 @@ print(c["count"], c["identities"], c["seed"], c["size"])' "$check")
 "$synth" dataset --out "$tmp/set" --count "$count" --identities "$identities" --seed "$seed" \
   --size "$size" --jobs 2 --quiet
 for p in fp32 bf16 auto; do
-  "$analyze" "$tmp/set/images" -o "$tmp/$p.csv" --model "$weights" --device cpu --precision "$p" -q
+  "$analyze" "$tmp/set/images" -o "$tmp/$p.csv" --model "$weights" --device cpu --precision "$p" --probabilities -q
 done
 if grep -qw avx512_bf16 /proc/cpuinfo; then expect=bf16; else expect=fp32; fi
 python3 - "$tmp" "$expect" <<'PY'
@@ -30,7 +30,10 @@ def read(name):
 fp32, bf16, auto = read("fp32"), read("bf16"), read("auto")
 assert len(fp32) == len(bf16) > 100, f"faces: fp32 {len(fp32)}, bf16 {len(bf16)}"
 cols = [c for c in fp32[0] if c.startswith("AU") and c.endswith("_c")]
-pcols = [c for c in fp32[0] if c.startswith("AU") and c.endswith("_r")]
+pcols = [c for c in fp32[0] if c.startswith("AU") and c.endswith("_p")]
+icols = [c for c in fp32[0] if c.startswith("AU") and c.endswith("_r")]
+assert cols and pcols, f"no AU presence / probability columns in {list(fp32[0])[:8]}..."
+iworst = 0.0
 decisions = flips = 0
 worst = 0.0
 for a, b in zip(fp32, bf16):
@@ -40,9 +43,11 @@ for a, b in zip(fp32, bf16):
         flips += a[c] != b[c]
     for c in pcols:
         worst = max(worst, abs(float(a[c]) - float(b[c])))
+    for c in icols:
+        iworst = max(iworst, abs(float(a[c]) - float(b[c])))
 share = flips / decisions
 print(f"{len(fp32)} faces, {decisions} decisions: bf16 flips {flips} ({100 * share:.2f} %), "
-      f"largest probability change {worst:.4f}")
+      f"largest probability change {worst:.4f}, largest intensity change {iworst:.3f}")
 same = auto == (bf16 if expect == "bf16" else fp32)
 print(f"precision=auto gives the {expect} results on this CPU: {same}")
 sys.exit(0 if share <= 0.005 and same else 1)

@@ -1,6 +1,7 @@
 // ResultWriter: OpenFace-compatible CSV and JSON lines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +33,7 @@ class TempDir {
   fs::path path_;
 };
 
+// A face from a model with an intensity head (calibrated and raw intensities).
 FaceResult make_face(int track_id, float shift) {
   FaceResult f;
   f.track_id = track_id;
@@ -44,7 +46,28 @@ FaceResult make_face(int track_id, float shift) {
   f.au_ids = {1, 2, 12};
   f.au_probability = {0.125f, 0.5f, 0.91f};
   f.au_occurrence = {0, 1, 1};
+  f.au_intensity = {0.f, 1.25f, 3.5f};
+  f.au_intensity_raw = {0.5f, 1.75f, 4.f};
   return f;
+}
+
+// The same face from an occurrence-only model: no intensities.
+FaceResult make_occurrence_face(int track_id, float shift) {
+  FaceResult f = make_face(track_id, shift);
+  f.au_intensity.clear();
+  f.au_intensity_raw.clear();
+  return f;
+}
+
+ResultWriter::Options with_intensity(ResultWriter::Intensity intensity, bool probabilities = false) {
+  ResultWriter::Options o;
+  o.intensity = intensity;
+  o.probabilities = probabilities;
+  return o;
+}
+
+bool has_column(const std::vector<std::string>& header, const std::string& name) {
+  return std::find(header.begin(), header.end(), name) != header.end();
 }
 
 std::vector<std::string> read_lines(const std::string& path) {
@@ -126,8 +149,11 @@ TEST(ResultWriter, CsvWritesOneCompleteRowPerFaceThatParsesBack) {
   EXPECT_NEAR(std::stod(row[column(header, "pose_Ry")]), -20.0 * M_PI / 180.0, 1e-3);
   EXPECT_DOUBLE_EQ(std::stod(row[column(header, "x_5")]), 315.0);
   EXPECT_DOUBLE_EQ(std::stod(row[column(header, "y_67")]), 224.0);
-  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "AU01_r")]), 0.125);
-  EXPECT_DOUBLE_EQ(std::stod(row[column(header, "AU12_r")]), 0.91);
+  // AUxx_r is the intensity (0-5, two decimals, as OpenFace writes it).
+  EXPECT_EQ(row[column(header, "AU01_r")], "0.00");
+  EXPECT_EQ(row[column(header, "AU02_r")], "1.25");
+  EXPECT_EQ(row[column(header, "AU12_r")], "3.50");
+  EXPECT_FALSE(has_column(header, "AU12_p")) << "probabilities only when asked";
   EXPECT_EQ(row[column(header, "AU01_c")], "0.0");
   EXPECT_EQ(row[column(header, "AU12_c")], "1.0");
   EXPECT_EQ(split_row(lines[3])[column(header, "timestamp")], "0.033");
@@ -137,12 +163,101 @@ TEST(ResultWriter, FixesAuColumnsFromTheIdsGivenAtOpen) {
   TempDir dir;
   const std::string path = dir.file("out.csv");
   ResultWriter w;
-  w.open(path, ResultWriter::Format::Csv, false, {4, 6});
+  w.open(path, ResultWriter::Format::Csv, false, {4, 6}, with_intensity(ResultWriter::Intensity::Present));
   w.flush();
   auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0], ResultWriter::csv_header({4, 6}));
   EXPECT_THROW(w.write_frame(1, 0.0, {make_face(0, 0.f)}), std::runtime_error);
+}
+
+TEST(ResultWriter, WithAutomaticIntensityTheFirstFacesDecideTheHeader) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false, {1, 2, 12});
+  w.flush();
+  EXPECT_TRUE(read_lines(path).empty()) << "no header before the intensity is known";
+  EXPECT_FALSE(w.intensity().has_value());
+  w.write_frame(1, 0.0, {});  // no faces: still undecided
+  EXPECT_FALSE(w.intensity().has_value());
+  w.write_frame(2, 0.1, {make_face(0, 0.f)});
+  ASSERT_TRUE(w.intensity().has_value());
+  EXPECT_TRUE(*w.intensity());
+  EXPECT_THROW(w.set_intensity(false), std::runtime_error);
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], ResultWriter::csv_header({1, 2, 12}, true));
+}
+
+TEST(ResultWriter, AnOccurrenceOnlyModelGetsNoIntensityColumnsButProbabilities) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.write_frame(1, 0.0, {make_occurrence_face(0, 0.f)});
+  ASSERT_TRUE(w.intensity().has_value());
+  EXPECT_FALSE(*w.intensity());
+  EXPECT_TRUE(w.probability_columns());
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  const auto header = split_row(lines[0]);
+  EXPECT_EQ(lines[0], ResultWriter::csv_header({1, 2, 12}, false));
+  for (const auto& h : header) EXPECT_NE(h.substr(h.size() - 2), "_r") << "probabilities are never written as _r";
+  const auto row = split_row(lines[1]);
+  ASSERT_EQ(row.size(), header.size());
+  // _c first, then _p, as with an intensity model asked for probabilities.
+  EXPECT_LT(column(header, "AU12_c"), column(header, "AU01_p"));
+  EXPECT_EQ(row[column(header, "AU01_p")], "0.125");
+  EXPECT_EQ(row[column(header, "AU12_p")], "0.910");
+  EXPECT_EQ(row[column(header, "AU02_c")], "1.0");
+}
+
+TEST(ResultWriter, ProbabilityColumnsFollowThePresenceColumnsWhenAsked) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  ResultWriter::Options o;
+  o.probabilities = true;
+  w.open(path, ResultWriter::Format::Csv, false, {}, o);
+  w.write_frame(1, 0.0, {make_face(0, 0.f)});
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  const auto header = split_row(lines[0]);
+  EXPECT_EQ(lines[0], ResultWriter::csv_header({1, 2, 12}, true, true));
+  ASSERT_EQ(header.size(), 5u + 6u + 136u + 9u);
+  EXPECT_EQ(header[147], "AU01_r");
+  EXPECT_EQ(header[150], "AU01_c");
+  EXPECT_EQ(header[153], "AU01_p");
+  EXPECT_EQ(header[155], "AU12_p");
+  const auto row = split_row(lines[1]);
+  EXPECT_EQ(row[column(header, "AU12_r")], "3.50");
+  EXPECT_EQ(row[column(header, "AU12_p")], "0.910");
+}
+
+TEST(ResultWriter, IntensityColumnsOfAFaceWithoutIntensitiesAreZero) {
+  TempDir dir;
+  const std::string path = dir.file("out.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.write_frame(1, 0.0, {make_face(0, 0.f), make_occurrence_face(1, 0.f)});
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 3u);
+  const auto header = split_row(lines[0]);
+  EXPECT_EQ(split_row(lines[2])[column(header, "AU12_r")], "0.00");
+}
+
+TEST(ResultWriter, RejectsIntensitiesOfTheWrongSize) {
+  TempDir dir;
+  ResultWriter w;
+  w.open(dir.file("out.csv"), ResultWriter::Format::Csv, false);
+  FaceResult bad = make_face(0, 0.f);
+  bad.au_intensity.pop_back();
+  EXPECT_THROW(w.write_frame(1, 0.0, {bad}), std::runtime_error);
 }
 
 TEST(ResultWriter, RejectsAFrameWhoseAuIdsDifferAndKeepsEarlierRows) {
@@ -176,7 +291,8 @@ TEST(ResultWriter, WritesZerosForAFaceWithoutAuValues) {
   auto row = split_row(lines[1]);
   ASSERT_EQ(row.size(), header.size());
   EXPECT_EQ(row[column(header, "success")], "0");
-  EXPECT_EQ(row[column(header, "AU12_r")], "0.000");
+  EXPECT_EQ(row[column(header, "AU12_r")], "0.00");
+  EXPECT_EQ(row[column(header, "AU12_c")], "0.0");
 }
 
 TEST(ResultWriter, RefusesToOverwriteAnExistingFileAndNamesIt) {
@@ -237,8 +353,37 @@ TEST(ResultWriter, JsonLinesHoldOneValidTypedObjectPerFace) {
   EXPECT_DOUBLE_EQ(j["aus"]["AU12"]["p"].get<double>(), 0.91);
   EXPECT_EQ(j["aus"]["AU12"]["c"], 1);
   EXPECT_EQ(j["aus"]["AU01"]["c"], 0);
+  EXPECT_DOUBLE_EQ(j["aus"]["AU12"]["i"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(j["aus"]["AU12"]["i_raw"].get<double>(), 4.0);
+  EXPECT_DOUBLE_EQ(j["aus"]["AU01"]["i"].get<double>(), 0.0);
   EXPECT_NEAR(j["pose"]["Ry"].get<double>(), -20.0 * M_PI / 180.0, 1e-3);
   EXPECT_EQ(j["box"].size(), 4u);
+}
+
+TEST(ResultWriter, JsonLinesOfAnOccurrenceOnlyModelHaveNoIntensityFields) {
+  TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::JsonLines, false);
+  w.write_frame(1, 0.0, {make_occurrence_face(0, 0.f)});
+  EXPECT_EQ(w.intensity(), std::optional<bool>(false));
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  auto au = nlohmann::json::parse(lines[0])["aus"]["AU12"];
+  EXPECT_DOUBLE_EQ(au["p"].get<double>(), 0.91);
+  EXPECT_EQ(au["c"], 1);
+  EXPECT_FALSE(au.contains("i"));
+  EXPECT_FALSE(au.contains("i_raw"));
+}
+
+TEST(ResultWriter, AHeaderOnlyFileWithAuIdsButNoFaceHasNoIntensityColumns) {
+  TempDir dir;
+  const std::string path = dir.file("empty.csv");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::Csv, false, {4, 6});
+  w.close();
+  EXPECT_EQ(read_lines(path), std::vector<std::string>{ResultWriter::csv_header({4, 6}, false)});
 }
 
 TEST(ResultWriter, CloseIsIdempotentAndAHeaderOnlyFileStillParses) {

@@ -33,10 +33,11 @@ class HicomexElement : public ::testing::Test {
 
   // The element with the small model, `props` set before it starts, behind a
   // harness with `caps`; its bus is bus_.
-  GstHarness* start(const std::string& caps, std::function<void(GstElement*)> props = {}) {
+  GstHarness* start(const std::string& caps, std::function<void(GstElement*)> props = {},
+                    const std::string& model = small_model()) {
     GstElement* e = gst_element_factory_make("hicomex", nullptr);
     EXPECT_NE(e, nullptr) << "plugin not found through GST_PLUGIN_PATH";
-    g_object_set(e, "model", small_model().c_str(), nullptr);
+    g_object_set(e, "model", model.c_str(), nullptr);
     if (props) props(e);
     bus_ = gst_bus_new();
     gst_element_set_bus(e, bus_);
@@ -118,6 +119,8 @@ TEST_P(FacePhoto, GetsOneFaceWithLandmarksInsideItsBoxAndARoiMeta) {
     EXPECT_LE(face.landmarks[2 * i + 1], face.y + face.height + margin) << i;
   }
   EXPECT_TRUE(face.success);
+  EXPECT_FALSE(meta->has_intensity) << "the small model predicts occurrence only";
+  EXPECT_EQ(face.au_intensity, nullptr);
   for (guint a = 0; a < meta->n_aus; ++a) {
     EXPECT_GE(face.au_probability[a], 0.f);
     EXPECT_LE(face.au_probability[a], 1.f);
@@ -401,6 +404,18 @@ TEST(HicomexProperties, RoundTrip) {
   EXPECT_DOUBLE_EQ(lm, 2.5);
   EXPECT_DOUBLE_EQ(au, 0.4);
   EXPECT_TRUE(post);
+  gchar* calibration = nullptr;
+  g_object_get(e, "calibration", &calibration, nullptr);
+  EXPECT_STREQ(calibration, "dynamic") << "calibrated per person by default";
+  g_free(calibration);
+  g_object_set(e, "calibration", "none", nullptr);
+  g_object_get(e, "calibration", &calibration, nullptr);
+  EXPECT_STREQ(calibration, "none");
+  g_free(calibration);
+  g_object_set(e, "calibration", nullptr, nullptr);
+  g_object_get(e, "calibration", &calibration, nullptr);
+  EXPECT_STREQ(calibration, "dynamic") << "NULL: the default";
+  g_free(calibration);
   g_free(model);
   g_free(device);
   g_free(threshold);
@@ -704,4 +719,150 @@ TEST_F(HicomexElement, ReadyOnlyPropertiesAreRefusedWhileRunningWithAWarningNami
   guint interval = 0;
   g_object_get(h_->element, "detection-interval", &interval, nullptr);
   EXPECT_EQ(interval, 3u);
+}
+
+// ---- intensity and calibration, with the small model's intensity head ----
+
+namespace {
+
+double sum(const float* v, guint n) {
+  double s = 0;
+  for (guint i = 0; i < n; ++i) s += v[i];
+  return s;
+}
+
+// The warnings on `bus` as "message | debug".
+std::vector<std::string> bus_warnings(GstBus* bus) {
+  std::vector<std::string> out;
+  while (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    GError* e = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_warning(m, &e, &debug);
+    out.push_back(std::string(e->message) + " | " + (debug ? debug : ""));
+    g_error_free(e);
+    g_free(debug);
+    gst_message_unref(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_F(HicomexElement, AModelWithAnIntensityHeadPutsIntensitiesInTheMetaTheRoiAndTheMessage) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "post-messages", TRUE, nullptr);
+  }, intensity_model());
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_NE(meta, nullptr);
+  EXPECT_STREQ(meta->model_id, "hicomex-gst-test-intensity");
+  ASSERT_EQ(meta->n_faces, 1u);
+  ASSERT_TRUE(meta->has_intensity);
+  const GstHicomexFace& face = meta->faces[0];
+  ASSERT_NE(face.au_intensity, nullptr);
+  ASSERT_NE(face.au_intensity_raw, nullptr);
+  for (guint a = 0; a < meta->n_aus; ++a) {
+    EXPECT_GE(face.au_intensity[a], 0.f) << a;
+    EXPECT_LE(face.au_intensity[a], 5.f) << a;
+    EXPECT_GE(face.au_intensity_raw[a], 0.f) << a;
+    EXPECT_LE(face.au_intensity_raw[a], 5.f) << a;
+    EXPECT_GE(face.au_probability[a], 0.f) << a;
+    EXPECT_LE(face.au_probability[a], 1.f) << a;
+  }
+  EXPECT_GT(sum(face.au_intensity_raw, meta->n_aus), 0.5) << "the untrained head gives intensities above 0";
+
+  const auto rois = roi_metas(out);
+  ASSERT_EQ(rois.size(), 1u);
+  GstStructure* au = gst_video_region_of_interest_meta_get_param(rois[0], "hicomex/au");
+  gdouble i = -1, raw = -1;
+  EXPECT_TRUE(gst_structure_get_double(au, "AU12-i", &i));
+  EXPECT_TRUE(gst_structure_get_double(au, "AU12-i-raw", &raw));
+  const int a12 = gst_hicomex_meta_find_au(meta, 12);
+  EXPECT_NEAR(i, face.au_intensity[a12], 1e-6);
+  EXPECT_NEAR(raw, face.au_intensity_raw[a12], 1e-6);
+
+  GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_ELEMENT);
+  ASSERT_NE(m, nullptr);
+  const auto faces = hicomex::gst::faces_from_results_structure(gst_message_get_structure(m));
+  gst_message_unref(m);
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_EQ(faces[0].au_intensity.size(), meta->n_aus);
+  for (guint a = 0; a < meta->n_aus; ++a) {
+    EXPECT_FLOAT_EQ(faces[0].au_intensity[a], face.au_intensity[a]);
+    EXPECT_FLOAT_EQ(faces[0].au_intensity_raw[a], face.au_intensity_raw[a]);
+    EXPECT_FLOAT_EQ(faces[0].au_probability[a], face.au_probability[a]);
+  }
+  gst_buffer_unref(out);
+}
+
+TEST_F(HicomexElement, CalibrationNoneKeepsTheRawIntensitiesAndDynamicAppliesFromTheNextFrame) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  // threshold 0: presence is the probability test alone without calibration
+  // (every AU), and needs a calibrated intensity >= 1 with it.
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "calibration", "none", "threshold", "0", nullptr);
+  }, intensity_model());
+  // The same face, frame after frame: its intensities are its constant level.
+  // The calibrator needs about 90 evaluations to outweigh its neutral prior.
+  const int frames = 100;
+  int track = -1;
+  double raw_sum = 0;
+  for (int n = 0; n < frames; ++n) {
+    GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+    const GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+    ASSERT_EQ(meta->n_faces, 1u) << "frame " << n;
+    ASSERT_TRUE(meta->has_intensity);
+    const GstHicomexFace& f = meta->faces[0];
+    if (track < 0) track = f.track_id;
+    ASSERT_EQ(f.track_id, track) << "one track, one calibration";
+    for (guint a = 0; a < meta->n_aus; ++a) {
+      EXPECT_EQ(f.au_intensity[a], f.au_intensity_raw[a]) << "calibration=none, frame " << n;
+      EXPECT_EQ(f.au_occurrence[a], 1) << "threshold 0, calibration=none, frame " << n;
+    }
+    raw_sum = sum(f.au_intensity_raw, meta->n_aus);
+    gst_buffer_unref(out);
+  }
+  ASSERT_GT(raw_sum, 0.5);
+
+  g_object_set(h_->element, "calibration", "dynamic", nullptr);  // while PLAYING
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  const GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_EQ(meta->n_faces, 1u);
+  const GstHicomexFace& f = meta->faces[0];
+  EXPECT_EQ(f.track_id, track);
+  EXPECT_NEAR(sum(f.au_intensity_raw, meta->n_aus), raw_sum, 0.05 * raw_sum) << "the raw values did not change";
+  EXPECT_LT(sum(f.au_intensity, meta->n_aus), 0.25 * raw_sum)
+      << "a constant face's calibrated intensities fall towards 0";
+  for (guint a = 0; a < meta->n_aus; ++a) {
+    EXPECT_LE(f.au_intensity[a], f.au_intensity_raw[a]) << a;
+    EXPECT_EQ(f.au_occurrence[a], f.au_intensity[a] >= 1.f ? 1 : 0) << "presence needs intensity 1, AU index " << a;
+  }
+  gst_buffer_unref(out);
+  EXPECT_TRUE(bus_warnings(bus_).empty());
+}
+
+TEST_F(HicomexElement, AnUnknownCalibrationIsAWarningNamingThePropertyAndTheValue) {
+  const cv::Mat rgb = load_rgb(kFacePhoto);
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
+    g_object_set(e, "calibration", "none", nullptr);
+  }, intensity_model());
+  gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));
+  g_object_set(h_->element, "calibration", "sometimes", nullptr);
+  const auto warnings = bus_warnings(bus_);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("'calibration'"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("sometimes"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("none or dynamic"), std::string::npos) << warnings[0];
+  gchar* calibration = nullptr;
+  g_object_get(h_->element, "calibration", &calibration, nullptr);
+  EXPECT_STREQ(calibration, "none") << "the value in force stays";
+  g_free(calibration);
+  // The stream goes on with it.
+  GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
+  const GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
+  ASSERT_EQ(meta->n_faces, 1u);
+  for (guint a = 0; a < meta->n_aus; ++a)
+    EXPECT_EQ(meta->faces[0].au_intensity[a], meta->faces[0].au_intensity_raw[a]);
+  gst_buffer_unref(out);
 }

@@ -68,6 +68,20 @@ inline const std::string& small_model() {
   return path;
 }
 
+// The same small model with the intensity head (id "hicomex-gst-test-intensity").
+inline const std::string& intensity_model() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const char* writer = g_getenv("HICOMEX_WRITE_TEST_MODEL");
+    if (!writer) throw std::runtime_error("HICOMEX_WRITE_TEST_MODEL not set by meson");
+    const std::string p = dir.file("small-intensity.safetensors");
+    const SpawnResult r = spawn({writer, "--intensity", p});
+    if (r.status != 0) throw std::runtime_error("write-test-model --intensity failed: " + r.err);
+    return p;
+  }();
+  return path;
+}
+
 inline cv::Mat load_rgb(const std::string& path) {
   cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error("cannot read test photo " + path);

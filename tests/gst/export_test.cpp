@@ -17,6 +17,7 @@
 using gsttest::make_face;
 using gsttest::read_lines;
 using gsttest::split_row;
+using gsttest::with_intensity;
 
 namespace {
 
@@ -24,11 +25,17 @@ class HicomexExport : public ::testing::Test {
  protected:
   void SetUp() override { gsttest::init_gst(); }
 
-  GstHarness* harness(const std::string& location, const char* format = "csv") {
+  void TearDown() override {
+    if (bus_) gst_object_unref(bus_);
+  }
+
+  GstHarness* harness(const std::string& location, const char* format = "csv", bool probabilities = false) {
     // Configure before the harness starts the element (start() opens the file).
     GstElement* e = gst_element_factory_make("hicomexexport", nullptr);
     gst_util_set_object_arg(G_OBJECT(e), "format", format);
-    g_object_set(e, "location", location.c_str(), nullptr);
+    g_object_set(e, "location", location.c_str(), "probabilities", probabilities, nullptr);
+    if (!bus_) bus_ = gst_bus_new();
+    gst_element_set_bus(e, bus_);
     GstHarness* hr = gst_harness_new_with_element(e, "sink", "src");
     gst_object_unref(e);
     gst_harness_set_src_caps_str(hr, gsttest::caps_string(GST_VIDEO_FORMAT_RGB, 64, 48).c_str());
@@ -43,7 +50,23 @@ class HicomexExport : public ::testing::Test {
     return buf;
   }
 
+  // INFO messages of the element so far, as "message | debug".
+  std::vector<std::string> infos() {
+    std::vector<std::string> out;
+    while (GstMessage* m = gst_bus_pop_filtered(bus_, GST_MESSAGE_INFO)) {
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_info(m, &err, &debug);
+      out.push_back(std::string(err->message) + " | " + (debug ? debug : ""));
+      g_error_free(err);
+      g_free(debug);
+      gst_message_unref(m);
+    }
+    return out;
+  }
+
   gsttest::TempDir dir_;
+  GstBus* bus_ = nullptr;
 };
 
 }  // namespace
@@ -51,12 +74,14 @@ class HicomexExport : public ::testing::Test {
 TEST_F(HicomexExport, WritesOneRowPerFacePerFrameWithStreamTime) {
   const std::string path = dir_.file("out.csv");
   GstHarness* hr = harness(path);
-  ASSERT_EQ(gst_harness_push(hr, frame_with({make_face(0, 1, 1, 20, 20), make_face(1, 30, 1, 20, 20)}, 0)),
+  ASSERT_EQ(gst_harness_push(hr, frame_with({with_intensity(make_face(0, 1, 1, 20, 20)),
+                                             with_intensity(make_face(1, 30, 1, 20, 20))},
+                                            0)),
             GST_FLOW_OK);
   ASSERT_EQ(gst_harness_push(hr, frame_with({}, 1)), GST_FLOW_OK);
   GstBuffer* plain = gst_buffer_new_allocate(nullptr, 64 * 48 * 3, nullptr);
   ASSERT_EQ(gst_harness_push(hr, plain), GST_FLOW_OK);  // no meta: counted, not written
-  ASSERT_EQ(gst_harness_push(hr, frame_with({make_face(1, 31, 1, 20, 20)}, 3)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(hr, frame_with({with_intensity(make_face(1, 31, 1, 20, 20))}, 3)), GST_FLOW_OK);
   // Passthrough: every buffer comes out.
   EXPECT_EQ(gst_harness_buffers_received(hr), 4u);
   ASSERT_TRUE(gst_harness_push_event(hr, gst_event_new_eos()));
@@ -76,6 +101,93 @@ TEST_F(HicomexExport, WritesOneRowPerFacePerFrameWithStreamTime) {
                             {"1", "0"}, {"1", "1"}, {"4", "1"}}));
   EXPECT_EQ(split_row(lines[3])[2], "0.100");  // 3/30 s
   gst_harness_teardown(hr);
+}
+
+// hicomexexport's columns: AUxx_r the intensity, AUxx_c the presence, AUxx_p
+// the probability when asked for; no AUxx_r for an occurrence-only model.
+namespace {
+
+int column(const std::vector<std::string>& header, const std::string& name) {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+}  // namespace
+
+TEST_F(HicomexExport, IntensityColumnsHoldTheMetasIntensitiesAndProbabilitiesOnlyWhenAsked) {
+  for (bool probabilities : {false, true}) {
+    const std::string path = dir_.file(probabilities ? "p.csv" : "r.csv");
+    GstHarness* hr = harness(path, "csv", probabilities);
+    ASSERT_EQ(gst_harness_push(hr, frame_with({with_intensity(make_face(0, 1, 1, 20, 20))}, 0)), GST_FLOW_OK);
+    gst_harness_teardown(hr);
+    const auto lines = read_lines(path);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0], hicomex::ResultWriter::csv_header({1, 2, 4, 6, 12}, true, probabilities));
+    const auto h = split_row(lines[0]);
+    const auto row = split_row(lines[1]);
+    ASSERT_EQ(row.size(), h.size());
+    // make_face / with_intensity: AU12 intensity 3.5, probability 0.9, present; AU01 0, 0.1, absent.
+    EXPECT_EQ(row[column(h, "AU12_r")], "3.50");
+    EXPECT_EQ(row[column(h, "AU02_r")], "0.50");
+    EXPECT_EQ(row[column(h, "AU12_c")], "1.0");
+    EXPECT_EQ(row[column(h, "AU01_c")], "0.0");
+    for (const auto& name : h)
+      if (name.rfind("AU", 0) == 0 && name.back() == 'r') {
+        const double v = std::stod(row[column(h, name)]);
+        EXPECT_GE(v, 0.0) << name;
+        EXPECT_LE(v, 5.0) << name;
+      }
+    if (probabilities) {
+      ASSERT_GE(column(h, "AU12_p"), 0);
+      EXPECT_GT(column(h, "AU01_p"), column(h, "AU12_c")) << "_p after _c";
+      EXPECT_EQ(row[column(h, "AU12_p")], "0.900");
+    } else {
+      EXPECT_EQ(column(h, "AU12_p"), -1) << "AUxx_p only with probabilities=true";
+    }
+    EXPECT_TRUE(infos().empty()) << "nothing to say about a model with intensities";
+  }
+}
+
+TEST_F(HicomexExport, AnOccurrenceOnlyModelGetsProbabilityColumnsInsteadOfIntensityAndAnInfoMessage) {
+  const std::string path = dir_.file("occ.csv");
+  GstHarness* hr = harness(path);
+  ASSERT_EQ(gst_harness_push(hr, frame_with({}, 0)), GST_FLOW_OK);
+  EXPECT_TRUE(infos().empty()) << "no face yet: nothing known";
+  ASSERT_EQ(gst_harness_push(hr, frame_with({make_face(0, 1, 1, 20, 20)}, 1)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(hr, frame_with({make_face(0, 2, 1, 20, 20)}, 2)), GST_FLOW_OK);
+  gst_harness_teardown(hr);
+  const auto said = infos();
+  ASSERT_EQ(said.size(), 1u) << "said once";
+  EXPECT_NE(said[0].find("no intensity head"), std::string::npos) << said[0];
+  EXPECT_NE(said[0].find(path), std::string::npos) << said[0];
+  EXPECT_NE(said[0].find("AUxx_p"), std::string::npos) << said[0];
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 3u);
+  const auto h = split_row(lines[0]);
+  EXPECT_EQ(lines[0], hicomex::ResultWriter::csv_header({1, 2, 4, 6, 12}, false));
+  for (const auto& name : h) EXPECT_NE(name.back(), 'r') << name << ": probabilities never go under _r";
+  EXPECT_EQ(split_row(lines[1])[column(h, "AU12_p")], "0.900");
+  EXPECT_EQ(split_row(lines[1])[column(h, "AU12_c")], "1.0");
+}
+
+TEST_F(HicomexExport, JsonLinesCarryIntensitiesWhenTheMetaHasThem) {
+  const std::string path = dir_.file("int.jsonl");
+  GstHarness* hr = harness(path, "jsonl");
+  gst_harness_push(hr, frame_with({with_intensity(make_face(0, 1, 1, 20, 20))}, 0));
+  gst_harness_push(hr, frame_with({make_face(0, 1, 1, 20, 20)}, 1));
+  gst_harness_teardown(hr);
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  const auto with = nlohmann::json::parse(lines[0])["aus"]["AU12"];
+  EXPECT_DOUBLE_EQ(with["p"].get<double>(), 0.9);
+  EXPECT_EQ(with["c"], 1);
+  EXPECT_DOUBLE_EQ(with["i"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(with["i_raw"].get<double>(), 4.25);
+  const auto without = nlohmann::json::parse(lines[1])["aus"]["AU12"];
+  EXPECT_FALSE(without.contains("i"));
+  EXPECT_FALSE(without.contains("i_raw"));
+  EXPECT_DOUBLE_EQ(without["p"].get<double>(), 0.9);
 }
 
 TEST_F(HicomexExport, WritesValidJsonLines) {
@@ -210,19 +322,23 @@ TEST_F(HicomexExport, EveryPropertyRoundTrips) {
   GstElement* e = gst_element_factory_make("hicomexexport", nullptr);
   ASSERT_NE(e, nullptr);
   gchar* location = nullptr;
-  gboolean overwrite = TRUE;
+  gboolean overwrite = TRUE, probabilities = TRUE;
   gint format = -1;
-  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, nullptr);
+  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities",
+               &probabilities, nullptr);
   EXPECT_EQ(location, nullptr);
   EXPECT_FALSE(overwrite);
   EXPECT_EQ(format, 0);  // csv
+  EXPECT_FALSE(probabilities);
 
-  g_object_set(e, "location", "/tmp/x.jsonl", "overwrite", TRUE, nullptr);
+  g_object_set(e, "location", "/tmp/x.jsonl", "overwrite", TRUE, "probabilities", TRUE, nullptr);
   gst_util_set_object_arg(G_OBJECT(e), "format", "jsonl");
-  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, nullptr);
+  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities",
+               &probabilities, nullptr);
   EXPECT_STREQ(location, "/tmp/x.jsonl");
   EXPECT_TRUE(overwrite);
   EXPECT_EQ(format, 1);
+  EXPECT_TRUE(probabilities);
   g_free(location);
   gst_object_unref(e);
 }

@@ -37,6 +37,14 @@ inline hicomex::FaceResult make_face(int track_id, float x, float y, float w, fl
   return f;
 }
 
+// The same face as a model with an intensity head reports it: calibrated and
+// raw intensities (0-5) per AU.
+inline hicomex::FaceResult with_intensity(hicomex::FaceResult f) {
+  f.au_intensity = {0.f, 0.5f, 1.25f, 2.f, 3.5f};
+  f.au_intensity_raw = {0.75f, 1.f, 2.f, 2.5f, 4.25f};
+  return f;
+}
+
 // A frame of `format` filled with a deterministic texture (every pixel byte
 // differs from its neighbours, so any drawing changes something).
 inline GstBuffer* make_frame(GstVideoFormat format, int width, int height) {

@@ -214,3 +214,137 @@ TEST_F(HicomexMeta, AttachResultsAddsBothKindsOfMeta) {
   EXPECT_NE(gst_buffer_get_meta(buf, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE), nullptr);
   gst_buffer_unref(buf);
 }
+
+// ---- intensity: C API, FaceResult translation, ROI params, element message ----
+
+TEST_F(HicomexMeta, TheCApiAllocatesIntensitiesOnlyWhenAsked) {
+  GstBuffer* buf = gst_buffer_new();
+  const gint ids[] = {1, 12};
+  GstHicomexMeta* plain = gst_buffer_add_hicomex_meta(buf, "m", ids, 2);
+  ASSERT_NE(plain, nullptr);
+  EXPECT_FALSE(plain->has_intensity);
+  GstHicomexFace* face = gst_hicomex_meta_add_face(plain);
+  EXPECT_EQ(face->au_intensity, nullptr);
+  EXPECT_EQ(face->au_intensity_raw, nullptr);
+  gfloat i = -1.f;
+  EXPECT_FALSE(gst_hicomex_meta_get_au_intensity(plain, 0, 12, &i, nullptr));
+  gst_buffer_unref(buf);
+
+  buf = gst_buffer_new();
+  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta_full(buf, "m", ids, 2, TRUE);
+  ASSERT_NE(meta, nullptr);
+  EXPECT_TRUE(meta->has_intensity);
+  face = gst_hicomex_meta_add_face(meta);
+  ASSERT_NE(face->au_intensity, nullptr);
+  ASSERT_NE(face->au_intensity_raw, nullptr);
+  EXPECT_EQ(face->au_intensity[1], 0.f) << "zero-filled";
+  face->au_intensity[1] = 2.5f;
+  face->au_intensity_raw[1] = 3.f;
+  gfloat raw = -1.f;
+  ASSERT_TRUE(gst_hicomex_meta_get_au_intensity(meta, 0, 12, &i, &raw));
+  EXPECT_FLOAT_EQ(i, 2.5f);
+  EXPECT_FLOAT_EQ(raw, 3.f);
+  EXPECT_TRUE(gst_hicomex_meta_get_au_intensity(meta, 0, 1, nullptr, nullptr));
+  EXPECT_FALSE(gst_hicomex_meta_get_au_intensity(meta, 0, 25, &i, nullptr)) << "not one of the meta's AUs";
+  EXPECT_FALSE(gst_hicomex_meta_get_au_intensity(meta, 1, 12, &i, nullptr)) << "no second face";
+  gst_buffer_unref(buf);
+}
+
+TEST_F(HicomexMeta, CarriesTheFacesIntensitiesThroughCopiesAndScaling) {
+  GstBuffer* buf = gsttest::make_frame(GST_VIDEO_FORMAT_RGB, 64, 48);
+  const FaceResult a = gsttest::with_intensity(make_face(3, 10, 10, 20, 20));
+  FaceResult b = gsttest::with_intensity(make_face(8, 30, 5, 25, 30));
+  b.au_intensity[4] = 1.5f;
+  hg::add_hicomex_meta(buf, {a, b}, "m");
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(buf);
+  ASSERT_TRUE(meta->has_intensity);
+  EXPECT_FLOAT_EQ(meta->faces[1].au_intensity[4], 1.5f);
+  EXPECT_FLOAT_EQ(meta->faces[1].au_intensity_raw[4], 4.25f);
+
+  auto back = hg::faces_from_meta(meta);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].au_intensity, a.au_intensity);
+  EXPECT_EQ(back[0].au_intensity_raw, a.au_intensity_raw);
+  EXPECT_EQ(back[1].au_intensity, b.au_intensity);
+
+  GstBuffer* copy = gst_buffer_copy(buf);
+  GstHicomexMeta* dup = gst_buffer_get_hicomex_meta(copy);
+  ASSERT_TRUE(dup->has_intensity);
+  EXPECT_NE(dup->faces[1].au_intensity, meta->faces[1].au_intensity) << "deep copy";
+  meta->faces[1].au_intensity[4] = 0.f;
+  gst_buffer_unref(buf);
+  EXPECT_FLOAT_EQ(dup->faces[1].au_intensity[4], 1.5f);
+  EXPECT_FLOAT_EQ(dup->faces[1].au_intensity_raw[0], 0.75f);
+
+  GstBuffer* scaled_buf = gst_buffer_new();
+  GstVideoInfo in, out;
+  gst_video_info_set_format(&in, GST_VIDEO_FORMAT_RGB, 64, 48);
+  gst_video_info_set_format(&out, GST_VIDEO_FORMAT_RGB, 128, 96);
+  GstVideoMetaTransform trans = {&in, &out};
+  GstMeta* m = reinterpret_cast<GstMeta*>(dup);
+  ASSERT_TRUE(m->info->transform_func(scaled_buf, m, copy, gst_video_meta_transform_scale_get_quark(), &trans));
+  GstHicomexMeta* scaled = gst_buffer_get_hicomex_meta(scaled_buf);
+  ASSERT_TRUE(scaled->has_intensity);
+  EXPECT_FLOAT_EQ(scaled->faces[1].au_intensity[4], 1.5f) << "intensities do not scale with the frame";
+  gst_buffer_unref(scaled_buf);
+  gst_buffer_unref(copy);
+}
+
+TEST_F(HicomexMeta, FacesOfAnOccurrenceOnlyModelHaveNoIntensity) {
+  GstBuffer* buf = gst_buffer_new();
+  hg::add_hicomex_meta(buf, {make_face(1, 0, 0, 10, 10)}, "m");
+  GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(buf);
+  EXPECT_FALSE(meta->has_intensity);
+  EXPECT_EQ(meta->faces[0].au_intensity, nullptr);
+  EXPECT_TRUE(hg::faces_from_meta(meta)[0].au_intensity.empty());
+  gst_buffer_unref(buf);
+}
+
+TEST_F(HicomexMeta, RoiParamsAndTheElementMessageCarryIntensitiesWhenThereAreAny) {
+  GstBuffer* buf = gst_buffer_new();
+  hg::add_face_roi_metas(buf, {gsttest::with_intensity(make_face(3, 10, 10, 20, 30)), make_face(4, 40, 10, 20, 30)},
+                         100, 80);
+  gpointer state = nullptr;
+  std::vector<GstVideoRegionOfInterestMeta*> rois;
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+    rois.push_back(reinterpret_cast<GstVideoRegionOfInterestMeta*>(m));
+  ASSERT_EQ(rois.size(), 2u);
+  GstStructure* with = gst_video_region_of_interest_meta_get_param(rois[0], "hicomex/au");
+  double v = 0;
+  EXPECT_TRUE(gst_structure_get_double(with, "AU12-i", &v));
+  EXPECT_DOUBLE_EQ(v, 3.5);
+  EXPECT_TRUE(gst_structure_get_double(with, "AU12-i-raw", &v));
+  EXPECT_DOUBLE_EQ(v, 4.25);
+  EXPECT_TRUE(gst_structure_get_double(with, "AU12-p", &v));
+  GstStructure* without = gst_video_region_of_interest_meta_get_param(rois[1], "hicomex/au");
+  EXPECT_FALSE(gst_structure_has_field(without, "AU12-i"));
+  EXPECT_TRUE(gst_structure_has_field(without, "AU12-p"));
+  gst_buffer_unref(buf);
+
+  const std::vector<FaceResult> faces = {gsttest::with_intensity(make_face(2, 5, 6, 40, 50))};
+  GstMessage* msg = hg::results_message(nullptr, faces, "model-x", {}, 1, 0, 0);
+  const GstStructure* s = gst_message_get_structure(msg);
+  gboolean has = FALSE;
+  EXPECT_TRUE(gst_structure_get_boolean(s, "has-intensity", &has));
+  EXPECT_TRUE(has);
+  gchar* text = gst_structure_to_string(s);
+  GstStructure* parsed = gst_structure_from_string(text, nullptr);
+  ASSERT_NE(parsed, nullptr) << text;
+  auto back = hg::faces_from_results_structure(parsed);
+  ASSERT_EQ(back.size(), 1u);
+  ASSERT_EQ(back[0].au_intensity.size(), 5u);
+  for (std::size_t k = 0; k < 5; ++k) {
+    EXPECT_FLOAT_EQ(back[0].au_intensity[k], faces[0].au_intensity[k]);
+    EXPECT_FLOAT_EQ(back[0].au_intensity_raw[k], faces[0].au_intensity_raw[k]);
+    EXPECT_FLOAT_EQ(back[0].au_probability[k], faces[0].au_probability[k]);
+  }
+  gst_structure_free(parsed);
+  g_free(text);
+  gst_message_unref(msg);
+
+  msg = hg::results_message(nullptr, {make_face(2, 5, 6, 40, 50)}, "model-x", {}, 1, 0, 0);
+  EXPECT_TRUE(gst_structure_get_boolean(gst_message_get_structure(msg), "has-intensity", &has));
+  EXPECT_FALSE(has);
+  EXPECT_TRUE(hg::faces_from_results_structure(gst_message_get_structure(msg))[0].au_intensity.empty());
+  gst_message_unref(msg);
+}

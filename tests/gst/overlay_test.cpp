@@ -4,6 +4,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "gst_test_util.h"
@@ -279,4 +280,79 @@ TEST(HicomexOverlayLayout, ChartsOfFacesSideBySideDoNotOverlap) {
   EXPECT_FALSE(cb.intersects(a));
   EXPECT_FALSE(cb.intersects(b));
   EXPECT_GE(cb.y, b.y + b.height) << "still below its face";
+}
+
+namespace {
+
+// The bar chart alone (no box, points or labels) of one face, on a 320x240 RGB frame.
+GstBuffer* draw_bars_of(const hicomex::FaceResult& face) {
+  gsttest::init_gst();
+  GstHarness* hr = overlay_harness(GST_VIDEO_FORMAT_RGB, 320, 240, true);
+  g_object_set(hr->element, "draw-bars", TRUE, nullptr);
+  GstBuffer* in = make_frame(GST_VIDEO_FORMAT_RGB, 320, 240);
+  hicomex::gst::add_hicomex_meta(in, {face}, "m");
+  gst_harness_push(hr, in);
+  GstBuffer* out = gst_harness_pull(hr);
+  gst_harness_teardown(hr);
+  return out;
+}
+
+// Pixels that differ between two frames.
+int changed_pixels(GstBuffer* a, GstBuffer* b) {
+  GstMapInfo ma, mb;
+  gst_buffer_map(a, &ma, GST_MAP_READ);
+  gst_buffer_map(b, &mb, GST_MAP_READ);
+  int n = 0;
+  for (gsize i = 0; i < std::min(ma.size, mb.size); ++i) n += ma.data[i] != mb.data[i];
+  gst_buffer_unmap(a, &ma);
+  gst_buffer_unmap(b, &mb);
+  return n;
+}
+
+}  // namespace
+
+TEST(HicomexOverlay, BarsShowTheIntensityOfAModelWithIntensity) {
+  // Same probabilities and presence, intensities 0 versus 5: only the bars' heights differ.
+  hicomex::FaceResult low = gsttest::with_intensity(make_face(1, 100, 40, 80, 100));
+  hicomex::FaceResult high = low;
+  low.au_intensity.assign(5, 0.f);
+  high.au_intensity.assign(5, 5.f);
+  low.au_occurrence.assign(5, 0);
+  high.au_occurrence.assign(5, 0);
+  GstBuffer* a = draw_bars_of(low);
+  GstBuffer* b = draw_bars_of(high);
+  EXPECT_GT(changed_pixels(a, b), 100) << "bar height follows the intensity";
+  // With intensities the probabilities no longer set the height.
+  hicomex::FaceResult other_p = low;
+  other_p.au_probability.assign(5, 1.f);
+  GstBuffer* c = draw_bars_of(other_p);
+  EXPECT_EQ(changed_pixels(a, c), 0) << "an intensity chart ignores the probabilities";
+  gst_buffer_unref(a);
+  gst_buffer_unref(b);
+  gst_buffer_unref(c);
+}
+
+TEST(HicomexOverlay, BarsShowTheProbabilityOfAnOccurrenceOnlyModel) {
+  hicomex::FaceResult low = make_face(1, 100, 40, 80, 100);
+  hicomex::FaceResult high = low;
+  low.au_probability.assign(5, 0.f);
+  high.au_probability.assign(5, 1.f);
+  GstBuffer* a = draw_bars_of(low);
+  GstBuffer* b = draw_bars_of(high);
+  EXPECT_GT(changed_pixels(a, b), 100);
+  gst_buffer_unref(a);
+  gst_buffer_unref(b);
+}
+
+TEST(HicomexOverlay, PresentAusAreHighlightedEvenAtLowIntensity) {
+  hicomex::FaceResult absent = gsttest::with_intensity(make_face(1, 100, 40, 80, 100));
+  absent.au_intensity.assign(5, 0.f);
+  absent.au_occurrence.assign(5, 0);
+  hicomex::FaceResult present = absent;
+  present.au_occurrence.assign(5, 1);
+  GstBuffer* a = draw_bars_of(absent);
+  GstBuffer* b = draw_bars_of(present);
+  EXPECT_GT(changed_pixels(a, b), 10) << "a present AU shows even with a calibrated intensity of 0";
+  gst_buffer_unref(a);
+  gst_buffer_unref(b);
 }

@@ -79,13 +79,14 @@ TEST(HicomexPlugin, InspectShowsEachPropertyOfTheElements) {
   const SpawnResult analyzer = spawn({"gst-inspect-1.0", "hicomex"});
   for (const char* p : {"model", "device", "precision", "batch-timeout", "threads", "detector", "detection-interval", "inference-interval",
                         "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
-                        "post-messages", "skipped-inferences", "qos", "blazeface-back", "Analyzer/Video"})
+                        "calibration", "post-messages", "skipped-inferences", "qos", "blazeface-back",
+                        "Analyzer/Video"})
     EXPECT_NE(analyzer.out.find(p), std::string::npos) << p;
   const SpawnResult overlay = spawn({"gst-inspect-1.0", "hicomexoverlay"});
   for (const char* p : {"draw-boxes", "draw-landmarks", "draw-labels", "draw-bars", "min-probability"})
     EXPECT_NE(overlay.out.find(p), std::string::npos) << p;
   const SpawnResult exporter = spawn({"gst-inspect-1.0", "hicomexexport"});
-  for (const char* p : {"location", "format", "overwrite", "jsonl"})
+  for (const char* p : {"location", "format", "overwrite", "probabilities", "jsonl"})
     EXPECT_NE(exporter.out.find(p), std::string::npos) << p;
 }
 
@@ -176,6 +177,73 @@ TEST(HicomexPlugin, MetaReaderReadsWhatTheAnalyzerWrote) {
   // threshold=0: every AU occurs, so the reader lists AU01 first.
   EXPECT_NE(r.out.find("frame 1 face 0 box"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("AU01("), std::string::npos) << r.out;
+}
+
+TEST(HicomexPlugin, MetaReaderPrintsIntensitiesOfAModelWithAnIntensityHead) {
+  gsttest::init_gst();
+  const char* reader = g_getenv("HICOMEX_META_READER");
+  ASSERT_NE(reader, nullptr);
+  const std::string head = "filesrc location=" + gsttest::kFacePhoto +
+                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex threshold=0 "
+                           "calibration=none model=";
+  const SpawnResult with = spawn({reader, head + gsttest::intensity_model() + " ! appsink name=sink"});
+  EXPECT_EQ(with.status, 0) << with.err;
+  EXPECT_TRUE(std::regex_search(with.out, std::regex(R"(AU01\(p=[0-9.]+ i=[0-9.]+ raw=[0-9.]+\))"))) << with.out;
+  const SpawnResult without = spawn({reader, head + gsttest::small_model() + " ! appsink name=sink"});
+  EXPECT_EQ(without.status, 0) << without.err;
+  EXPECT_TRUE(std::regex_search(without.out, std::regex(R"(AU01\(p=[0-9.]+\))"))) << without.out;
+  EXPECT_EQ(without.out.find(" i="), std::string::npos) << without.out;
+}
+
+// gst-launch-1.0 with the calibration property, and the exporter's columns.
+TEST(HicomexPlugin, CalibrationAndProbabilitiesWorkFromGstLaunch) {
+  gsttest::init_gst();
+  gsttest::TempDir dir;
+  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kFacePhoto +
+                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex device=cpu model=" +
+                           gsttest::intensity_model();
+  const SpawnResult r = spawn(
+      shell_words(head + " calibration=none ! hicomexexport location=out.csv probabilities=true ! fakesink"),
+      dir.path().string());
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const auto lines = gsttest::read_lines(dir.file("out.csv"));
+  ASSERT_EQ(lines.size(), 4u) << "a header and one row per frame";
+  const auto h = gsttest::split_row(lines[0]);
+  int r_cols = 0, c_cols = 0, p_cols = 0;
+  for (const auto& name : h) {
+    if (name.rfind("AU", 0) != 0) continue;
+    r_cols += name.back() == 'r';
+    c_cols += name.back() == 'c';
+    p_cols += name.back() == 'p';
+  }
+  EXPECT_EQ(r_cols, 12);
+  EXPECT_EQ(c_cols, 12);
+  EXPECT_EQ(p_cols, 12);
+  for (std::size_t l = 1; l < lines.size(); ++l) {
+    const auto row = gsttest::split_row(lines[l]);
+    ASSERT_EQ(row.size(), h.size());
+    for (std::size_t c = 0; c < h.size(); ++c) {
+      if (h[c].rfind("AU", 0) != 0) continue;
+      const double v = std::stod(row[c]);
+      if (h[c].back() == 'r') {
+        EXPECT_GE(v, 0.0) << h[c];
+        EXPECT_LE(v, 5.0) << h[c];
+      } else if (h[c].back() == 'c') {
+        EXPECT_TRUE(row[c] == "0.0" || row[c] == "1.0") << h[c] << " " << row[c];
+      } else {
+        EXPECT_GE(v, 0.0) << h[c];
+        EXPECT_LE(v, 1.0) << h[c];
+      }
+    }
+  }
+  // Set before the pipeline exists: the warning comes when the element starts; the run goes on.
+  // (without -q, which hides warnings)
+  std::string loud = head;
+  loud.replace(loud.find(" -q "), 4, " ");
+  const SpawnResult bad = spawn(shell_words(loud + " calibration=sometimes ! fakesink"), dir.path().string());
+  EXPECT_EQ(bad.status, 0) << bad.out << bad.err;
+  EXPECT_NE((bad.out + bad.err).find("Invalid value \"sometimes\" for property 'calibration'"), std::string::npos)
+      << bad.out << bad.err;
 }
 
 TEST(HicomexPlugin, MetaReaderExampleRunsAndCountsFrames) {

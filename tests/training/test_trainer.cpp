@@ -227,8 +227,10 @@ TEST_F(TinyTraining, IntensityStageTrainsOnlyTheIntensityHead) {
   }
   EXPECT_GT(head, 0);
   EXPECT_EQ(a.size() + head, b.size());
-  // Occurrence is untouched, so the thresholds calibrated again come out the same.
+  // Occurrence is untouched: the finished model's thresholds are kept as they were.
   EXPECT_EQ(ri.thresholds, r1.thresholds);
+  EXPECT_EQ(nlohmann::json::parse(nn::load_hicomex(ri.weights_path).info.provenance_json).at("thresholds_from"),
+            "--init " + r1.weights_path);
   // The intensity loss falls, and only it counts in the training loss.
   ASSERT_EQ(ri.epochs.size(), 3u);
   EXPECT_LT(ri.epochs.back().intensity_loss, ri.epochs.front().intensity_loss);

@@ -314,7 +314,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
     const auto model_file = (checkpoint_dir(c) / "model.safetensors").string();
     nn::load_module_state(*net, read_safetensors(model_file), model_file);
     net->to(device);
-    say("resuming after stage " + std::to_string(ck.stage) + " epoch " + std::to_string(ck.epoch) + " from " +
+    say("resuming after stage " + std::string(stage_name(ck.stage)) + " epoch " + std::to_string(ck.epoch) + " from " +
         checkpoint_dir(c).string());
     truncate_log(fs::path(c.out_dir) / "steps.jsonl", ck.stage, ck.epoch);
     truncate_log(fs::path(c.out_dir) / "epochs.jsonl", ck.stage, ck.epoch);
@@ -498,7 +498,25 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   info.options = c.model;
   info.thresholds.assign(c.model.aus().size(), 0.5f);
   json prov = c.provenance;
-  if (!validation.empty()) {
+  // Training the intensity head alone leaves every occurrence output as it was:
+  // keep the finished model's thresholds too, so its decisions are unchanged.
+  std::vector<float> kept_thresholds;
+  if (intensity_only && !c.init_weights.empty()) {
+    const auto init = nn::load_hicomex(c.init_weights);
+    if (init.info.thresholds.size() == c.model.aus().size() && init.info.options.aus() == c.model.aus())
+      kept_thresholds = init.info.thresholds;
+  }
+  if (!kept_thresholds.empty()) {
+    info.thresholds = kept_thresholds;
+    if (!validation.empty()) {
+      const auto p = predict(net, cache, validation, device, po);
+      AuMetrics m(p.aus);
+      m.add_batch(p.labels.data(), p.probs.data(), p.rows(), info.thresholds);
+      result.val_f1_calibrated = m.mean_f1();
+      prov["validation_f1_calibrated"] = m.mean_f1();
+    }
+    say("thresholds kept from " + c.init_weights + " (occurrence is unchanged by --stage intensity)");
+  } else if (!validation.empty()) {
     const auto p = predict(net, cache, validation, device, po);
     info.thresholds = calibrate_thresholds(p.probs, p.labels, p.aus.size());
     AuMetrics m(p.aus);
@@ -510,7 +528,9 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   } else {
     say("no validation split (--val-fraction 0): thresholds stay 0.5");
   }
-  prov["thresholds_from"] = validation.empty() ? "default 0.5" : "validation subjects";
+  prov["thresholds_from"] = !kept_thresholds.empty() ? "--init " + c.init_weights
+                            : validation.empty()      ? "default 0.5"
+                                                      : "validation subjects";
   prov["stages"] = c.stages == 3 ? "1+2" : std::string(stage_name(c.stages));
   prov["epochs_per_stage"] = c.epochs;
   prov["seed"] = c.seed;

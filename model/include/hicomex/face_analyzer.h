@@ -164,9 +164,6 @@ class FaceAnalyzer {
   void set_thresholds(const std::vector<float>& thresholds);
   void set_detection_interval(int frames);
   void set_inference_interval(int frames);
-  void set_max_faces(int faces);
-  void set_min_face_size(int pixels);
-  void set_smoothing(float landmark_smoothing_hz, float au_smoothing);
   /// Frames per AU batch for frames submitted from now on (0 = automatic).
   void set_au_batch_frames(int frames);
   int au_batch_frames() const;  ///< in force (automatic resolved)

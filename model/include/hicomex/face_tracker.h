@@ -120,7 +120,6 @@ class FaceTracker {
   /// Drops every track; the next frame runs the detector and ids continue.
   void reset();
 
-  int64_t frame_index() const { return frame_; }     ///< of the current frame (0-based)
   int detector_runs() const { return detector_runs_; }
   bool detection_due() const;  ///< whether the next begin_frame() will ask for detection
   size_t track_count() const { return tracks_.size(); }  ///< including lost tracks

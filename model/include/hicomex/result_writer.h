@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,14 +16,30 @@ namespace hicomex {
 ///   frame, face_id, timestamp, confidence, success,
 ///   pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz,   (mm, radians)
 ///   x_0..x_67, y_0..y_67,                                    (pixels)
-///   AUxx_r... (occurrence probability in [0,1] here, not intensity),
-///   AUxx_c... (0.0 / 1.0)
-/// AU columns follow the order of the AU ids the writer was given (at open,
-/// set_au_ids or the first face written). JSON lines: one object per face per
-/// frame, see docs/elements.md ("Result files").
+///   AUxx_r... (intensity 0-5, FaceResult::au_intensity; only when the faces
+///              carry intensities, i.e. the model has an intensity head),
+///   AUxx_c... (presence, 0.0 / 1.0),
+///   AUxx_p... (occurrence probability in [0,1]; when Options::probabilities
+///              is set, and always when there is no intensity)
+/// A file never holds probabilities under `_r`: without intensities it has no
+/// `_r` columns at all. AU columns follow the order of the AU ids the writer
+/// was given (at open, set_au_ids or the first face written). JSON lines: one
+/// object per face per frame, see docs/elements.md ("Result files").
 class ResultWriter {
  public:
   enum class Format { Csv, JsonLines };
+  /// Whether the faces written carry AU intensities.
+  enum class Intensity {
+    Auto,     ///< decided by the first frame written with faces: present if any face has them
+    Present,  ///< AUxx_r columns (a face without intensities writes 0)
+    Absent,   ///< no AUxx_r columns; AUxx_p columns instead
+  };
+  struct Options {
+    /// CSV: AUxx_p (probability) columns after the AUxx_c ones. Implied when
+    /// there is no intensity. JSON lines always carry "p".
+    bool probabilities = false;
+    Intensity intensity = Intensity::Auto;
+  };
 
   ResultWriter() = default;
   ~ResultWriter();  ///< closes; errors during that final flush are swallowed
@@ -31,24 +48,42 @@ class ResultWriter {
 
   /// Creates `path` now. Refuses (std::runtime_error naming the path) if it
   /// exists and `overwrite` is false, or if it cannot be created. Non-empty
-  /// `au_ids` fix the AU columns and write the CSV header immediately.
+  /// `au_ids` fix the AU columns; the CSV header is written as soon as the AU
+  /// ids and the intensity (options.intensity, or the first faces) are known.
   void open(const std::string& path, Format format, bool overwrite,
-            const std::vector<int>& au_ids = {});
+            const std::vector<int>& au_ids, const Options& options);
+  void open(const std::string& path, Format format, bool overwrite,
+            const std::vector<int>& au_ids = {}) {
+    open(path, format, overwrite, au_ids, Options());
+  }
 
-  /// Fixes the AU columns if they are not fixed yet (writing the CSV header);
-  /// throws std::runtime_error if they were fixed to different ids.
+  /// Fixes the AU columns if they are not fixed yet (writing the CSV header
+  /// once the intensity is known too); throws std::runtime_error if they were
+  /// fixed to different ids.
   void set_au_ids(const std::vector<int>& au_ids);
 
+  /// States whether the faces carry intensities, if that is not decided yet;
+  /// throws std::runtime_error if it was decided otherwise.
+  void set_intensity(bool present);
+  /// Whether the file's AU values include intensities; nullopt until decided
+  /// (Intensity::Auto before the first frame with faces).
+  std::optional<bool> intensity() const { return intensity_; }
+  /// Whether the CSV has AUxx_p columns (asked for, or no intensity).
+  bool probability_columns() const;
+
   /// One record per face. A face whose non-empty au_ids differ from the fixed
-  /// AU columns throws std::runtime_error and writes nothing of this frame;
-  /// a face with no AU values writes 0 for every AU (as OpenFace does).
+  /// AU columns, or whose AU value vectors (probability, occurrence, non-empty
+  /// intensities) differ in size from them, throws std::runtime_error and
+  /// writes nothing of this frame; a face with no AU values writes 0 for every
+  /// AU (as OpenFace does).
   void write_frame(std::int64_t frame, double timestamp_s,
                    const std::vector<FaceResult>& faces);
 
   /// Writes buffered rows to the file (whole lines only) and flushes it.
   void flush();
   /// Flushes and closes; idempotent. A CSV file that never got a header gets
-  /// the header without AU columns, so it still parses.
+  /// one (without AU columns if none were fixed; without `_r` columns if the
+  /// intensity was never decided), so it still parses.
   void close();
 
   bool is_open() const { return file_ != nullptr; }
@@ -57,14 +92,16 @@ class ResultWriter {
   /// Records written since open().
   std::int64_t rows_written() const { return rows_; }
 
-  /// The CSV header line (without newline) for these AU ids.
-  static std::string csv_header(const std::vector<int>& au_ids);
+  /// The CSV header line (without newline) for these AU ids: `_r` columns
+  /// when `intensity`, then `_c`, then `_p` when `probabilities` or not `intensity`.
+  static std::string csv_header(const std::vector<int>& au_ids, bool intensity = true,
+                                bool probabilities = false);
   /// "csv" / "jsonl"; and back (throws std::invalid_argument naming the value).
   static const char* to_string(Format f);
   static Format format_from_string(const std::string& name);
 
  private:
-  void write_header_if_needed();
+  void write_header_if_needed();  // once the AU ids and the intensity are known
   void append_csv(std::string& out, std::int64_t frame, double timestamp_s,
                   const FaceResult& face) const;
   void append_json(std::string& out, std::int64_t frame, double timestamp_s,
@@ -76,6 +113,8 @@ class ResultWriter {
   Format format_ = Format::Csv;
   std::vector<int> au_ids_;
   bool au_ids_fixed_ = false;
+  bool probabilities_ = false;       // asked for AUxx_p columns
+  std::optional<bool> intensity_;    // the faces carry intensities (decided)
   bool header_written_ = false;
   std::string buffer_;
   std::int64_t rows_ = 0;

@@ -635,23 +635,6 @@ void FaceAnalyzer::set_inference_interval(int frames) {
   o.inference_interval = frames;
   set_options(o);
 }
-void FaceAnalyzer::set_max_faces(int faces) {
-  AnalyzerOptions o = options();
-  o.max_faces = faces;
-  set_options(o);
-}
-void FaceAnalyzer::set_min_face_size(int pixels) {
-  AnalyzerOptions o = options();
-  o.min_face_size = pixels;
-  set_options(o);
-}
-void FaceAnalyzer::set_smoothing(float landmark_smoothing_hz, float au_smoothing) {
-  AnalyzerOptions o = options();
-  o.landmark_smoothing_hz = landmark_smoothing_hz;
-  o.au_smoothing = au_smoothing;
-  set_options(o);
-}
-
 void FaceAnalyzer::reset() {
   std::lock_guard<std::mutex> lock(impl_->settings_mutex);
   impl_->reset_requested = true;

@@ -58,7 +58,10 @@ constexpr int kTranslationDecimals = 1;
 constexpr int kRotationDecimals = 3;
 constexpr int kLandmarkDecimals = 1;
 constexpr int kProbabilityDecimals = 3;
+constexpr int kIntensityDecimals = 2;
 constexpr int kOccurrenceDecimals = 1;
+
+bool has_intensity(const FaceResult& f) { return !f.au_ids.empty() && !f.au_intensity.empty(); }
 
 }  // namespace
 
@@ -80,18 +83,26 @@ ResultWriter::Format ResultWriter::format_from_string(const std::string& name) {
   throw std::invalid_argument("unknown result format '" + name + "' (expected csv or jsonl)");
 }
 
-std::string ResultWriter::csv_header(const std::vector<int>& au_ids) {
+std::string ResultWriter::csv_header(const std::vector<int>& au_ids, bool intensity,
+                                     bool probabilities) {
   std::string h = "frame, face_id, timestamp, confidence, success, "
                   "pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz";
   for (const char* axis : {"x", "y"})
     for (int i = 0; i < 68; ++i) h += std::string(", ") + axis + "_" + std::to_string(i);
-  for (int id : au_ids) h += ", " + au_column(id) + "_r";
+  if (intensity)
+    for (int id : au_ids) h += ", " + au_column(id) + "_r";
   for (int id : au_ids) h += ", " + au_column(id) + "_c";
+  if (probabilities || !intensity)
+    for (int id : au_ids) h += ", " + au_column(id) + "_p";
   return h;
 }
 
+bool ResultWriter::probability_columns() const {
+  return probabilities_ || !intensity_.value_or(false);
+}
+
 void ResultWriter::open(const std::string& path, Format format, bool overwrite,
-                        const std::vector<int>& au_ids) {
+                        const std::vector<int>& au_ids, const Options& options) {
   close();
   if (path.empty()) throw std::runtime_error("ResultWriter: empty output path");
   // "x" (C11, glibc) creates exclusively, so the refusal cannot race another writer.
@@ -111,6 +122,9 @@ void ResultWriter::open(const std::string& path, Format format, bool overwrite,
   format_ = format;
   au_ids_.clear();
   au_ids_fixed_ = false;
+  probabilities_ = options.probabilities;
+  intensity_.reset();
+  if (options.intensity != Intensity::Auto) intensity_ = options.intensity == Intensity::Present;
   header_written_ = false;
   buffer_.clear();
   rows_ = 0;
@@ -131,9 +145,21 @@ void ResultWriter::set_au_ids(const std::vector<int>& au_ids) {
   write_header_if_needed();
 }
 
+void ResultWriter::set_intensity(bool present) {
+  if (!file_) throw std::runtime_error("ResultWriter: set_intensity on a closed writer");
+  if (intensity_) {
+    if (*intensity_ != present)
+      throw std::runtime_error("result file '" + path_ + "': the AU values were fixed " +
+                               (*intensity_ ? "with" : "without") + " intensities");
+    return;
+  }
+  intensity_ = present;
+  write_header_if_needed();
+}
+
 void ResultWriter::write_header_if_needed() {
-  if (header_written_ || format_ != Format::Csv) return;
-  buffer_ += csv_header(au_ids_);
+  if (header_written_ || format_ != Format::Csv || !au_ids_fixed_ || !intensity_) return;
+  buffer_ += csv_header(au_ids_, *intensity_, probabilities_);
   buffer_ += '\n';
   header_written_ = true;
 }
@@ -154,10 +180,19 @@ void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
       throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
                                " of frame " + std::to_string(frame) +
                                " has AU ids that differ from the file's columns");
-    if (f.au_probability.size() != f.au_ids.size() || f.au_occurrence.size() != f.au_ids.size())
+    const auto fits = [&](std::size_t n, bool may_be_empty) {
+      return n == f.au_ids.size() || (may_be_empty && n == 0);
+    };
+    if (!fits(f.au_probability.size(), false) || !fits(f.au_occurrence.size(), false) ||
+        !fits(f.au_intensity.size(), true) || !fits(f.au_intensity_raw.size(), true))
       throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
                                " of frame " + std::to_string(frame) +
                                " has AU value vectors whose size differs from its au_ids");
+  }
+  // Intensity::Auto: the first faces tell whether the model has an intensity head.
+  if (!intensity_) {
+    intensity_ = std::any_of(faces.begin(), faces.end(), has_intensity);
+    write_header_if_needed();
   }
   std::string rows;
   for (const FaceResult& f : faces) {
@@ -200,13 +235,22 @@ void ResultWriter::append_csv(std::string& out, std::int64_t frame, double times
     append_fixed(out, p.y, kLandmarkDecimals);
   }
   const bool has = !f.au_ids.empty();
-  for (std::size_t i = 0; i < au_ids_.size(); ++i) {
-    out += sep;
-    append_fixed(out, has ? f.au_probability[i] : 0.0, kProbabilityDecimals);
+  if (*intensity_) {
+    const bool has_i = has_intensity(f);
+    for (std::size_t i = 0; i < au_ids_.size(); ++i) {
+      out += sep;
+      append_fixed(out, has_i ? f.au_intensity[i] : 0.0, kIntensityDecimals);
+    }
   }
   for (std::size_t i = 0; i < au_ids_.size(); ++i) {
     out += sep;
     append_fixed(out, has && f.au_occurrence[i] ? 1.0 : 0.0, kOccurrenceDecimals);
+  }
+  if (probability_columns()) {
+    for (std::size_t i = 0; i < au_ids_.size(); ++i) {
+      out += sep;
+      append_fixed(out, has ? f.au_probability[i] : 0.0, kProbabilityDecimals);
+    }
   }
   out += '\n';
 }
@@ -219,10 +263,16 @@ void ResultWriter::append_json(std::string& out, std::int64_t frame, double time
     landmarks.push_back({rounded(p.x, kLandmarkDecimals), rounded(p.y, kLandmarkDecimals)});
   json aus = json::object();
   const bool has = !f.au_ids.empty();
+  const bool has_i = has_intensity(f);
+  const bool has_raw = has && !f.au_intensity_raw.empty();
   for (std::size_t i = 0; i < au_ids_.size(); ++i) {
-    aus[au_column(au_ids_[i])] = {
-        {"p", has ? rounded(f.au_probability[i], kProbabilityDecimals) : 0.0},
-        {"c", has && f.au_occurrence[i] ? 1 : 0}};
+    json au = {{"p", has ? rounded(f.au_probability[i], kProbabilityDecimals) : 0.0},
+               {"c", has && f.au_occurrence[i] ? 1 : 0}};
+    // Intensities only where the face has them: a reader can tell "no
+    // intensity head" from "intensity 0".
+    if (has_i) au["i"] = rounded(f.au_intensity[i], kIntensityDecimals);
+    if (has_raw) au["i_raw"] = rounded(f.au_intensity_raw[i], kIntensityDecimals);
+    aus[au_column(au_ids_[i])] = std::move(au);
   }
   json rec = {
       {"frame", frame},
@@ -280,6 +330,9 @@ void ResultWriter::close() {
   std::FILE* f = file_;
   std::string error;
   try {
+    // Never seen a face: the AU ids (if any) without `_r` columns.
+    au_ids_fixed_ = true;
+    if (!intensity_) intensity_ = false;
     write_header_if_needed();
     flush();
   } catch (const std::exception& e) {

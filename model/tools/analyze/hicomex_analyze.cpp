@@ -4,6 +4,11 @@
 //   hicomex-analyze clip.mp4 -o clip.csv
 //   hicomex-analyze frames/ -o frames.jsonl --sequence --threshold 0.4
 //
+// AUxx_r is the intensity (0-5), calibrated per person by default for videos
+// (--calibration dynamic) and not for single images; AUxx_c the presence;
+// --probabilities adds AUxx_p. A model without an intensity head gets AUxx_p
+// instead of AUxx_r (a note on stderr says so).
+//
 // Exit status: 0 done; 1 input missing, unreadable or without frames; 2 the
 // output cannot be written; 3 the model or an option is at fault; 4 a frame
 // failed; 130 interrupted (SIGINT, SIGTERM, SIGHUP): the output holds every
@@ -20,6 +25,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -98,12 +104,15 @@ class Progress {
 int main(int argc, char** argv) {
   CLI::App app{"hicomex-analyze " HICOMEX_VERSION ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
                "of every face in an image, a folder of images (sorted by name) or a video file,\n"
-               "written as OpenFace-compatible CSV (AUxx_r holds the occurrence probability)\n"
-               "or JSON lines. Exit status: 0 done, 1 bad input, 2 output error, 3 model or\n"
-               "option error, 4 a frame failed, 130 interrupted (output kept up to there)."};
-  std::string input, output, format, thresholds;
+               "written as OpenFace-compatible CSV or JSON lines. CSV AU columns: AUxx_r the\n"
+               "intensity on the FACS 0-5 scale, AUxx_c the presence (0/1), AUxx_p the occurrence\n"
+               "probability (with --probabilities). A model without an intensity head writes no\n"
+               "AUxx_r columns but AUxx_p ones (a note on stderr says so).\n"
+               "Exit status: 0 done, 1 bad input, 2 output error, 3 model or option error,\n"
+               "4 a frame failed, 130 interrupted (output kept up to there)."};
+  std::string input, output, format, thresholds, calibration;
   AnalyzerOptions o;
-  bool overwrite = false, sequence = false, quiet = false, smoothing = false;
+  bool overwrite = false, sequence = false, quiet = false, smoothing = false, probabilities = false;
   app.add_option("INPUT", input, "image, folder of images, or video file")->required();
   app.add_option("-o,--output", output, "result file (.csv or .jsonl)")->required();
   app.add_option("--format", format, "csv or jsonl (default: from the output's extension)")
@@ -121,6 +130,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--threshold", thresholds,
                  "AU decision threshold: one value for every AU, or a comma-separated list in the model's AU order");
+  app.add_option("--calibration", calibration,
+                 "per-person intensity calibration: dynamic subtracts each tracked face's running 10th\n"
+                 "percentile (its neutral level; an AU is then present only at a calibrated intensity\n"
+                 ">= 1), none keeps the network's intensities. It assumes each person is mostly\n"
+                 "neutral over the clip. Default: dynamic for a video (and --sequence), none for\n"
+                 "single images and image folders (unrelated photos are not one person)")
+      ->check(CLI::IsMember({"none", "dynamic"}));
+  app.add_flag("--probabilities", probabilities,
+               "CSV: add AUxx_p occurrence probability columns after AUxx_c (JSON lines always have them)");
   app.add_flag("--smoothing", smoothing, "smooth landmarks (One Euro, 1.5 Hz) and AU probabilities (0.5) over time");
   app.add_option("--landmark-smoothing", o.landmark_smoothing_hz, "One Euro minimum cutoff in Hz (0 = raw)")
       ->check(CLI::NonNegativeNumber);
@@ -164,6 +182,18 @@ int main(int argc, char** argv) {
     return kInputError;
   }
 
+  // A video (or a folder given as one) is one stream of the same people:
+  // calibrate per person. Unrelated photos are not one person.
+  const bool one_stream = source->kind() == tools::FrameSource::Kind::Video || sequence;
+  o.calibration = !calibration.empty()     ? au_calibration_from_string(calibration)
+                  : one_stream             ? AuCalibration::Dynamic
+                                           : AuCalibration::None;
+  if (!quiet)
+    std::fprintf(stderr, "hicomex-analyze: intensity calibration %s (%s)\n", to_string(o.calibration),
+                 !calibration.empty() ? "--calibration"
+                 : one_stream         ? "default for a video; --calibration none to turn it off"
+                                      : "default for single images; --calibration dynamic to change it");
+
   std::unique_ptr<FaceAnalyzer> analyzer;
   try {
     o.thresholds = parse_thresholds(thresholds);
@@ -175,7 +205,9 @@ int main(int argc, char** argv) {
 
   ResultWriter writer;
   try {
-    writer.open(output, format_for(format, output), overwrite, analyzer->au_ids());
+    ResultWriter::Options wo;
+    wo.probabilities = probabilities;
+    writer.open(output, format_for(format, output), overwrite, analyzer->au_ids(), wo);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hicomex-analyze: %s%s\n", e.what(),
                  std::filesystem::exists(output) && !overwrite ? " (use --overwrite to replace it)" : "");
@@ -200,6 +232,7 @@ int main(int argc, char** argv) {
   std::deque<InFlight> in_flight;
   int64_t frames = 0, written = 0, faces = 0;
   int status = kOk;
+  bool told_no_intensity = false;
   // Writes the oldest frame's results: returns false when none is ready (wait
   // = false) or nothing is pending.
   auto write_next = [&](bool wait) {
@@ -212,6 +245,15 @@ int main(int argc, char** argv) {
     }
     const InFlight& f = in_flight.front();
     writer.write_frame(f.number, f.time_s, done.faces);
+    if (!told_no_intensity && writer.intensity() == std::optional<bool>(false) &&
+        writer.format() == ResultWriter::Format::Csv) {
+      // Not silenced by -q: the columns differ from what OpenFace readers expect.
+      told_no_intensity = true;
+      std::fprintf(stderr,
+                   "\nhicomex-analyze: note: the model %s predicts occurrence only (no intensity head): %s has no\n"
+                   "AUxx_r intensity columns; the probabilities are in the AUxx_p columns\n",
+                   analyzer->model_id().c_str(), output.c_str());
+    }
     faces += static_cast<int64_t>(done.faces.size());
     ++written;
     in_flight.pop_front();
