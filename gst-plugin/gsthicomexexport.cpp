@@ -337,7 +337,13 @@ gst_hicomex_export_stop (GstBaseTransform * trans)
   GstHicomexExport *self = GST_HICOMEX_EXPORT (trans);
   std::unique_ptr<hicomex::ResultWriter> writer = std::move (self->priv->writer);
 
-  if (writer) {
+  if (writer && writer->frames_written () == 0) {
+    /* Not one frame reached the exporter (the analyzer failed to start, a
+     * camera gave up before its first frame): leave no empty file behind. */
+    GST_INFO_OBJECT (self, "no frame reached %s: removing it",
+        writer->path ().c_str ());
+    writer->discard ();
+  } else if (writer) {
     try {
       writer->close ();
       GST_DEBUG_OBJECT (self, "closed %s after %" G_GINT64_FORMAT " records",

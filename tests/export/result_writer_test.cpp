@@ -458,3 +458,30 @@ TEST(ResultWriter, AShortWriteLeavesOnlyWholeLines) {
     EXPECT_EQ(std::stol(split_row(lines[i])[0]), static_cast<long>(i)) << "line " << i;
   }
 }
+
+TEST(ResultWriter, DiscardRemovesTheFileButNeverADevice) {
+  TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::JsonLines, false, {1, 12});
+  EXPECT_EQ(w.frames_written(), 0);
+  EXPECT_TRUE(fs::exists(path));
+  w.discard();
+  EXPECT_FALSE(w.is_open());
+  EXPECT_FALSE(fs::exists(path));
+  w.discard();  // idempotent
+
+  // Frames are counted with or without faces.
+  w.open(path, ResultWriter::Format::Csv, false);
+  w.write_frame(0, 0.0, {make_face(0, 0.f)});
+  w.write_frame(1, 0.04, {});
+  EXPECT_EQ(w.frames_written(), 2);
+  EXPECT_EQ(w.rows_written(), 1);
+  w.close();
+
+  // A device given as the location stays where it is.
+  ResultWriter d;
+  d.open("/dev/null", ResultWriter::Format::Csv, true, {1});
+  d.discard();
+  EXPECT_TRUE(fs::exists("/dev/null"));
+}

@@ -376,3 +376,37 @@ TEST_F(HicomexExport, AWriteErrorIsOneErrorAndThePipelineStillReachesNull) {
   gst_object_unref(exporter);
   gst_object_unref(pipeline);
 }
+
+TEST_F(HicomexExport, LeavesNoFileWhenNoFrameEverArrivesButKeepsAFrameWithoutFaces) {
+  // The analyzer cannot start (missing model): the exporter had already
+  // created its file, and must not leave it behind empty.
+  const std::string lost = dir_.file("never.csv");
+  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
+                           "hicomex model=" + dir_.file("missing.safetensors") + " ! "
+                           "hicomexexport location=" + lost + " ! fakesink";
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref(pipeline);
+  EXPECT_FALSE(std::ifstream(lost).good()) << lost << " was left behind";
+
+  // Analysed frames that reach the exporter without any face: the file stays, a parseable header.
+  const std::string kept = dir_.file("kept.csv");
+  GstElement* p2 = gst_parse_launch(("videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
+                                     "hicomex ! hicomexexport location=" + kept + " ! fakesink").c_str(), nullptr);
+  ASSERT_NE(p2, nullptr);
+  GstBus* bus = gst_element_get_bus(p2);
+  ASSERT_NE(gst_element_set_state(p2, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND,
+                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  ASSERT_NE(msg, nullptr);
+  EXPECT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+  gst_message_unref(msg);
+  gst_element_set_state(p2, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(p2);
+  const auto lines = read_lines(kept);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("frame, face_id", 0), 0u) << lines[0];
+}

@@ -91,6 +91,12 @@ class ResultWriter {
   Format format() const { return format_; }
   /// Records written since open().
   std::int64_t rows_written() const { return rows_; }
+  /// write_frame() calls since open() (frames, with or without faces).
+  std::int64_t frames_written() const { return frames_; }
+  /// Closes without writing anything more and deletes the file: for a run that
+  /// never got a frame (a model that failed to load, a camera that gave up),
+  /// so no empty or header-only file is left behind. Idempotent.
+  void discard();
 
   /// The CSV header line (without newline) for these AU ids: `_r` columns
   /// when `intensity`, then `_c`, then `_p` when `probabilities` or not `intensity`.
@@ -118,6 +124,7 @@ class ResultWriter {
   bool header_written_ = false;
   std::string buffer_;
   std::int64_t rows_ = 0;
+  std::int64_t frames_ = 0;
   std::uint64_t written_ = 0;  // bytes in the file, always a whole number of lines
 };
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -128,6 +129,7 @@ void ResultWriter::open(const std::string& path, Format format, bool overwrite,
   header_written_ = false;
   buffer_.clear();
   rows_ = 0;
+  frames_ = 0;
   written_ = 0;
   if (!au_ids.empty()) set_au_ids(au_ids);
 }
@@ -167,6 +169,7 @@ void ResultWriter::write_header_if_needed() {
 void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
                                const std::vector<FaceResult>& faces) {
   if (!file_) throw std::runtime_error("ResultWriter: write_frame on a closed writer");
+  ++frames_;  // a frame reached the file, faces or not
   if (faces.empty()) return;
   if (!au_ids_fixed_) {
     auto with_aus = std::find_if(faces.begin(), faces.end(),
@@ -323,6 +326,16 @@ void ResultWriter::flush() {
   write_out();
   if (std::fflush(file_) != 0)
     throw std::runtime_error("cannot flush result file '" + path_ + "': " + std::strerror(errno));
+}
+
+void ResultWriter::discard() {
+  if (!file_) return;
+  std::fclose(file_);
+  file_ = nullptr;
+  buffer_.clear();
+  // Only a regular file is ours to delete (never /dev/null, /dev/full, a FIFO ...).
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) std::remove(path_.c_str());
 }
 
 void ResultWriter::close() {
