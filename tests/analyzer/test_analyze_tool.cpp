@@ -389,3 +389,81 @@ TEST(AnalyzeTool, AVideoIsCalibratedPerPersonByDefault) {
   EXPECT_NEAR(first_i, first_raw, 0.1 * first_raw) << "the first frames are not calibrated away (the prior)";
   EXPECT_LT(last_i, 0.25 * last_raw) << "a constant face falls towards 0 once its own level is learnt";
 }
+
+namespace {
+// A still portrait as an n-frame MJPEG AVI at `fps`.
+void write_portrait_avi(const std::string& path, int n, double fps) {
+  const cv::Mat grace = cv::imread(kGraceHopper);
+  cv::VideoWriter w(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, grace.size());
+  ASSERT_TRUE(w.isOpened());
+  for (int i = 0; i < n; ++i) w.write(grace);
+}
+
+std::string run_capture(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
+    pclose(p);
+  }
+  return out;
+}
+}  // namespace
+
+TEST(AnalyzeTool, AVideoCutShortIsReportedWithTheFramesItHolds) {
+  const std::string dir = fresh_temp_dir("truncated");
+  const std::string full = dir + "/full.avi", cut = dir + "/cut.avi";
+  write_portrait_avi(full, 40, 10.0);
+  {
+    std::ifstream in(full, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() * 3 / 10);
+  }
+  const ToolRun whole = analyze(full + " -o " + dir + "/full.csv -q " + model_arg());
+  EXPECT_EQ(whole.status, 0) << whole.errors;
+  EXPECT_EQ(read_csv(dir + "/full.csv").size(), 41u);
+
+  const ToolRun r = analyze(cut + " -o " + dir + "/cut.csv -q " + model_arg());
+  EXPECT_EQ(r.status, 1) << r.errors;
+  EXPECT_NE(r.errors.find("truncated"), std::string::npos) << r.errors;
+  EXPECT_NE(r.errors.find("4.00 s (40 frames)"), std::string::npos) << r.errors;
+  const auto rows = read_csv(dir + "/cut.csv");
+  ASSERT_GE(rows.size(), 3u) << "the frames read are written";
+  EXPECT_LT(rows.size(), 30u);
+  EXPECT_NE(r.errors.find("holds the " + std::to_string(rows.size() - 1) + " frames read"), std::string::npos)
+      << r.errors;
+}
+
+TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {
+  const std::string dir = fresh_temp_dir("vfr");
+  const std::string video = dir + "/vfr.mkv";
+  // 25 frames/s nominal with frames dropped at random: gaps of 0.08 s, 0.12 s ...
+  const std::string make = "gst-launch-1.0 -q filesrc location=" + kGraceHopper +
+                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=30 ! video/x-raw,framerate=25/1 ! "
+                           "identity drop-probability=0.5 ! videoconvert ! x264enc bframes=0 ! matroskamux ! "
+                           "filesink location=" + video;
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  // The file's presentation times as GStreamer reads them.
+  const std::string listing = run_capture("gst-launch-1.0 -v filesrc location=" + video +
+                                          " ! matroskademux ! fakesink silent=false 2>&1");
+  std::vector<double> pts;
+  for (size_t at = listing.find("pts: "); at != std::string::npos; at = listing.find("pts: ", at + 5)) {
+    int h = 0, m = 0;
+    double s = 0;
+    if (std::sscanf(listing.c_str() + at + 5, "%d:%d:%lf", &h, &m, &s) == 3) pts.push_back(h * 3600.0 + m * 60.0 + s);
+  }
+  ASSERT_GE(pts.size(), 5u) << listing.substr(0, 2000);
+  const std::string out = dir + "/vfr.csv";
+  const ToolRun r = analyze(video + " -o " + out + " -q " + model_arg());
+  ASSERT_EQ(r.status, 0) << r.errors;  // not "truncated": the file is as long as it says
+  const auto rows = read_csv(out);
+  ASSERT_EQ(rows.size(), pts.size() + 1) << "one face per frame";
+  const size_t t = column(rows[0], "timestamp");
+  bool irregular = false;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_NEAR(std::stod(rows[i][t]) - std::stod(rows[1][t]), pts[i - 1] - pts[0], 1.5e-3) << "frame " << i;
+    if (i > 1) irregular |= std::abs((pts[i - 1] - pts[i - 2]) - 0.04) > 1e-3;
+  }
+  EXPECT_TRUE(irregular) << "the test video should have gaps";
+}

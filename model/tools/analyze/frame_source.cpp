@@ -47,14 +47,23 @@ FrameSource::FrameSource(const std::string& path) : path_(path) {
   if (!(fps_ > 0.0 && fps_ < 1000.0)) fps_ = 0.0;
   const double n = video_.get(cv::CAP_PROP_FRAME_COUNT);
   count_ = n > 0 ? static_cast<int64_t>(std::llround(n)) : -1;
+  use_pts_ = video_.getBackendName() == "FFMPEG";
 }
 
 bool FrameSource::next(cv::Mat& bgr) {
   if (kind_ == Kind::Video) {
     if (!video_.read(bgr) || bgr.empty()) return false;
-    // Timestamps from the frame rate: container timestamps (POS_MSEC) are not
-    // reliable across OpenCV backends; fall back to 30 fps when it is unknown.
-    timestamp_s_ = static_cast<double>(read_) / (fps_ > 0.0 ? fps_ : 30.0);
+    // The frame's own presentation time where the backend reports it
+    // (FFmpeg: the decoded picture's PTS from the stream start), so variable
+    // frame rate video gets its real times; otherwise the frame index over the
+    // frame rate (30 fps when unknown). A time that does not move forward
+    // (no PTS, a broken stream) falls back to the index too.
+    const double index_time = static_cast<double>(read_) / (fps_ > 0.0 ? fps_ : 30.0);
+    double t = -1.0;
+    if (use_pts_) t = video_.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
+    if (!(std::isfinite(t) && t >= 0.0 && (read_ == 0 || t > timestamp_s_))) t = read_ == 0 ? 0.0 : index_time;
+    if (read_ > 0 && t <= timestamp_s_) t = timestamp_s_ + 1.0 / (fps_ > 0.0 ? fps_ : 30.0);
+    timestamp_s_ = t;
     name_ = path_ + "#" + std::to_string(read_);
     ++read_;
     return true;

@@ -26,6 +26,8 @@ class FrameSource {
   Kind kind() const { return kind_; }
   /// Frames expected (the video's count may be an estimate; -1 if unknown).
   int64_t frame_count() const { return count_; }
+  /// Nominal frame rate of a video (0 if unknown).
+  double fps() const { return fps_; }
   /// Timestamp of the frame last returned, seconds (0 for images).
   double timestamp_s() const { return timestamp_s_; }
   /// Name of the frame last returned (the file for folders).
@@ -40,6 +42,7 @@ class FrameSource {
   size_t next_file_ = 0;
   cv::VideoCapture video_;
   double fps_ = 0.0;
+  bool use_pts_ = false;  // the backend reports each frame's presentation time
   int64_t count_ = -1;
   int64_t read_ = 0;
   double timestamp_s_ = 0.0;

@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
                "intensity on the FACS 0-5 scale, AUxx_c the presence (0/1), AUxx_p the occurrence\n"
                "probability (with --probabilities). A model without an intensity head writes no\n"
                "AUxx_r columns but AUxx_p ones (a note on stderr says so).\n"
-               "Exit status: 0 done, 1 bad input, 2 output error, 3 model or option error,\n"
-               "4 a frame failed, 130 interrupted (output kept up to there)."};
+               "Exit status: 0 done, 1 bad input (also: a video that ends well before the frame\n"
+               "count its header declares; the frames read are written), 2 output error, 3 model\n"
+               "or option error, 4 a frame failed, 130 interrupted (output kept up to there)."};
   std::string input, output, format, thresholds, calibration;
   AnalyzerOptions o;
   bool overwrite = false, sequence = false, quiet = false, smoothing = false, probabilities = false;
@@ -309,6 +310,25 @@ int main(int argc, char** argv) {
   if (frames == 0) {  // e.g. a video file whose stream decodes to nothing
     std::fprintf(stderr, "hicomex-analyze: no frames could be read from %s\n", input.c_str());
     return kInputError;
+  }
+  // A video that ends well before the length its header declares is cut short
+  // (an interrupted download or copy, a full disk while recording): the rows
+  // written are right, but the run is not a complete success. Compared in time,
+  // not frames: the declared count is often duration x nominal rate, which a
+  // variable-frame-rate video does not reach; hence also the margin.
+  const int64_t declared = source->frame_count();
+  const double fps = source->fps();
+  if (source->kind() == tools::FrameSource::Kind::Video && declared > 0 && fps > 0.0) {
+    const double declared_s = static_cast<double>(declared) / fps;
+    const double read_s = source->timestamp_s() + 1.0 / fps;
+    if (read_s < declared_s - std::max(2.0 / fps, 0.01 * declared_s)) {
+      std::fprintf(stderr,
+                   "hicomex-analyze: %s ended after %lld frames (%.2f s) of the %.2f s (%lld frames) its header "
+                   "declares: the file looks truncated or damaged; %s holds the %lld frames read\n",
+                   input.c_str(), (long long)frames, read_s, declared_s, (long long)declared, output.c_str(),
+                   (long long)frames);
+      return kInputError;
+    }
   }
   if (!quiet)
     std::fprintf(stderr, "hicomex-analyze: %lld frames, %lld face records -> %s\n", (long long)frames,
