@@ -25,11 +25,12 @@ struct Run {
 };
 
 /// Runs tool `env_var` (its path comes from meson) with `args`; captures stdout / stderr.
-Run run_tool(const char* env_var, const std::string& args, const TempDir& dir) {
+/// `env` (e.g. "VAR=value ") is put in front of the command.
+Run run_tool_env(const std::string& env, const char* env_var, const std::string& args, const TempDir& dir) {
   const char* exe = std::getenv(env_var);
   if (!exe) throw std::runtime_error(std::string(env_var) + " is not set (run through meson test)");
   const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = std::string(exe) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = env + std::string(exe) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   Run r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -42,6 +43,10 @@ Run run_tool(const char* env_var, const std::string& args, const TempDir& dir) {
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+Run run_tool(const char* env_var, const std::string& args, const TempDir& dir) {
+  return run_tool_env("", env_var, args, dir);
 }
 
 bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
@@ -138,4 +143,36 @@ TEST(HicomexTools, TrainThenEvaluateOnTheTestFold) {
   AuMetrics m(p.aus);
   m.add_batch(p.labels.data(), p.probs.data(), p.rows(), thr);
   EXPECT_NEAR(j.at("rows").at(0).at("avg_f1").get<double>(), m.mean_f1(), 1e-6);
+}
+
+TEST(HicomexTools, EvalPreparesIntoTheUserCacheNotBesideAReadOnlyModel) {
+  TempDir d;
+  const auto manifest = write_tiny_manifest(d / "data", 6, 4);
+  auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
+                                         "--threads 1 --val-fraction 0.25 --seed 2 --cache-dir " + (d / "train-cache") +
+                                         " --out " + (d / "run"), d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The model alone in a read-only folder.
+  fs::create_directories(d / "models");
+  fs::copy_file(d / "run/weights.safetensors", d / "models/w.safetensors");
+  fs::permissions(d / "models", fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                  fs::perm_options::remove);
+  const std::string env = "XDG_CACHE_HOME=" + (d / "xdg") + " ";
+  r = run_tool_env(env, "HICOMEX_EVAL", "--weights " + (d / "models/w.safetensors") + " --data " + manifest +
+                                            " --seed 2 --threads 1", d);
+  fs::permissions(d / "models", fs::perms::owner_write, fs::perm_options::add);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(d / "models/cache"));
+  bool in_xdg = false;
+  for (const auto& e : fs::directory_iterator(d / "xdg/hicomex")) in_xdg |= e.path().extension() == ".cache";
+  EXPECT_TRUE(in_xdg);
+
+  // A cache made with --skip-bad is not the one a strict run uses.
+  r = run_tool_env(env, "HICOMEX_EVAL", "--weights " + (d / "models/w.safetensors") + " --data " + manifest +
+                                            " --seed 2 --threads 1 --skip-bad", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(mentions(r.err, "using the prepared cache")) << r.err;
+  int caches = 0;
+  for (const auto& e : fs::directory_iterator(d / "xdg/hicomex")) caches += e.path().extension() == ".cache";
+  EXPECT_EQ(caches, 2);
 }

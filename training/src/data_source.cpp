@@ -81,7 +81,10 @@ nlohmann::json cache_identity(const DataSpec& spec, const std::string& kind) {
           {"disfa_threshold", spec.read.disfa_threshold},
           {"image_root", spec.read.image_root},
           {"force_detect", spec.force_detect},
-          {"detector", spec.detector}};
+          {"detector", spec.detector},
+          // A cache prepared with --skip-bad lacks the bad samples: a run
+          // without it must prepare (and stop at the first bad sample) itself.
+          {"skip_bad", spec.skip_bad}};
 }
 
 nlohmann::json description_json(const CacheReader& cache) {
@@ -137,6 +140,15 @@ PreparedData prepare_to_cache(const DataSpec& spec, const std::string& cache_pat
   return {cache_path, kind, spec.path, true};
 }
 
+std::string cache_path_for(const DataSpec& spec, const std::string& cache_dir) {
+  if (is_cache_file(spec.path)) return {};
+  const std::string kind = spec.kind == "auto" || spec.kind.empty() ? detect_dataset_kind(spec.path) : spec.kind;
+  char name[64];
+  std::snprintf(name, sizeof name, "%s-%016llx.cache", kind.c_str(),
+                static_cast<unsigned long long>(fnv1a(cache_identity(spec, kind).dump())));
+  return (fs::path(cache_dir) / name).string();
+}
+
 PreparedData ensure_cache(const DataSpec& spec, const std::string& cache_dir, BadDataLog& log,
                           const std::function<void(const std::string&)>& say) {
   if (spec.path.empty()) throw std::invalid_argument("--data: no dataset path given");
@@ -147,11 +159,7 @@ PreparedData ensure_cache(const DataSpec& spec, const std::string& cache_dir, Ba
     return {spec.path, cache_kind(r), spec.path, false};
   }
   const std::string kind = spec.kind == "auto" || spec.kind.empty() ? detect_dataset_kind(spec.path) : spec.kind;
-  const auto id = cache_identity(spec, kind);
-  char name[64];
-  std::snprintf(name, sizeof name, "%s-%016llx.cache", kind.c_str(),
-                static_cast<unsigned long long>(fnv1a(id.dump())));
-  const std::string path = (fs::path(cache_dir) / name).string();
+  const std::string path = cache_path_for(spec, cache_dir);
   if (is_cache_file(path)) {
     try {
       CacheReader r(path);

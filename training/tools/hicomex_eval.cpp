@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
                  "score a predictions CSV instead of running a model (no --weights / --data needed)")
       ->check(CLI::ExistingFile);
   app.add_option("--name", name, "row name in the table (default: the model id and fold)");
-  app.add_option("--cache-dir", cache_dir, "where a raw dataset is prepared (default: cache/ beside the weights)");
+  app.add_option("--cache-dir", cache_dir,
+                 "where a raw dataset is prepared (default: $XDG_CACHE_HOME/hicomex, else ~/.cache/hicomex)");
   app.add_option("--batch-size", batch_size, "faces per forward pass")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", loader_threads, "batch-building threads")->capture_default_str();
@@ -88,7 +89,13 @@ int main(int argc, char** argv) {
       tools::finish_data_args(data);
       if (threads > 0) torch::set_num_threads(threads);
       auto loaded = nn::load_hicomex(weights);
-      if (cache_dir.empty()) cache_dir = (fs::path(weights).parent_path() / "cache").string();
+      if (cache_dir.empty()) {
+        // The training run's own cache (hicomex-train --out DIR keeps it in DIR/cache)
+        // is reused when it holds this data; nothing new is written beside the weights.
+        const std::string run_cache = (fs::path(weights).parent_path() / "cache").string();
+        const std::string candidate = cache_path_for(data.spec, run_cache);
+        cache_dir = !candidate.empty() && fs::exists(candidate) ? run_cache : tools::user_cache_dir();
+      }
       BadDataLog log(data.spec.skip_bad);
       const auto prepared = ensure_cache(data.spec, cache_dir, log, tools::say);
       if (log.total() > 0) tools::say(log.summary() + " (not evaluated)");

@@ -1,6 +1,8 @@
 // Shared options of the training tools (see tool_common.h).
 #include "tool_common.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -81,5 +83,13 @@ std::string command_line(int argc, char** argv) {
 }
 
 void say(const std::string& line) { std::cerr << line << std::endl; }
+
+std::string user_cache_dir() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return (std::filesystem::path(xdg) / "hicomex").string();
+  const char* home = std::getenv("HOME");
+  if (home && *home) return (std::filesystem::path(home) / ".cache" / "hicomex").string();
+  return "hicomex-cache";
+}
 
 }  // namespace hicomex::training::tools

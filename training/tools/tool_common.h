@@ -30,4 +30,10 @@ std::string command_line(int argc, char** argv);
 /// A status line to stderr (progress and messages; results go to stdout).
 void say(const std::string& line);
 
+/// Where prepared datasets go when no --cache-dir is given and the tool has no
+/// output folder of its own: $XDG_CACHE_HOME/hicomex, else ~/.cache/hicomex,
+/// else (no HOME) hicomex-cache in the current folder. Never beside the model:
+/// a model folder may be read-only, and data does not belong with weights.
+std::string user_cache_dir();
+
 }  // namespace hicomex::training::tools

@@ -50,6 +50,10 @@ struct PreparedData {
 PreparedData ensure_cache(const DataSpec& spec, const std::string& cache_dir, BadDataLog& log,
                           const std::function<void(const std::string&)>& say);
 
+/// The file ensure_cache() would use for a raw dataset `spec` in `cache_dir`
+/// (empty when spec.path is a cache file itself).
+std::string cache_path_for(const DataSpec& spec, const std::string& cache_dir);
+
 /// Prepares `spec` into exactly `cache_path` (written as .partial, renamed when done).
 PreparedData prepare_to_cache(const DataSpec& spec, const std::string& cache_path, BadDataLog& log,
                               const std::function<void(const std::string&)>& say);
