@@ -303,7 +303,7 @@ TEST_F(Safetensors, RejectsAFileShorterThanEightBytes) {
 }
 
 TEST_F(Safetensors, RejectsHeaderLongerThanFile) {
-  expect_rejected(assemble(1000, "{}", {}), "header length 1000 exceeds file size 10");
+  expect_rejected(assemble(1000, "{}", {}), "header length 1000 exceeds the 2 bytes after the 8-byte length field (file size 10)");
 }
 
 TEST_F(Safetensors, RejectsHeaderLongerThanTheLimit) {

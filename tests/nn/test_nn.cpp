@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "../support/small_model.h"
@@ -787,4 +788,16 @@ TEST(IntensityHead, SurvivesTheWeightsFileAndReachesTheEngine) {
   EXPECT_FALSE(engine2.has_intensity());
   EXPECT_TRUE(engine2.run({a})[0].intensities.empty());
   std::remove(path.c_str());
+}
+
+TEST(HicomexWeights, OptionsAskingForAnImpossiblyLargeLayerNameTheFileAndOptions) {
+  auto msg = load_error_after([](SafetensorsFile& f) {
+    auto o = nlohmann::json::parse(f.metadata["options"]);
+    o["feature_dim"] = 1LL << 40;  // a Linear of 2^40 x 2^40 floats
+    f.metadata["options"] = o.dump();
+  });
+  EXPECT_NE(msg.find("broken.safetensors"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cannot be built"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("feature_dim"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("frame #"), std::string::npos) << "no C++ backtrace: " << msg;
 }

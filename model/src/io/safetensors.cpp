@@ -199,8 +199,9 @@ SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes, const 
     fail(origin, "header length " + std::to_string(header_len) + " exceeds the limit of " +
                      std::to_string(kMaxSafetensorsHeader) + " bytes");
   if (header_len > bytes.size() - 8)
-    fail(origin, "header length " + std::to_string(header_len) + " exceeds file size " +
-                     std::to_string(bytes.size()));
+    fail(origin, "header length " + std::to_string(header_len) + " exceeds the " +
+                     std::to_string(bytes.size() - 8) + " bytes after the 8-byte length field (file size " +
+                     std::to_string(bytes.size()) + ")");
 
   const std::uint8_t* buffer = bytes.data() + 8 + header_len;
   const std::uint64_t buffer_size = bytes.size() - 8 - header_len;

@@ -133,7 +133,19 @@ LoadedHicomex load_hicomex(const std::string& path) {
                          it->second + ", computed " + got + "): the file is corrupt");
     out.checksum_verified = true;
   }
-  out.net = Hicomex(out.info.options);
+  // The options come from the file: a corrupt or hostile one can ask for layers
+  // too large to allocate. Say which file and options, without LibTorch's backtrace.
+  auto too_large = [&](const std::string& why) {
+    return WeightsError(path + ": the network its options describe cannot be built (" + why +
+                        "); options: " + options_to_json(out.info.options));
+  };
+  try {
+    out.net = Hicomex(out.info.options);
+  } catch (const std::bad_alloc&) {
+    throw too_large("out of memory: a layer is far too large");
+  } catch (const c10::Error& e) {
+    throw too_large(e.what_without_backtrace());
+  }
   load_module_state(*out.net, file, path);
   return out;
 }
