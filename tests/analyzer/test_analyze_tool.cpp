@@ -174,6 +174,7 @@ TEST(AnalyzeTool, KeepsAnExistingOutputUnlessToldToOverwrite) {
   const ToolRun refused = analyze(kGraceHopper + " -o " + out + " " + model_arg());
   EXPECT_EQ(refused.status, 2);
   EXPECT_NE(refused.errors.find("--overwrite"), std::string::npos) << refused.errors;
+  EXPECT_EQ(refused.errors.find("overwrite"), refused.errors.rfind("overwrite")) << "one hint: " << refused.errors;
   const ToolRun replaced = analyze(kGraceHopper + " -o " + out + " --overwrite " + model_arg());
   EXPECT_EQ(replaced.status, 0) << replaced.errors;
   EXPECT_EQ(read_csv(out).size(), 2u);
@@ -466,4 +467,27 @@ TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {
     if (i > 1) irregular |= std::abs((pts[i - 1] - pts[i - 2]) - 0.04) > 1e-3;
   }
   EXPECT_TRUE(irregular) << "the test video should have gaps";
+}
+
+TEST(AnalyzeTool, AFolderAsOutputIsCalledAFolderAndGarbageInputGivesOneMessage) {
+  const std::string dir = fresh_temp_dir("outfolder");
+  for (const std::string& o : {dir, dir + "/"}) {
+    const ToolRun r = analyze(kGraceHopper + " -o " + o + " " + model_arg());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.errors.find("is a folder"), std::string::npos) << r.errors;
+    EXPECT_EQ(r.errors.find("--overwrite"), std::string::npos) << r.errors;
+  }
+  std::ofstream(dir + "/empty.mp4").close();
+  const ToolRun empty = analyze(dir + "/empty.mp4 -o " + dir + "/e.csv " + model_arg());
+  EXPECT_EQ(empty.status, 1);
+  EXPECT_NE(empty.errors.find("empty (0 bytes)"), std::string::npos) << empty.errors;
+  {
+    std::ofstream g(dir + "/garbage.mp4", std::ios::binary);
+    for (int i = 0; i < 5000; ++i) g.put(static_cast<char>((i * 7919) % 251));
+  }
+  const ToolRun garbage = analyze(dir + "/garbage.mp4 -o " + dir + "/g.csv " + model_arg());
+  EXPECT_EQ(garbage.status, 1);
+  EXPECT_NE(garbage.errors.find("garbage.mp4"), std::string::npos) << garbage.errors;
+  EXPECT_EQ(garbage.errors.find("GStreamer"), std::string::npos) << "backend noise: " << garbage.errors;
+  EXPECT_LE(std::count(garbage.errors.begin(), garbage.errors.end(), '\n'), 3) << garbage.errors;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
@@ -41,7 +42,13 @@ FrameSource::FrameSource(const std::string& path) : path_(path) {
     return;
   }
   kind_ = Kind::Video;
-  if (!video_.open(path) || !video_.isOpened())
+  if (std::filesystem::is_regular_file(path) && std::filesystem::file_size(path) == 0)
+    throw std::runtime_error("cannot read " + path + ": the file is empty (0 bytes)");
+  // FFmpeg only: OpenCV's other backends (GStreamer among them) print pages of
+  // warnings for a file they cannot read before the one message that matters.
+  // FFmpeg's own log is kept to errors of the file's decoding.
+  ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);  // AV_LOG_QUIET unless the user asks for more
+  if (!video_.open(path, cv::CAP_FFMPEG) || !video_.isOpened())
     throw std::runtime_error("cannot read " + path + ": not an image, and OpenCV opens no video from it");
   fps_ = video_.get(cv::CAP_PROP_FPS);
   if (!(fps_ > 0.0 && fps_ < 1000.0)) fps_ = 0.0;

@@ -205,13 +205,25 @@ int main(int argc, char** argv) {
   }
 
   ResultWriter writer;
+  if (std::filesystem::is_directory(output) || (!output.empty() && output.back() == '/')) {
+    std::fprintf(stderr, "hicomex-analyze: -o %s is a folder: give a file name (e.g. %s/results.csv)\n",
+                 output.c_str(),
+                 (std::filesystem::path(output).has_filename() ? std::filesystem::path(output)
+                                                               : std::filesystem::path(output).parent_path())
+                     .string()
+                     .c_str());
+    return kOutputError;
+  }
+  if (std::filesystem::exists(output) && !overwrite) {
+    std::fprintf(stderr, "hicomex-analyze: %s exists; use --overwrite to replace it\n", output.c_str());
+    return kOutputError;
+  }
   try {
     ResultWriter::Options wo;
     wo.probabilities = probabilities;
     writer.open(output, format_for(format, output), overwrite, analyzer->au_ids(), wo);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hicomex-analyze: %s%s\n", e.what(),
-                 std::filesystem::exists(output) && !overwrite ? " (use --overwrite to replace it)" : "");
+    std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
     return kOutputError;
   }
 
