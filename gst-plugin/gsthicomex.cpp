@@ -926,8 +926,8 @@ apply_changed_settings (GstHicomex * self)
   } catch (const std::exception &e) {
     /* Keep what was in force: a typo must not stop the stream. */
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Ignoring invalid settings; the previous ones stay in force."),
-        ("%s", e.what ()));
+        ("Ignoring invalid settings (%s); the previous ones stay in force.",
+            e.what ()), ("%s", e.what ()));
     priv->applied.post_messages = settings.post_messages;
   }
 }

@@ -221,6 +221,8 @@ TEST_F(HicomexElement, AnInvalidThresholdWhilePlayingWarnsAndKeepsTheLastOne) {
   gchar* debug = nullptr;
   gst_message_parse_warning(warning, &err, &debug);
   EXPECT_NE(std::string(debug).find("AU99"), std::string::npos) << debug;
+  // The message itself (what gst-launch prints) names the value, not only the debug detail.
+  EXPECT_NE(std::string(err->message).find("AU99"), std::string::npos) << err->message;
   g_error_free(err);
   g_free(debug);
   gst_message_unref(warning);
