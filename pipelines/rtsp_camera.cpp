@@ -5,8 +5,15 @@
 
 #include "gsthicomexmeta.h"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -288,7 +295,68 @@ bool RtspCamera::owns_message(GstMessage* msg) const {
           gst_object_has_as_ancestor(GST_MESSAGE_SRC(msg), GST_OBJECT(source_)));
 }
 
+namespace {
+
+// rtspsrc says only "Could not open resource" when nothing listens: find out
+// what the network says, so the message can name the real cause.
+std::string probe_rtsp_server(const std::string& url) {
+  std::string rest = url;
+  const auto scheme = rest.find("://");
+  if (scheme == std::string::npos) return {};
+  rest = rest.substr(scheme + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  std::string host = rest, port = "554";
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    const auto close = rest.find(']');
+    if (close == std::string::npos) return {};
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found)
+    return "cannot resolve the host '" + host + "'";
+  std::string result;
+  const int fd = socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK, found->ai_protocol);
+  if (fd >= 0) {
+    if (connect(fd, found->ai_addr, found->ai_addrlen) != 0 && errno == EINPROGRESS) {
+      pollfd pfd{fd, POLLOUT, 0};
+      if (poll(&pfd, 1, 1000) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        errno = err;
+      } else {
+        errno = ETIMEDOUT;
+      }
+    } else {
+      errno = 0;
+    }
+    if (errno == ECONNREFUSED)
+      result = "connection refused by " + host + ":" + port + " (no RTSP server listens there)";
+    else if (errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH)
+      result = "no answer from " + host + ":" + port + " (" + std::strerror(errno) + ")";
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return result;
+}
+
+}  // namespace
+
 void RtspCamera::on_source_error(const std::string& what) {
+  if (state_ == State::Connecting) {
+    const std::string cause = probe_rtsp_server(config_.url);
+    if (!cause.empty()) {
+      schedule_reconnect(cause + "; " + what);
+      return;
+    }
+  }
   if (state_ == State::Connecting || state_ == State::Streaming) schedule_reconnect(what);
 }
 

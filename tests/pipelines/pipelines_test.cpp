@@ -389,6 +389,9 @@ TEST_F(Pipelines, RtspClientGivesUpOnAnUnreachableCamera) {
   ASSERT_TRUE(p.wait(60s)) << "still retrying an unreachable camera";
   EXPECT_EQ(p.exit_code(), 1);
   EXPECT_NE(p.err().find("giving up on " + url), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("connection refused by 127.0.0.1:"), std::string::npos) << p.err();
+  // A camera that never sent a frame leaves no empty result file.
+  EXPECT_FALSE(std::filesystem::exists(path("unreachable.jsonl"))) << "empty .jsonl left behind";
 }
 
 TEST_F(Pipelines, RtspClientReportsAMissingModelBeforeConnecting) {
