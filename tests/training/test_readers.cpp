@@ -261,7 +261,7 @@ TEST(ManifestReader, MalformedJsonLineIsAnErrorWithFileAndLine) {
     read_manifest(dir / "m.jsonl", {}, log);
     FAIL() << "no error";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("m.jsonl:2: not a JSON object"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m.jsonl:2: not valid JSON"), std::string::npos) << e.what();
   }
 }
 
@@ -317,4 +317,28 @@ TEST(DatasetKind, IsDetectedFromTheFolderLayout) {
   EXPECT_THROW(detect_dataset_kind(other.path().string()), std::invalid_argument);
   BadDataLog log;
   EXPECT_THROW(read_dataset("celeba", other.path().string(), {}, log), std::invalid_argument);
+}
+
+TEST(ManifestReader, InvalidUtf8IsNamedAndAStrictRunStopsAtTheFirstBadLine) {
+  TempDir dir;
+  write_image(dir / "a.png", 16, 16);
+  write_text(dir / "m.jsonl",
+             "{\"image\": \"a.png\", \"subject\": \"s\", \"aus\": {\"1\": 1}}\n"
+             "{\"image\": \"gone.png\", \"subject\": \"s\", \"aus\": {\"1\": 1}}\n"
+             "{\"image\": \"a.png\", \"subject\": \"s\xff\xfe\", \"aus\": {\"1\": 0}}\n"
+             "[1, 2]\n");
+  BadDataLog strict;
+  try {
+    read_manifest(dir / "m.jsonl", {}, strict);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    // Line 2 (a missing image) comes first, not the undecodable line 3.
+    EXPECT_NE(std::string(e.what()).find("m.jsonl:2:"), std::string::npos) << e.what();
+  }
+  BadDataLog skip(true);
+  const Dataset d = read_manifest(dir / "m.jsonl", {}, skip);
+  EXPECT_EQ(d.samples.size(), 1u);
+  const std::string summary = skip.summary();
+  EXPECT_NE(summary.find("m.jsonl:3: invalid UTF-8"), std::string::npos) << summary;
+  EXPECT_EQ(skip.count(BadDataReason::MalformedLine), 2) << summary;  // line 3 and the array on line 4
 }

@@ -73,9 +73,22 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const int line_no = static_cast<int>(i + 1);
     if (text::trim(lines[i]).empty()) continue;
-    json j = json::parse(lines[i], nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      log.report(BadDataReason::MalformedLine, file, line_no, "not a JSON object");
+    json j;
+    std::string malformed;
+    try {
+      j = json::parse(lines[i]);
+      if (!j.is_object()) malformed = "not a JSON object (a " + std::string(j.type_name()) + ")";
+    } catch (const json::parse_error& e) {
+      // Say what is wrong: invalid UTF-8 is not a syntax slip. e.byte is 1-based.
+      const std::string what = e.what();
+      malformed = what.find("UTF-8") != std::string::npos
+                      ? "invalid UTF-8 at byte " + std::to_string(e.byte) + " (the manifest must be UTF-8 text)"
+                      : "not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")";
+    }
+    if (!malformed.empty()) {
+      // Reported in line order with the other problems (second pass), so a
+      // strict run stops at the first bad line, whatever its problem.
+      rows.emplace_back(line_no, json(malformed));
       continue;
     }
     if (j.contains("hicomex_manifest")) {
@@ -104,6 +117,7 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
 
   for (auto& [line_no, j] : rows) {
     auto bad = [&, ln = line_no](BadDataReason r, const std::string& what) { log.report(r, file, ln, what); };
+    if (j.is_string()) { bad(BadDataReason::MalformedLine, j.get<std::string>()); continue; }
     if (!j.contains("image") || !j["image"].is_string()) { bad(BadDataReason::MalformedLine, "missing \"image\" string"); continue; }
     if (!j.contains("subject") || !(j["subject"].is_string() || j["subject"].is_number_integer())) {
       bad(BadDataReason::MalformedLine, "missing \"subject\"");
