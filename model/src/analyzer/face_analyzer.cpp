@@ -267,13 +267,20 @@ struct FaceAnalyzer::Impl {
   }
 
   // The open batch closes when full, or when nothing more is coming soon
-  // (end of input, or the caller is waiting) and no frame is left to track.
+  // (end of input, or the caller waits for a frame of this very batch) and no
+  // frame is left to track. A caller waiting for an older frame does not close
+  // it: batches then depend only on the frame order, never on timing, so the
+  // same input gives the same numbers on every run (batch size changes float
+  // rounding).
   void close_due_batches() {
     if (batches.empty() || batches.back()->closed) return;
     AuBatch& b = *batches.back();
     const int frames_per_batch = resolved_batch_frames(b.frames.back()->options->au_batch_frames);
     const bool full = static_cast<int>(b.frames.size()) >= frames_per_batch || b.faces >= kMaxBatchFaces;
-    const bool idle = next_track == jobs.size() && !tracking_busy && (flushing || consumer_waiting);
+    const bool waited_for =
+        consumer_waiting && !jobs.empty() &&
+        std::find(b.frames.begin(), b.frames.end(), jobs.front().get()) != b.frames.end();
+    const bool idle = next_track == jobs.size() && !tracking_busy && (flushing || waited_for);
     if (full || idle) {
       b.closed = true;
       work_cv.notify_all();

@@ -48,11 +48,11 @@ HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   torch::Tensor f, global, landmark_feature, landmarks, local;
   {
     RECORD_USER_SCOPE("hicomex::region1");
-    f = torch::max_pool2d(region1_->forward(x), 2, 2);
+    f = region1_->forward_pool2(x);  // = max_pool2d(forward(x), 2, 2), the pool fused on the fast path
   }
   {
     RECORD_USER_SCOPE("hicomex::region2");
-    f = torch::max_pool2d(region2_->forward(f), 2, 2);  // patch features [B,C,S/4,S/4]
+    f = region2_->forward_pool2(f);  // patch features [B,C,S/4,S/4]
   }
   {
     RECORD_USER_SCOPE("hicomex::global_branch");

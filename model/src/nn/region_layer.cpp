@@ -1,8 +1,15 @@
 #include "nn/region_layer.h"
 
+#include <atomic>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "nn/fused_ops.h"
+#include "nn/region_fast.h"
 
 namespace hicomex::nn {
 
@@ -33,8 +40,20 @@ torch::Tensor PatchConvImpl::forward(const torch::Tensor& x) {
 
 int64_t PatchConvImpl::macs(int64_t h, int64_t w) const { return h * w * in_ * out_ * 9; }
 
+// The fast path's folded weights and what they were folded from.
+struct RegionLayerImpl::FastCache {
+  std::mutex mutex;
+  bool built = false;
+  // (tensor, data, version) of every parameter and buffer at the last fold:
+  // any in-place change (load, optimiser step, BN statistics update) bumps a
+  // version, a replaced tensor changes the pointers.
+  std::vector<std::tuple<const void*, const void*, int64_t>> signature;
+  std::shared_ptr<const region_fast::Packed> packed;  // null: no kernel for these channels
+  std::atomic<int64_t> forwards{0};
+};
+
 RegionLayerImpl::RegionLayerImpl(int64_t in_channels, int64_t out_channels)
-    : in_(in_channels), out_(out_channels) {
+    : in_(in_channels), out_(out_channels), fast_(std::make_shared<FastCache>()) {
   TORCH_CHECK(out_channels % 4 == 0, "RegionLayer: channels must be a multiple of 4");
   conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, 3).padding(1)));
   p8_ = register_module("patch8", PatchConv(out_channels, out_channels / 2, 8));
@@ -43,7 +62,88 @@ RegionLayerImpl::RegionLayerImpl(int64_t in_channels, int64_t out_channels)
   bn_ = register_module("bn", torch::nn::BatchNorm2d(out_channels));
 }
 
+namespace {
+
+bool foldable(torch::nn::BatchNorm2d& bn) {
+  const auto& o = bn->options;
+  return o.affine() && o.track_running_stats() && bn->running_mean.defined() && bn->running_var.defined();
+}
+
+region_fast::BatchNormParams bn_params(torch::nn::BatchNorm2d& bn) {
+  return {bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->options.eps()};
+}
+
+}  // namespace
+
+std::shared_ptr<const region_fast::Packed> RegionLayerImpl::fast_weights(const torch::Tensor& x) {
+  // Inference only: with autograd or in training mode (BatchNorm on batch
+  // statistics) the module sequence runs. CPU autocast would run the
+  // convolutions in bf16: the reference path keeps that behaviour too.
+  if (!region_fast::enabled() || !fused_inference() || !region_fast::cpu_supported() ||
+      torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled())
+    return nullptr;
+  if (!x.defined() || !x.is_cpu() || x.layout() != torch::kStrided || x.scalar_type() != torch::kFloat ||
+      x.dim() != 4)
+    return nullptr;
+  if (is_training()) return nullptr;
+  for (const auto& m : modules(/*include_self=*/false))
+    if (m->is_training()) return nullptr;
+  for (auto* bn : {&bn_, &p8_->bn(), &p4_->bn(), &p2_->bn()})
+    if (!foldable(*bn)) return nullptr;
+
+  std::vector<std::tuple<const void*, const void*, int64_t>> signature;
+  for (const auto& list : {parameters(), buffers()}) {
+    for (const auto& t : list) {
+      if (!t.is_cpu()) return nullptr;
+      // Inference tensors have no version counter (they cannot be changed
+      // in place outside InferenceMode).
+      signature.emplace_back(t.unsafeGetTensorImpl(), t.data_ptr(), t.is_inference() ? -1 : t._version());
+    }
+  }
+  std::shared_ptr<const region_fast::Packed> packed;
+  {
+    std::lock_guard<std::mutex> lock(fast_->mutex);
+    if (!fast_->built || fast_->signature != signature) {
+      region_fast::RegionParams params;
+      params.conv_weight = conv_->weight;
+      params.conv_bias = conv_->bias;
+      PatchConv* patches[3] = {&p8_, &p4_, &p2_};
+      for (int i = 0; i < 3; ++i) {
+        auto& p = *patches[i];
+        params.patch[i] = {p->grid(), bn_params(p->bn()), p->conv()->weight, p->conv()->bias};
+      }
+      params.bn = bn_params(bn_);
+      fast_->packed = region_fast::pack(params);
+      fast_->signature = std::move(signature);
+      fast_->built = true;
+    }
+    packed = fast_->packed;
+  }
+  if (!packed || !region_fast::supports(*packed, x)) return nullptr;
+  return packed;
+}
+
+bool RegionLayerImpl::fast_path_usable(const torch::Tensor& x) { return fast_weights(x) != nullptr; }
+
+int64_t RegionLayerImpl::fast_forwards() const { return fast_->forwards.load(std::memory_order_relaxed); }
+
 torch::Tensor RegionLayerImpl::forward(const torch::Tensor& x) {
+  if (auto packed = fast_weights(x)) {
+    fast_->forwards.fetch_add(1, std::memory_order_relaxed);
+    return region_fast::forward(*packed, x, /*pool2=*/false);
+  }
+  return reference_forward(x);
+}
+
+torch::Tensor RegionLayerImpl::forward_pool2(const torch::Tensor& x) {
+  if (auto packed = fast_weights(x)) {
+    fast_->forwards.fetch_add(1, std::memory_order_relaxed);
+    return region_fast::forward(*packed, x, /*pool2=*/true);
+  }
+  return torch::max_pool2d(reference_forward(x), 2, 2);
+}
+
+torch::Tensor RegionLayerImpl::reference_forward(const torch::Tensor& x) {
   auto base = conv_->forward(x);
   auto a = p8_->forward(base);
   auto b = p4_->forward(a);

@@ -1,0 +1,560 @@
+#include "nn/region_fast.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include <torch/torch.h>
+
+// The vector kernels are compiled for AVX2 + FMA function by function (the
+// file itself builds without -mavx2), and only called after cpu_supported():
+// the library still loads and runs on older CPUs, through the reference path.
+#define HICOMEX_AVX2 __attribute__((target("avx2,fma")))
+#define HICOMEX_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+
+namespace hicomex::nn::region_fast {
+
+// ---- Folded weights ----------------------------------------------------------
+// Layouts (all float, NHWC thinking: a 3x3 window row of a padded NHWC map is
+// 3 * ci contiguous floats, index k = kx * ci + input channel):
+//  * co a multiple of 8: per group, blocks of up to 32 output channels (4
+//    vectors), each [ky][k][block width]; block b0 starts at 9 * ci * b0.
+//  * co == 4: per group [ky][k][8], the 4 weights twice, so one vector holds
+//    them for two neighbouring output pixels (see conv4_tile).
+struct ConvPack {
+  int64_t ci = 0, co = 0, groups = 1;
+  std::vector<float> w;
+  std::vector<float> bias;          // [groups][co]
+  std::vector<float> scale, shift;  // [groups][ci]: BN before the ReLU (PatchConvs only)
+  int64_t group_weights() const { return 9 * ci * (co == 4 ? 8 : co); }
+};
+
+namespace {
+
+std::atomic<bool>& enabled_flag() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("HICOMEX_REGION_FAST");
+    return !(v && std::string(v) == "0");
+  }()};
+  return on;
+}
+
+std::atomic<int64_t> g_forwards{0};
+
+// Whether a kernel below handles this channel pair.
+bool has_kernel(int64_t ci, int64_t co) { return ci > 0 && (co % 8 == 0 || (co == 4 && ci % 4 == 0)); }
+
+torch::Tensor cpu_float(const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat).contiguous(); }
+
+// scale = gamma / sqrt(var + eps), shift = beta - mean * scale: bn(x) = scale * x + shift.
+void fold_bn(const BatchNormParams& bn, std::vector<float>& scale, std::vector<float>& shift) {
+  const auto g = cpu_float(bn.weight), b = cpu_float(bn.bias), m = cpu_float(bn.running_mean),
+             v = cpu_float(bn.running_var);
+  const int64_t n = g.numel();
+  scale.resize(n);
+  shift.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const double s = g.data_ptr<float>()[i] / std::sqrt(double(v.data_ptr<float>()[i]) + bn.eps);
+    scale[i] = static_cast<float>(s);
+    shift[i] = static_cast<float>(b.data_ptr<float>()[i] - m.data_ptr<float>()[i] * s);
+  }
+}
+
+// weight [groups * co, ci, 3, 3] (a grouped conv: group p maps its ci inputs
+// to outputs p * co ... p * co + co - 1), bias [groups * co] or undefined.
+bool pack_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t groups, ConvPack& out) {
+  if (weight.dim() != 4 || weight.size(2) != 3 || weight.size(3) != 3 || weight.size(0) % groups != 0) return false;
+  const int64_t co = weight.size(0) / groups, ci = weight.size(1);
+  if (!has_kernel(ci, co)) return false;
+  out.ci = ci;
+  out.co = co;
+  out.groups = groups;
+  const auto wt = cpu_float(weight);
+  const float* src = wt.data_ptr<float>();
+  // src[((p * co + o) * ci + c) * 9 + ky * 3 + kx]
+  auto at = [&](int64_t p, int64_t o, int64_t c, int64_t ky, int64_t kx) {
+    return src[((p * co + o) * ci + c) * 9 + ky * 3 + kx];
+  };
+  out.w.assign(groups * out.group_weights(), 0.f);
+  for (int64_t p = 0; p < groups; ++p) {
+    float* dst = out.w.data() + p * out.group_weights();
+    for (int64_t ky = 0; ky < 3; ++ky)
+      for (int64_t kx = 0; kx < 3; ++kx)
+        for (int64_t c = 0; c < ci; ++c) {
+          const int64_t k = ky * 3 * ci + kx * ci + c;  // row of the [ky][k] panel
+          if (co == 4) {
+            for (int64_t o = 0; o < 8; ++o) dst[k * 8 + o] = at(p, o % 4, c, ky, kx);
+          } else {
+            for (int64_t b0 = 0; b0 < co; b0 += 32) {
+              const int64_t bw = std::min<int64_t>(32, co - b0);
+              for (int64_t o = 0; o < bw; ++o) dst[9 * ci * b0 + k * bw + o] = at(p, b0 + o, c, ky, kx);
+            }
+          }
+        }
+  }
+  out.bias.assign(groups * co, 0.f);
+  if (bias.defined()) {
+    const auto b = cpu_float(bias);
+    std::copy(b.data_ptr<float>(), b.data_ptr<float>() + groups * co, out.bias.begin());
+  }
+  return true;
+}
+
+// ---- Kernels -------------------------------------------------------------------
+// One convolution call: a 3x3 convolution over `rows` x `cols` output pixels
+// of a zero-padded NHWC input (no bounds checks: the caller provides the
+// padding), writing a strided NHWC output (a channel range of a wider map).
+struct ConvCall {
+  const float* in;  // input pixel under the top-left tap of output (0, 0)
+  int64_t in_row;   // floats per input row
+  int64_t ci;       // floats per input pixel
+  float* out;       // output (0, 0), first channel of this convolution
+  int64_t out_row, out_pix;
+  int64_t rows, cols;
+};
+
+// R rows x P output pixels x NV vectors (8 output channels each): the
+// weights of one (ky, k) are loaded once and used for the R * P pixels, each
+// input value is broadcast once and used for the NV vectors. R * P * NV <= 14
+// accumulators leave registers for the weights and the broadcast, and give
+// enough independent FMA chains to cover the FMA latency.
+// CI > 0: the input channel count at compile time (the common ones), so that
+// every input address of the tile is one base register plus a constant, not a
+// register per pixel (the run-time version, CI = 0, runs short of registers).
+template <int NV, int P, int R, int CI>
+HICOMEX_AVX2_INLINE void conv_tile(const float* in, int64_t ci_arg, int64_t in_row, const float* w, const float* bias,
+                                   float* out, int64_t out_row, int64_t out_pix) {
+  constexpr int kWidth = NV * 8;
+  const int64_t ci = CI > 0 ? CI : ci_arg;
+  const int64_t k_row = 3 * ci;
+  __m256 acc[R][P][NV];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 12
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][p][v] = _mm256_loadu_ps(bias + v * 8);
+  for (int ky = 0; ky < 3; ++ky) {
+    const float* x = in + ky * in_row;
+    const float* wk = w + ky * k_row * kWidth;
+    for (int64_t k = 0; k < k_row; ++k, wk += kWidth) {
+      __m256 wv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) wv[v] = _mm256_loadu_ps(wk + v * 8);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 12
+        for (int p = 0; p < P; ++p) {
+          const __m256 xv = _mm256_broadcast_ss(x + r * in_row + p * ci + k);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[r][p][v] = _mm256_fmadd_ps(xv, wv[v], acc[r][p][v]);
+        }
+    }
+  }
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 12
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + r * out_row + p * out_pix + v * 8, acc[r][p][v]);
+}
+
+// conv_tile for a run-time tile width p <= P (an if-chain once inlined).
+template <int NV, int P, int R, int CI>
+HICOMEX_AVX2_INLINE void conv_tile_n(int64_t p, const float* in, int64_t ci, int64_t in_row, const float* w,
+                                     const float* bias, float* out, int64_t out_row, int64_t out_pix) {
+  if constexpr (P >= 1) {
+    if (p == P) return conv_tile<NV, P, R, CI>(in, ci, in_row, w, bias, out, out_row, out_pix);
+    conv_tile_n<NV, P - 1, R, CI>(p, in, ci, in_row, w, bias, out, out_row, out_pix);
+  }
+}
+
+// Rows [r0, r0 + R * n) of a call, R at a time. Each row is cut into tiles of
+// nearly equal width (a 14-pixel patch row is 7 + 7 at most 7, not 12 + 2), so
+// few pixels go through the narrow, latency-bound tiles.
+template <int NV, int R, int CI>
+HICOMEX_AVX2_INLINE void conv_row_group(const ConvCall& c, const float* w, const float* bias, int64_t r0, int64_t n) {
+  constexpr int kMaxP = (NV == 1 && R == 2) ? 7 : 12 / (NV * R);
+  const int64_t tiles = (c.cols + kMaxP - 1) / kMaxP;
+  for (int64_t r = r0; r < r0 + R * n; r += R) {
+    const float* in = c.in + r * c.in_row;
+    float* out = c.out + r * c.out_row;
+    int64_t x = 0;
+    for (int64_t t = 1; t <= tiles; ++t) {
+      const int64_t end = c.cols * t / tiles;
+      conv_tile_n<NV, kMaxP, R, CI>(end - x, in + x * c.ci, c.ci, c.in_row, w, bias, out + x * c.out_pix, c.out_row,
+                                c.out_pix);
+      x = end;
+    }
+  }
+}
+
+template <int NV, int CI>
+HICOMEX_AVX2 void conv_rows(const ConvCall& c, const float* w, const float* bias) {
+  if constexpr (NV <= 2) {
+    // Two rows at a time where one row's tile has too few accumulators.
+    conv_row_group<NV, 2, CI>(c, w, bias, 0, c.rows / 2);
+    if (c.rows % 2) conv_row_group<NV, 1, CI>(c, w, bias, c.rows - 1, 1);
+  } else {
+    conv_row_group<NV, 1, CI>(c, w, bias, 0, c.rows);
+  }
+}
+
+// conv_rows with the input channel count at compile time where it is one of
+// CIs (those of the region layers in use: C = 16, 32, 64 and inputs 3, 16,
+// 32), else at run time.
+template <int NV, int... CIs>
+void conv_rows_for(const ConvCall& c, const float* w, const float* bias) {
+  const bool done = ((c.ci == CIs ? (conv_rows<NV, CIs>(c, w, bias), true) : false) || ...);
+  if (!done) conv_rows<NV, 0>(c, w, bias);
+}
+
+// Four output channels: a 256-bit vector holds them for two neighbouring
+// pixels (lanes 0-3 pixel 2q, lanes 4-7 pixel 2q + 1), so the FMAs run at full
+// width. The input of both pixels is loaded 4 channels at a time into the two
+// 128-bit halves and each channel is broadcast within its half by an in-lane
+// permute; the weights are stored duplicated to match. Needs ci % 4 == 0.
+template <int Q, int CI>
+HICOMEX_AVX2_INLINE void conv4_tile(const float* in, int64_t ci_arg, int64_t in_row, const float* w, const float* bias,
+                                    float* out, int64_t out_pix) {
+  const int64_t ci = CI > 0 ? CI : ci_arg;
+  const __m128 b4 = _mm_loadu_ps(bias);
+  __m256 acc[Q];
+#pragma GCC unroll 8
+  for (int q = 0; q < Q; ++q) acc[q] = _mm256_insertf128_ps(_mm256_castps128_ps256(b4), b4, 1);
+  const int64_t k_row = 3 * ci;
+  for (int ky = 0; ky < 3; ++ky) {
+    const float* x = in + ky * in_row;
+    const float* wk = w + ky * k_row * 8;
+    for (int64_t k = 0; k < k_row; k += 4, wk += 32) {
+      const __m256 w0 = _mm256_loadu_ps(wk), w1 = _mm256_loadu_ps(wk + 8), w2 = _mm256_loadu_ps(wk + 16),
+                   w3 = _mm256_loadu_ps(wk + 24);
+#pragma GCC unroll 8
+      for (int q = 0; q < Q; ++q) {
+        const float* p0 = x + 2 * q * ci + k;
+        const __m256 v = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p0 + ci), 1);
+        acc[q] = _mm256_fmadd_ps(_mm256_permute_ps(v, 0x00), w0, acc[q]);
+        acc[q] = _mm256_fmadd_ps(_mm256_permute_ps(v, 0x55), w1, acc[q]);
+        acc[q] = _mm256_fmadd_ps(_mm256_permute_ps(v, 0xAA), w2, acc[q]);
+        acc[q] = _mm256_fmadd_ps(_mm256_permute_ps(v, 0xFF), w3, acc[q]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < Q; ++q) {
+    _mm_storeu_ps(out + 2 * q * out_pix, _mm256_castps256_ps128(acc[q]));
+    _mm_storeu_ps(out + (2 * q + 1) * out_pix, _mm256_extractf128_ps(acc[q], 1));
+  }
+}
+
+// The odd last pixel of a row with four output channels (128-bit).
+HICOMEX_AVX2_INLINE void conv4_pixel(const float* in, int64_t ci, int64_t in_row, const float* w, const float* bias,
+                                     float* out) {
+  __m128 acc = _mm_loadu_ps(bias);
+  const int64_t k_row = 3 * ci;
+  for (int ky = 0; ky < 3; ++ky) {
+    const float* x = in + ky * in_row;
+    const float* wk = w + ky * k_row * 8;
+    for (int64_t k = 0; k < k_row; ++k) acc = _mm_fmadd_ps(_mm_broadcast_ss(x + k), _mm_loadu_ps(wk + k * 8), acc);
+  }
+  _mm_storeu_ps(out, acc);
+}
+
+template <int Q, int CI>
+HICOMEX_AVX2_INLINE void conv4_tile_n(int64_t q, const float* in, int64_t ci, int64_t in_row, const float* w,
+                                      const float* bias, float* out, int64_t out_pix) {
+  if constexpr (Q >= 1) {
+    if (q == Q) return conv4_tile<Q, CI>(in, ci, in_row, w, bias, out, out_pix);
+    conv4_tile_n<Q - 1, CI>(q, in, ci, in_row, w, bias, out, out_pix);
+  }
+}
+
+template <int CI>
+HICOMEX_AVX2 void conv4_rows(const ConvCall& c, const float* w, const float* bias) {
+  constexpr int kMaxQ = 8;  // 8 accumulators + 4 weights + the input and a permute
+  const int64_t pairs = c.cols / 2, tiles = (pairs + kMaxQ - 1) / kMaxQ;
+  for (int64_t r = 0; r < c.rows; ++r) {
+    const float* in = c.in + r * c.in_row;
+    float* out = c.out + r * c.out_row;
+    int64_t q = 0;
+    for (int64_t t = 1; t <= tiles; ++t) {
+      const int64_t end = pairs * t / tiles;
+      conv4_tile_n<kMaxQ, CI>(end - q, in + 2 * q * c.ci, c.ci, c.in_row, w, bias, out + 2 * q * c.out_pix, c.out_pix);
+      q = end;
+    }
+    if (c.cols % 2) {
+      const int64_t x = c.cols - 1;
+      conv4_pixel(in + x * c.ci, c.ci, c.in_row, w, bias, out + x * c.out_pix);
+    }
+  }
+}
+
+// Group `group` of `pack` over the call's pixels.
+void conv3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
+  const float* w = pack.w.data() + group * pack.group_weights();
+  const float* bias = pack.bias.data() + group * pack.co;
+  if (pack.co == 4) {
+    // C = 16: the 4x4 grid's convolution has 8 inputs, the 2x2 grid's 4.
+    if (c.ci == 4) return conv4_rows<4>(c, w, bias);
+    if (c.ci == 8) return conv4_rows<8>(c, w, bias);
+    return conv4_rows<0>(c, w, bias);
+  }
+  for (int64_t b0 = 0; b0 < pack.co; b0 += 32) {
+    ConvCall block = c;
+    block.out += b0;
+    const float* wb = w + 9 * pack.ci * b0;
+    switch (std::min<int64_t>(4, (pack.co - b0) / 8)) {
+      case 4: conv_rows_for<4, 3, 16, 32, 64>(block, wb, bias + b0); break;
+      case 3: conv_rows_for<3>(block, wb, bias + b0); break;
+      case 2: conv_rows_for<2, 3, 16, 32>(block, wb, bias + b0); break;
+      default: conv_rows_for<1, 8, 16>(block, wb, bias + b0); break;
+    }
+  }
+}
+
+// The input of one patch convolution: relu(scale * x + shift) of the patch
+// (ph x pw pixels of ci channels at `src`, a channel range of a wider NHWC
+// map) into the interior of `dst` [(ph + 2)][(pw + 2)][ci], whose border the
+// caller keeps at zero: the reference pads each patch with zeros after its
+// BN + ReLU. ci is a multiple of 4.
+HICOMEX_AVX2 void activate_patch(const float* src, int64_t src_row, int64_t src_pix, int64_t ci, const float* scale,
+                                 const float* shift, int64_t ph, int64_t pw, float* dst) {
+  const int64_t dst_row = (pw + 2) * ci;
+  for (int64_t r = 0; r < ph; ++r) {
+    const float* s = src + r * src_row;
+    float* d = dst + (r + 1) * dst_row + ci;
+    for (int64_t x = 0; x < pw; ++x, s += src_pix, d += ci) {
+      int64_t c = 0;
+      for (; c + 8 <= ci; c += 8) {
+        const __m256 v = _mm256_fmadd_ps(_mm256_loadu_ps(s + c), _mm256_loadu_ps(scale + c), _mm256_loadu_ps(shift + c));
+        _mm256_storeu_ps(d + c, _mm256_max_ps(_mm256_setzero_ps(), v));
+      }
+      for (; c < ci; c += 4) {
+        const __m128 v = _mm_fmadd_ps(_mm_loadu_ps(s + c), _mm_loadu_ps(scale + c), _mm_loadu_ps(shift + c));
+        _mm_storeu_ps(d + c, _mm_max_ps(_mm_setzero_ps(), v));
+      }
+    }
+  }
+}
+
+// x [ci][h][w] (NCHW, one image) into dst [(h + 2)][(w + 2)][ci], zero border.
+void to_padded_nhwc(const float* x, int64_t ci, int64_t h, int64_t w, float* dst) {
+  const int64_t row = (w + 2) * ci;
+  std::fill(dst, dst + row, 0.f);
+  std::fill(dst + (h + 1) * row, dst + (h + 2) * row, 0.f);
+  for (int64_t y = 0; y < h; ++y) {
+    float* d = dst + (y + 1) * row;
+    std::fill(d, d + ci, 0.f);
+    std::fill(d + (w + 1) * ci, d + (w + 2) * ci, 0.f);
+    for (int64_t c = 0; c < ci; ++c) {
+      const float* s = x + (c * h + y) * w;
+      for (int64_t i = 0; i < w; ++i) d[(i + 1) * ci + c] = s[i];
+    }
+  }
+}
+
+// Rows [0, n) of tmp [n][c] (NHWC) to n consecutive values of each of the c
+// planes of an NCHW output.
+HICOMEX_AVX2 void store_nchw(const float* tmp, int64_t n, int64_t c, float* out, int64_t plane) {
+  int64_t x = 0;
+  // 8 pixels x 8 channels at a time: an 8x8 register transpose, then one
+  // contiguous store per channel.
+  for (; x + 8 <= n; x += 8) {
+    for (int64_t c0 = 0; c0 < c; c0 += 8) {
+      __m256 r[8], t[8];
+      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(tmp + (x + i) * c + c0);
+      for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+      }
+      // Now r[j] holds channel j of pixels 0-3 in its low half and channel
+      // j + 4 in its high half, r[j + 4] the same for pixels 4-7.
+      for (int j = 0; j < 4; ++j) {
+        const __m256 lo = r[j], hi = r[j + 4];
+        _mm256_storeu_ps(out + (c0 + j) * plane + x, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(out + (c0 + j + 4) * plane + x, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+    }
+  }
+  for (; x < n; ++x)
+    for (int64_t k = 0; k < c; ++k) out[k * plane + x] = tmp[x * c + k];
+}
+
+// relu(scale * (cat + base) + shift) of 8 channels at offset i of both maps.
+HICOMEX_AVX2_INLINE __m256 output_value(const float* base, const float* cat, int64_t i, const float* scale,
+                                        const float* shift) {
+  const __m256 v = _mm256_add_ps(_mm256_loadu_ps(cat + i), _mm256_loadu_ps(base + i));
+  return _mm256_max_ps(_mm256_setzero_ps(), _mm256_fmadd_ps(v, _mm256_loadu_ps(scale), _mm256_loadu_ps(shift)));
+}
+
+// The region layer's output for one quadrant: relu(scale * (cat + base) +
+// shift), optionally 2x2 max-pooled, into the NCHW output. base and cat are
+// the quadrant's [qh][qw][c] maps; `out` points at the quadrant's first output
+// pixel of plane 0; tmp holds one output row [qw][c]. Pooling after the ReLU
+// as the reference does (the scale may be negative, so not before).
+HICOMEX_AVX2 void finish(const float* base, const float* cat, int64_t c, int64_t qh, int64_t qw, const float* scale,
+                         const float* shift, bool pool, float* out, int64_t plane, int64_t out_row, float* tmp) {
+  // (No lambda here: it would not inherit the target attribute.)
+#define HICOMEX_VALUE(i, c0) output_value(base, cat, (i) * c + (c0), scale + (c0), shift + (c0))
+  if (!pool) {
+    for (int64_t y = 0; y < qh; ++y) {
+      for (int64_t x = 0; x < qw; ++x)
+        for (int64_t c0 = 0; c0 < c; c0 += 8) _mm256_storeu_ps(tmp + x * c + c0, HICOMEX_VALUE(y * qw + x, c0));
+      store_nchw(tmp, qw, c, out + y * out_row, plane);
+    }
+    return;
+  }
+  for (int64_t y = 0; y < qh / 2; ++y) {
+    for (int64_t x = 0; x < qw / 2; ++x) {
+      const int64_t i = 2 * y * qw + 2 * x;
+      for (int64_t c0 = 0; c0 < c; c0 += 8) {
+        const __m256 m = _mm256_max_ps(_mm256_max_ps(HICOMEX_VALUE(i, c0), HICOMEX_VALUE(i + 1, c0)),
+                                       _mm256_max_ps(HICOMEX_VALUE(i + qw, c0), HICOMEX_VALUE(i + qw + 1, c0)));
+        _mm256_storeu_ps(tmp + x * c + c0, m);
+      }
+    }
+    store_nchw(tmp, qw / 2, c, out + y * out_row, plane);
+  }
+#undef HICOMEX_VALUE
+}
+
+// Buffers reused from call to call by each thread (about 0.5 MB for the
+// default model's first region layer, 2.4 MB for the paper-sized one).
+struct Scratch {
+  std::vector<float> input, base, cat, patch, row;
+  static float* fit(std::vector<float>& v, int64_t n) {
+    if (static_cast<int64_t>(v.size()) < n) v.resize(n);
+    return v.data();
+  }
+};
+
+}  // namespace
+
+struct Packed {
+  int64_t in = 0, c = 0;
+  ConvPack base;
+  ConvPack patch[3];
+  int64_t grid[3] = {0, 0, 0};
+  std::vector<float> out_scale, out_shift;
+};
+
+namespace {
+
+// One image: x [in][h][w] -> out [c][oh][ow] (NCHW). The image is done one
+// quadrant (patch of the 2x2 grid) at a time, from the base convolution to the
+// output: every patch of the finer grids lies in one quadrant and nothing
+// crosses a quadrant border except the base convolution's input halo.
+void run_image(const Packed& pk, const float* x, int64_t h, int64_t w, bool pool, float* out, Scratch& s) {
+  const int64_t c = pk.c, qh = h / 2, qw = w / 2;
+  const int64_t oh = pool ? h / 2 : h, ow = pool ? w / 2 : w, plane = oh * ow;
+  float* input = Scratch::fit(s.input, (h + 2) * (w + 2) * pk.in);
+  float* base = Scratch::fit(s.base, qh * qw * c);
+  float* cat = Scratch::fit(s.cat, qh * qw * c);  // a | b | c channels of the quadrant
+  float* row = Scratch::fit(s.row, qw * c);
+  int64_t patch_floats = 0;
+  for (int i = 0; i < 3; ++i)
+    patch_floats = std::max(patch_floats, (h / pk.grid[i] + 2) * (w / pk.grid[i] + 2) * pk.patch[i].ci);
+  float* patch = Scratch::fit(s.patch, patch_floats);
+  to_padded_nhwc(x, pk.in, h, w, input);
+
+  for (int64_t qy = 0; qy < 2; ++qy) {
+    for (int64_t qx = 0; qx < 2; ++qx) {
+      conv3x3(pk.base, 0,
+              ConvCall{input + (qy * qh * (w + 2) + qx * qw) * pk.in, (w + 2) * pk.in, pk.in, base, qw * c, c, qh, qw});
+      // The cascade: each PatchConv reads the previous one's output (the
+      // first reads base) and writes its channel range of cat.
+      const float* src = base;
+      int64_t src_off = 0, dst_off = 0;
+      for (int i = 0; i < 3; ++i) {
+        const ConvPack& cp = pk.patch[i];
+        const int64_t g = pk.grid[i], ph = h / g, pw = w / g, per = g / 2;
+        std::fill(patch, patch + (ph + 2) * (pw + 2) * cp.ci, 0.f);
+        for (int64_t py = 0; py < per; ++py) {
+          for (int64_t px = 0; px < per; ++px) {
+            const int64_t p = (qy * per + py) * g + qx * per + px;  // patch index in the full grid
+            const int64_t at = (py * ph * qw + px * pw) * c;         // its first pixel in the quadrant maps
+            activate_patch(src + at + src_off, qw * c, c, cp.ci, cp.scale.data() + p * cp.ci,
+                           cp.shift.data() + p * cp.ci, ph, pw, patch);
+            conv3x3(cp, p, ConvCall{patch, (pw + 2) * cp.ci, cp.ci, cat + at + dst_off, qw * c, c, ph, pw});
+          }
+        }
+        src = cat;
+        src_off = dst_off;
+        dst_off += cp.co;
+      }
+      float* quadrant_out = out + qy * (oh / 2) * ow + qx * (ow / 2);
+      finish(base, cat, c, qh, qw, pk.out_scale.data(), pk.out_shift.data(), pool, quadrant_out, plane, ow, row);
+    }
+  }
+}
+
+}  // namespace
+
+bool cpu_supported() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+void set_enabled(bool on) { enabled_flag() = on; }
+bool enabled() { return enabled_flag().load(std::memory_order_relaxed); }
+int64_t forward_count() { return g_forwards.load(std::memory_order_relaxed); }
+
+std::shared_ptr<const Packed> pack(const RegionParams& params) {
+  auto pk = std::make_shared<Packed>();
+  if (!pack_conv(params.conv_weight, params.conv_bias, 1, pk->base)) return nullptr;
+  pk->in = pk->base.ci;
+  pk->c = pk->base.co;
+  if (pk->c % 8 != 0) return nullptr;  // the output pass works 8 channels at a time
+  int64_t ci = pk->c, cat_channels = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto& pp = params.patch[i];
+    // Every patch must lie in one quadrant: even grids.
+    if (pp.grid <= 0 || pp.grid % 2 != 0) return nullptr;
+    pk->grid[i] = pp.grid;
+    ConvPack& cp = pk->patch[i];
+    if (!pack_conv(pp.conv_weight, pp.conv_bias, pp.grid * pp.grid, cp) || cp.ci != ci) return nullptr;
+    fold_bn(pp.bn, cp.scale, cp.shift);
+    if (static_cast<int64_t>(cp.scale.size()) != cp.groups * cp.ci) return nullptr;
+    ci = cp.co;
+    cat_channels += cp.co;
+  }
+  if (cat_channels != pk->c) return nullptr;
+  fold_bn(params.bn, pk->out_scale, pk->out_shift);
+  if (static_cast<int64_t>(pk->out_scale.size()) != pk->c) return nullptr;
+  return pk;
+}
+
+bool supports(const Packed& pk, const torch::Tensor& x) {
+  if (x.dim() != 4 || x.size(1) != pk.in || x.size(2) <= 0 || x.size(3) <= 0) return false;
+  for (int64_t g : pk.grid)
+    if (x.size(2) % g != 0 || x.size(3) % g != 0) return false;
+  return true;
+}
+
+torch::Tensor forward(const Packed& pk, const torch::Tensor& x_in, bool pool2) {
+  TORCH_CHECK(cpu_supported() && supports(pk, x_in) && x_in.scalar_type() == torch::kFloat && x_in.is_cpu(),
+              "region_fast::forward: unsupported input ", x_in.sizes());
+  const auto x = x_in.contiguous();
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t oh = pool2 ? h / 2 : h, ow = pool2 ? w / 2 : w;
+  auto out = torch::empty({b, pk.c, oh, ow}, torch::TensorOptions().dtype(torch::kFloat));
+  thread_local Scratch scratch;
+  const float* src = x.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t i = 0; i < b; ++i)
+    run_image(pk, src + i * pk.in * h * w, h, w, pool2, dst + i * pk.c * oh * ow, scratch);
+  g_forwards.fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
+}  // namespace hicomex::nn::region_fast

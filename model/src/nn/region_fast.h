@@ -1,0 +1,80 @@
+// Inference-only CPU implementation of RegionLayer::forward: NHWC, every
+// BatchNorm and bias folded, hand-written AVX2 + FMA kernels.
+//
+// Why: the reference path spends most of its time outside the arithmetic
+// (~25 M multiply-adds per 112 x 112 face for the first region layer). It
+// permutes the map into patches and back for each of the three PatchConvs,
+// runs grouped convolutions with 64 groups of 4..16 channels (where oneDNN is
+// at its least efficient), and makes a separate pass for each BatchNorm, ReLU,
+// the concatenation and the residual sum. Here one image is computed quadrant
+// by quadrant (the 2 x 2 grid: every patch of the 8 x 8 and 4 x 4 grids lies
+// inside one quadrant), so the working set stays in L2, and each convolution
+// is a register-blocked loop over pixels with the output channels in the
+// vector lanes.
+//
+// RegionLayerImpl decides when this path is taken (see
+// RegionLayerImpl::fast_path_usable); this header only knows tensors.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace hicomex::nn::region_fast {
+
+/// Whether this CPU has AVX2 and FMA (checked once).
+bool cpu_supported();
+
+/// A process-wide switch for this path alone (default on; the environment
+/// variable HICOMEX_REGION_FAST=0 starts with it off), for A/B timing and for
+/// tests that count the reference path's operators. The path is also off
+/// whenever fused_inference() is.
+void set_enabled(bool on);
+bool enabled();
+
+/// How many region layer forwards took the fast path in this process (all
+/// modules, all threads); for tests.
+int64_t forward_count();
+
+/// Eval-mode BatchNorm parameters and statistics (CPU float tensors).
+struct BatchNormParams {
+  torch::Tensor weight, bias, running_mean, running_var;
+  double eps = 1e-5;
+};
+
+/// One PatchConv: BN over grid*grid*in channels, then the grouped 3x3 conv
+/// (weight [grid*grid*out, in, 3, 3], bias [grid*grid*out] or undefined).
+struct PatchConvParams {
+  int64_t grid = 0;
+  BatchNormParams bn;
+  torch::Tensor conv_weight, conv_bias;
+};
+
+/// The whole region layer: the 3x3 conv (weight [C, in, 3, 3], bias), the
+/// 8x8, 4x4 and 2x2 PatchConvs, and the output BatchNorm over C channels.
+struct RegionParams {
+  torch::Tensor conv_weight, conv_bias;
+  PatchConvParams patch[3];
+  BatchNormParams bn;
+};
+
+/// The folded, reordered weights of one region layer (immutable once built).
+struct Packed;
+
+/// Folds and reorders `params`. Returns null where the channel counts have no
+/// kernel here (see the .cpp: every output channel count must be a multiple
+/// of 8 or exactly 4, i.e. C == 16 or C a multiple of 32) or the grids are
+/// not 8, 4, 2.
+std::shared_ptr<const Packed> pack(const RegionParams& params);
+
+/// Whether an input of this shape ([B, in, h, w]) can be computed by `packed`.
+bool supports(const Packed& packed, const torch::Tensor& x);
+
+/// relu(bn(cat(a, b, c) + base)) for x [B, in, h, w] (CPU float; any
+/// strides): [B, C, h, w], NCHW contiguous. With `pool2`, the 2x2 max-pool of
+/// that (stride 2, as torch::max_pool2d(y, 2, 2)): [B, C, h/2, w/2], computed
+/// in the same pass. Requires cpu_supported() and supports().
+torch::Tensor forward(const Packed& packed, const torch::Tensor& x, bool pool2);
+
+}  // namespace hicomex::nn::region_fast

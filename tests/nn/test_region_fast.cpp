@@ -1,0 +1,269 @@
+// The region layer's NHWC AVX2 inference path (nn/region_fast.h) against the
+// module sequence: same outputs for both presets' shapes, taken only where it
+// may be, refolded when the weights change, and the same AU probabilities for
+// the default model.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+
+#include <torch/torch.h>
+
+#include "hicomex_config.h"
+#include "nn/autocast.h"
+#include "nn/fused_ops.h"
+#include "nn/hicomex_net.h"
+#include "nn/region_fast.h"
+#include "nn/region_layer.h"
+#include "nn/weights_io.h"
+
+using namespace hicomex::nn;
+
+namespace {
+
+// Conv weights and biases have their random initialisation already; make
+// every BatchNorm non-trivial too (affine parameters and running statistics),
+// so a wrongly indexed or forgotten fold shows.
+void randomise(torch::nn::Module& m, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard g;
+  for (auto& item : m.named_buffers()) {
+    auto& b = item.value();
+    if (item.key().find("running_mean") != std::string::npos) b.copy_(0.3 * torch::randn_like(b));
+    if (item.key().find("running_var") != std::string::npos) b.copy_(0.3 + torch::rand_like(b));
+  }
+  for (auto& item : m.named_parameters()) {
+    auto& p = item.value();
+    if (item.key().find("bn.weight") != std::string::npos) p.copy_(1.0 + 0.5 * torch::randn_like(p));
+    if (item.key().find("bn.bias") != std::string::npos) p.copy_(0.2 * torch::randn_like(p));
+  }
+}
+
+// max |a - b| relative to the output scale (max |b|, at least 1).
+double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
+  const double scale = std::max(1.0, b.abs().max().item<double>());
+  return (a - b).abs().max().item<double>() / scale;
+}
+
+// Restores the process-wide switches the tests flip.
+struct Switches {
+  bool fused = fused_inference(), fast = region_fast::enabled();
+  ~Switches() {
+    set_fused_inference(fused);
+    region_fast::set_enabled(fast);
+  }
+};
+
+#define SKIP_WITHOUT_AVX2()                                                        \
+  if (!region_fast::cpu_supported()) GTEST_SKIP() << "no AVX2 + FMA on this CPU"
+
+}  // namespace
+
+// (input channels, region channels, map size, batch): the default "small"
+// preset's two region layers (crop 112) and the paper's (crop 176); last, a
+// wider layer (C = 96: blocks of 32 + 32 + 32 and a 24-channel PatchConv).
+class RegionFastShapes : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, int64_t>> {};
+
+TEST_P(RegionFastShapes, MatchesTheModuleSequence) {
+  SKIP_WITHOUT_AVX2();
+  const auto [in, c, size, batch] = GetParam();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  RegionLayer layer(in, c);
+  randomise(*layer, 100 + c + size);
+  layer->eval();
+  torch::NoGradGuard g;
+  torch::manual_seed(5);
+  const auto x = torch::randn({batch, in, size, size});
+  ASSERT_TRUE(layer->fast_path_usable(x));
+  const auto reference = layer->reference_forward(x);
+  const auto before = layer->fast_forwards();
+  const auto fast = layer->forward(x);
+  EXPECT_EQ(layer->fast_forwards(), before + 1);
+  ASSERT_EQ(fast.sizes(), reference.sizes());
+  EXPECT_TRUE(fast.is_contiguous());
+  EXPECT_EQ(fast.scalar_type(), torch::kFloat);
+  EXPECT_LE(relative_error(fast, reference), 1e-4) << "max |reference| " << reference.abs().max().item<float>();
+  // Sanity: the ReLU output is neither all zero nor all positive.
+  const double positive = (reference > 0).to(torch::kDouble).mean().item<double>();
+  EXPECT_GT(positive, 0.05);
+  EXPECT_LT(positive, 0.95);
+
+  const auto pooled = layer->forward_pool2(x);
+  EXPECT_EQ(layer->fast_forwards(), before + 2);
+  const auto pooled_reference = torch::max_pool2d(reference, 2, 2);
+  ASSERT_EQ(pooled.sizes(), pooled_reference.sizes());
+  EXPECT_TRUE(pooled.is_contiguous());
+  EXPECT_LE(relative_error(pooled, pooled_reference), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, RegionFastShapes,
+                         ::testing::Values(std::make_tuple(3, 16, 112, 1), std::make_tuple(3, 16, 112, 3),
+                                           std::make_tuple(16, 32, 56, 1), std::make_tuple(16, 32, 56, 3),
+                                           std::make_tuple(3, 32, 176, 1), std::make_tuple(3, 32, 176, 3),
+                                           std::make_tuple(32, 64, 88, 1), std::make_tuple(32, 64, 88, 3),
+                                           std::make_tuple(5, 96, 32, 2)));
+
+TEST(RegionFast, NonRectangularMapsAndStridedInput) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  RegionLayer layer(16, 32);
+  randomise(*layer, 3);
+  layer->eval();
+  torch::InferenceMode g;
+  // 40 x 24: patches 5x3, 10x6, 20x12 (odd widths: the tail kernels).
+  const auto x = torch::randn({2, 16, 40, 24}).contiguous(torch::MemoryFormat::ChannelsLast);
+  ASSERT_TRUE(layer->fast_path_usable(x));
+  EXPECT_LE(relative_error(layer->forward(x), layer->reference_forward(x)), 1e-4);
+  const auto y = torch::randn({2, 16, 48, 80}).transpose(2, 3);  // [2, 16, 80, 48], not contiguous
+  EXPECT_LE(relative_error(layer->forward(y), layer->reference_forward(y)), 1e-4);
+}
+
+TEST(RegionFast, OddPatchWidthsWithFourChannelPatchConvs) {
+  // C = 16: the 4x4 and 2x2 PatchConvs have 4 output channels (the paired
+  // kernel); a 72 x 72 map gives them 18- and 36-pixel rows, 56 x 40 gives the
+  // 8x8 grid 5-pixel patch rows.
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  RegionLayer layer(3, 16);
+  randomise(*layer, 4);
+  layer->eval();
+  torch::NoGradGuard g;
+  for (auto shape : {std::vector<int64_t>{1, 3, 72, 72}, std::vector<int64_t>{2, 3, 56, 40}}) {
+    const auto x = torch::randn(shape);
+    ASSERT_TRUE(layer->fast_path_usable(x));
+    EXPECT_LE(relative_error(layer->forward(x), layer->reference_forward(x)), 1e-4) << x.sizes();
+  }
+}
+
+TEST(RegionFast, IsNotTakenForTrainingGradientsOrOtherPrecisions) {
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  RegionLayer layer(16, 32);
+  randomise(*layer, 6);
+  const auto x = torch::randn({2, 16, 32, 32});
+  const auto count = [&] { return layer->fast_forwards(); };
+
+  // Training mode (BatchNorm on batch statistics), with and without autograd.
+  layer->train();
+  EXPECT_FALSE(layer->fast_path_usable(x));
+  auto n = count();
+  layer->forward(x);
+  {
+    torch::NoGradGuard g;
+    EXPECT_FALSE(layer->fast_path_usable(x));
+    layer->forward(x);
+  }
+  EXPECT_EQ(count(), n);
+
+  // Eval mode but autograd recording: the reference path, with a graph.
+  layer->eval();
+  EXPECT_FALSE(layer->fast_path_usable(x));
+  auto y = layer->forward(x.clone().requires_grad_());
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(count(), n);
+
+  // One submodule left in training mode.
+  {
+    torch::NoGradGuard g;
+    layer->modules(false).back()->train();
+    EXPECT_FALSE(layer->fast_path_usable(x));
+    layer->eval();
+  }
+
+  torch::NoGradGuard g;
+  // bf16 input, and fp32 input under CPU bf16 autocast.
+  EXPECT_FALSE(layer->fast_path_usable(x.to(torch::kBFloat16)));
+  {
+    Autocast bf16(c10::DeviceType::CPU, torch::kBFloat16);
+    EXPECT_FALSE(layer->fast_path_usable(x));
+  }
+  EXPECT_FALSE(layer->fast_path_usable(x.to(torch::kDouble)));
+  // The switches.
+  set_fused_inference(false);
+  EXPECT_FALSE(layer->fast_path_usable(x));
+  layer->forward(x);
+  set_fused_inference(true);
+  region_fast::set_enabled(false);
+  EXPECT_FALSE(layer->fast_path_usable(x));
+  layer->forward(x);
+  region_fast::set_enabled(true);
+  EXPECT_EQ(count(), n);
+  // Channel counts without a kernel (C = 8: PatchConvs of 4 -> 2 channels).
+  RegionLayer narrow(3, 8);
+  narrow->eval();
+  EXPECT_FALSE(narrow->fast_path_usable(torch::randn({1, 3, 32, 32})));
+  EXPECT_EQ(narrow->forward(torch::randn({1, 3, 32, 32})).sizes(), torch::IntArrayRef({1, 8, 32, 32}));
+
+  if (region_fast::cpu_supported()) {
+    // And with everything in order it is taken.
+    EXPECT_TRUE(layer->fast_path_usable(x));
+    layer->forward(x);
+    EXPECT_EQ(count(), n + 1);
+  }
+}
+
+TEST(RegionFast, RefoldsWhenParametersOrStatisticsChange) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  RegionLayer layer(16, 32);
+  randomise(*layer, 8);
+  layer->eval();
+  const auto x = torch::randn({1, 16, 32, 32});
+  {
+    torch::NoGradGuard g;
+    EXPECT_LE(relative_error(layer->forward(x), layer->reference_forward(x)), 1e-4);
+    // An in-place change of one PatchConv weight (as loading weights does).
+    for (auto& p : layer->named_parameters())
+      if (p.key() == "patch4.conv.weight") p.value().mul_(-1.5);
+    EXPECT_LE(relative_error(layer->forward(x), layer->reference_forward(x)), 1e-4);
+    // Another module's weights copied in.
+    RegionLayer other(16, 32);
+    randomise(*other, 9);
+    auto src = other->named_parameters();
+    for (auto& p : layer->named_parameters()) p.value().copy_(src[p.key()]);
+    auto src_buffers = other->named_buffers();
+    for (auto& b : layer->named_buffers()) b.value().copy_(src_buffers[b.key()]);
+    other->eval();
+    EXPECT_LE(relative_error(layer->forward(x), other->reference_forward(x)), 1e-4);
+  }
+  // A training step's BatchNorm statistics update, then inference again.
+  layer->train();
+  layer->forward(torch::randn({4, 16, 32, 32}) * 2 + 1);
+  layer->eval();
+  torch::InferenceMode g;
+  EXPECT_LE(relative_error(layer->forward(x), layer->reference_forward(x)), 1e-4);
+}
+
+TEST(RegionFast, DefaultModelGivesTheSameAuProbabilities) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  auto loaded = load_hicomex(std::string(HICOMEX_SOURCE_ROOT) + "/models/hicomex-default.safetensors");
+  auto& net = loaded.net;
+  net->eval();
+  torch::InferenceMode g;
+  const int64_t s = net->options().crop_size();
+  torch::manual_seed(12);
+  // Normalised crops: a smooth face-like blob plus noise.
+  const auto x = 0.5 * torch::randn({3, 3, s, s}) +
+                 torch::linspace(-1, 1, s).view({1, 1, 1, s}) * torch::linspace(-1, 1, s).view({1, 1, s, 1});
+  region_fast::set_enabled(false);
+  const auto count = region_fast::forward_count();
+  const auto reference = net->forward(x);
+  EXPECT_EQ(region_fast::forward_count(), count);
+  region_fast::set_enabled(true);
+  const auto fast = net->forward(x);
+  EXPECT_EQ(region_fast::forward_count(), count + 2) << "both region layers take the fast path";
+  const auto p_ref = torch::sigmoid(reference.au_logits), p_fast = torch::sigmoid(fast.au_logits);
+  EXPECT_LE((p_fast - p_ref).abs().max().item<double>(), 1e-4);
+  EXPECT_LE((fast.landmarks - reference.landmarks).abs().max().item<double>(), 1e-3);
+}
