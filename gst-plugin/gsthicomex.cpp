@@ -83,6 +83,11 @@ struct HicomexPrivate {
   hicomex::gst::AnalyzerSettings applied;
   GstVideoInfo info;
   bool have_info = false;
+  /* YUV input goes through GStreamer's own converter, set up as videoconvert
+   * sets it up, so a frame gives the same faces and AUs whether it arrives as
+   * I420/NV12 or already converted to RGB by videoconvert: one colour path. */
+  GstVideoConverter *converter = nullptr;
+  GstVideoInfo rgb_info;
   guint64 frames = 0;
   gint64 last_timestamp = 0;
 
@@ -480,6 +485,8 @@ gst_hicomex_finalize (GObject * object)
 {
   GstHicomex *self = GST_HICOMEX (object);
 
+  if (self->priv->converter)
+    gst_video_converter_free (self->priv->converter);
   delete self->priv;
   self->priv = NULL;
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -734,6 +741,11 @@ gst_hicomex_start (GstBaseTransform * trans)
     priv->analyzer.reset ();
     return FALSE;
   }
+  if (!priv->analyzer->model_checksummed ())
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("HiCOMEX model \"%s\" has no tensor checksum: a damaged copy cannot be "
+            "told from a good one.", priv->analyzer->model_path ().c_str ()),
+        ("written before checksums existed; saving it again with hicomex-train adds one"));
   priv->applied = settings;
   priv->frames = 0;
   priv->last_timestamp = 0;
@@ -782,6 +794,10 @@ gst_hicomex_stop (GstBaseTransform * trans)
         self->priv->skipped_inferences.load ());
   drop_in_flight (self);
   self->priv->analyzer.reset ();
+  if (self->priv->converter) {
+    gst_video_converter_free (self->priv->converter);
+    self->priv->converter = nullptr;
+  }
   self->priv->have_info = false;
   self->priv->started = false;
   return TRUE;
@@ -810,6 +826,45 @@ gst_hicomex_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
   priv->info = info;
   priv->have_info = true;
+  if (priv->converter) {
+    gst_video_converter_free (priv->converter);
+    priv->converter = nullptr;
+  }
+  if (GST_VIDEO_INFO_IS_YUV (&info) &&
+      GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8) {
+    gst_video_info_set_format (&priv->rgb_info, GST_VIDEO_FORMAT_RGB,
+        info.width, info.height);
+    /* The converter only changes colour: everything else must match. */
+    priv->rgb_info.fps_n = info.fps_n;
+    priv->rgb_info.fps_d = info.fps_d;
+    priv->rgb_info.par_n = info.par_n;
+    priv->rgb_info.par_d = info.par_d;
+    priv->rgb_info.interlace_mode = info.interlace_mode;
+    /* videoconvert's defaults (GStreamer 1.22), one thread. */
+    GstStructure *config = gst_structure_new ("GstVideoConverter",
+        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+        GST_VIDEO_DITHER_BAYER,
+        GST_VIDEO_CONVERTER_OPT_DITHER_QUANTIZATION, G_TYPE_UINT, 1,
+        GST_VIDEO_CONVERTER_OPT_CHROMA_RESAMPLER_METHOD,
+        GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+        GST_VIDEO_CONVERTER_OPT_ALPHA_MODE, GST_TYPE_VIDEO_ALPHA_MODE,
+        GST_VIDEO_ALPHA_MODE_COPY,
+        GST_VIDEO_CONVERTER_OPT_CHROMA_MODE, GST_TYPE_VIDEO_CHROMA_MODE,
+        GST_VIDEO_CHROMA_MODE_FULL,
+        GST_VIDEO_CONVERTER_OPT_MATRIX_MODE, GST_TYPE_VIDEO_MATRIX_MODE,
+        GST_VIDEO_MATRIX_MODE_FULL,
+        GST_VIDEO_CONVERTER_OPT_GAMMA_MODE, GST_TYPE_VIDEO_GAMMA_MODE,
+        GST_VIDEO_GAMMA_MODE_NONE,
+        GST_VIDEO_CONVERTER_OPT_PRIMARIES_MODE, GST_TYPE_VIDEO_PRIMARIES_MODE,
+        GST_VIDEO_PRIMARIES_MODE_NONE,
+        GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1, NULL);
+    priv->converter = gst_video_converter_new (&info, &priv->rgb_info, config);
+    if (!priv->converter) {
+      GST_ERROR_OBJECT (self, "no colour converter from %s to RGB",
+          GST_VIDEO_INFO_NAME (&info));
+      return FALSE;
+    }
+  }
   priv->frame_duration = (info.fps_n > 0 && info.fps_d > 0) ?
       gst_util_uint64_scale_int (GST_SECOND, info.fps_d, info.fps_n) :
       GST_CLOCK_TIME_NONE;
@@ -1026,6 +1081,26 @@ gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read the video frame."),
         ("gst_video_frame_map failed on buffer %p", buf));
     return GST_FLOW_ERROR;
+  }
+  if (priv->converter) {
+    /* The analyzer reads the RGB copy; the frame in flight maps it (the map
+     * holds its reference) while the original buffer goes downstream. */
+    GstBuffer *rgb = gst_buffer_new_allocate (NULL, priv->rgb_info.size, NULL);
+    GstVideoFrame out;
+    const bool mapped = gst_video_frame_map (&out, &priv->rgb_info, rgb,
+        GST_MAP_READWRITE);
+    if (mapped)
+      gst_video_converter_frame (priv->converter, &f.frame, &out);
+    gst_video_frame_unmap (&f.frame);
+    gst_buffer_unref (rgb);
+    if (!mapped) {
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not convert the video frame."),
+          ("mapping a %dx%d RGB frame failed", priv->rgb_info.width,
+              priv->rgb_info.height));
+      return GST_FLOW_ERROR;
+    }
+    f.frame = out;
   }
   hicomex::ImageView view;
   if (!image_view_of (&f.frame, &view)) {

@@ -434,6 +434,11 @@ TEST(AnalyzeTool, AVideoCutShortIsReportedWithTheFramesItHolds) {
   EXPECT_LT(rows.size(), 30u);
   EXPECT_NE(r.errors.find("holds the " + std::to_string(rows.size() - 1) + " frames read"), std::string::npos)
       << r.errors;
+  // Told to accept it: the same report as a warning, exit 0.
+  const ToolRun accepted = analyze(cut + " -o " + dir + "/cut2.csv -q --accept-truncated " + model_arg());
+  EXPECT_EQ(accepted.status, 0) << accepted.errors;
+  EXPECT_NE(accepted.errors.find("warning: "), std::string::npos) << accepted.errors;
+  EXPECT_EQ(read_csv(dir + "/cut2.csv").size(), rows.size());
 }
 
 TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {

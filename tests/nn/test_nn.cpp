@@ -807,3 +807,48 @@ TEST(HicomexWeights, OptionsAskingForAnImpossiblyLargeLayerNameTheFileAndOptions
   EXPECT_NE(msg.find("feature_dim"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("frame #"), std::string::npos) << "no C++ backtrace: " << msg;
 }
+
+TEST(AuEngine, TellsWhetherTheWeightsCarriedAChecksum) {
+  ModelInfo info;
+  info.options = small_options().crop_size(160);
+  Hicomex net{info.options};
+  const auto with = temp_path("with-checksum.safetensors"), without = temp_path("without-checksum.safetensors");
+  save_hicomex(with, net, info);
+  auto file = read_safetensors(with);
+  file.metadata.erase("tensor_checksum");  // as files written before checksums existed
+  write_safetensors(without, file);
+  AuEngineOptions eo;
+  eo.weights = with;
+  EXPECT_TRUE(AuEngine(eo).weights_checksummed());
+  eo.weights = without;
+  EXPECT_FALSE(AuEngine(eo).weights_checksummed());
+  std::remove(with.c_str());
+  std::remove(without.c_str());
+}
+
+TEST(AuEngine, FiniteWeightsThatComputeNaNAreRefusedAtLoad) {
+  ModelInfo info;
+  info.options = small_options().crop_size(160);
+  Hicomex net{info.options};
+  {
+    torch::NoGradGuard g;
+    // A negative BatchNorm variance: every number finite, the output NaN.
+    for (auto& b : net->named_buffers())
+      if (b.key().find("global") == 0 && b.key().find("running_var") != std::string::npos) {
+        b.value().fill_(-1.0);
+        break;
+      }
+  }
+  const auto path = temp_path("nan-output.safetensors");
+  save_hicomex(path, net, info);
+  AuEngineOptions eo;
+  eo.weights = path;
+  try {
+    AuEngine engine(eo);
+    FAIL() << "loaded";
+  } catch (const WeightsError& e) {
+    EXPECT_NE(std::string(e.what()).find("nan-output.safetensors"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("non-finite outputs"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}

@@ -59,7 +59,8 @@ void set_intra_op_threads(int threads);
 
 class AuEngine {
  public:
-  /// Loads the weights; throws WeightsError (file problems) or std::runtime_error
+  /// Loads the weights and runs one grey face through them (non-finite outputs
+  /// are a WeightsError too); throws WeightsError (file problems) or std::runtime_error
   /// (device problems, e.g. "cuda" without a GPU), naming the file or device.
   explicit AuEngine(const AuEngineOptions& options);
   /// The process-wide engine for these options: every caller asking for the
@@ -87,6 +88,10 @@ class AuEngine {
   int64_t macs_per_face() const;
   /// Whether the model predicts AU intensities (0-5) besides occurrence.
   bool has_intensity() const;
+  /// Whether the weights file carried a tensor checksum (and it matched; a
+  /// mismatch refuses to load). Files written before checksums existed have
+  /// none: tools warn that their integrity cannot be checked.
+  bool weights_checksummed() const;
 
   /// All faces in one batch. Returns one prediction per face, in order.
   /// Thread-safe: concurrent calls run at the same time on the CPU (one after

@@ -175,6 +175,11 @@ class FaceAnalyzer {
   void reset();
 
   const std::string& model_id() const;
+  /// Whether the model predicts AU intensities (FaceResult::au_intensity).
+  bool has_intensity() const;
+  /// Whether the weights file carried a tensor checksum that matched (files
+  /// written before checksums existed have none).
+  bool model_checksummed() const;
   const std::string& model_path() const;
   const std::vector<int>& au_ids() const;
   std::vector<float> model_thresholds() const;

@@ -648,6 +648,8 @@ void FaceAnalyzer::reset() {
 }
 
 const std::string& FaceAnalyzer::model_id() const { return impl_->engine.info().model_id; }
+bool FaceAnalyzer::has_intensity() const { return impl_->engine.has_intensity(); }
+bool FaceAnalyzer::model_checksummed() const { return impl_->engine.weights_checksummed(); }
 const std::string& FaceAnalyzer::model_path() const { return impl_->model_path; }
 const std::vector<int>& FaceAnalyzer::au_ids() const { return impl_->engine.aus(); }
 std::vector<float> FaceAnalyzer::model_thresholds() const { return impl_->engine.thresholds(); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
@@ -80,6 +81,7 @@ void set_intra_op_threads(int threads) {
 struct AuEngine::Impl {
   nn::Hicomex net{nullptr};
   ModelInfo info;
+  bool checksum_verified = false;
   torch::Device device{torch::kCPU};
   int threads = 1;
   c10::ScalarType dtype = torch::kFloat;  // autocast dtype; kFloat = off
@@ -170,7 +172,22 @@ AuEngine::AuEngine(const AuEngineOptions& options) : impl_(std::make_unique<Impl
   auto loaded = nn::load_hicomex(options.weights);
   impl_->net = loaded.net;
   impl_->info = loaded.info;
+  impl_->checksum_verified = loaded.checksum_verified;
   impl_->setup(options);
+  // First-output check: weights that are all finite can still compute NaN or
+  // infinity (a negative BatchNorm variance, overflowing products). One
+  // mid-grey face through the network says so now, naming the file, instead
+  // of "nan" in every AU column later.
+  const int64_t crop = impl_->crop, a = static_cast<int64_t>(impl_->info.options.aus().size());
+  std::vector<float> face(static_cast<size_t>(3 * crop * crop), 0.f), probs(a), lms(98), intens(a, 0.f);
+  run_normalised(face.data(), 1, nullptr, probs.data(), lms.data(), intens.data());
+  auto finite = [](const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+  };
+  if (!finite(probs) || !finite(lms) || !finite(intens))
+    throw WeightsError(options.weights + ": the network computes non-finite outputs (NaN or infinity) for a plain "
+                       "grey face, although every weight is a finite number: the file is corrupt or was not "
+                       "written by a finished training run");
 }
 
 std::shared_ptr<AuEngine> AuEngine::shared(const AuEngineOptions& options) {
@@ -211,6 +228,7 @@ int AuEngine::aligned_size() const { return static_cast<int>(impl_->info.options
 int64_t AuEngine::parameter_count() const { return impl_->net->parameter_count(); }
 int64_t AuEngine::macs_per_face() const { return impl_->net->macs_per_face(); }
 bool AuEngine::has_intensity() const { return impl_->info.options.intensity_head(); }
+bool AuEngine::weights_checksummed() const { return impl_->checksum_verified; }
 
 void AuEngine::run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
                               float* landmarks, float* intensities) {

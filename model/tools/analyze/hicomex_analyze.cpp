@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
                "or option error, 4 a frame failed, 130 interrupted (output kept up to there)."};
   std::string input, output, format, thresholds, calibration;
   AnalyzerOptions o;
-  bool overwrite = false, sequence = false, quiet = false, smoothing = false, probabilities = false;
+  bool overwrite = false, sequence = false, quiet = false, smoothing = false, probabilities = false,
+       accept_truncated = false;
   app.add_option("INPUT", input, "image, folder of images, or video file")->required();
   app.add_option("-o,--output", output, "result file (.csv or .jsonl)")->required();
   app.add_option("--format", format, "csv or jsonl (default: from the output's extension)")
@@ -156,6 +157,8 @@ int main(int argc, char** argv) {
                      std::to_string(AnalyzerOptions::kDefaultAuBatchFrames) + "; 1 = each frame on its own)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--overwrite", overwrite, "replace OUTPUT if it exists");
+  app.add_flag("--accept-truncated", accept_truncated,
+               "a video that ends before its declared length is reported but exits 0");
   app.add_flag("--sequence", sequence,
                "treat a folder's images as consecutive video frames (track faces across them)");
   app.add_flag("-q,--quiet", quiet, "no progress output");
@@ -203,6 +206,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
     return kSetupError;
   }
+  if (!analyzer->model_checksummed())
+    std::fprintf(stderr,
+                 "hicomex-analyze: warning: %s has no tensor checksum (written before checksums existed): a "
+                 "damaged copy cannot be told from a good one; saving it again with hicomex-train adds one\n",
+                 analyzer->model_path().c_str());
 
   ResultWriter writer;
   if (std::filesystem::is_directory(output) || (!output.empty() && output.back() == '/')) {
@@ -335,11 +343,12 @@ int main(int argc, char** argv) {
     const double read_s = source->timestamp_s() + 1.0 / fps;
     if (read_s < declared_s - std::max(2.0 / fps, 0.01 * declared_s)) {
       std::fprintf(stderr,
-                   "hicomex-analyze: %s ended after %lld frames (%.2f s) of the %.2f s (%lld frames) its header "
-                   "declares: the file looks truncated or damaged; %s holds the %lld frames read\n",
-                   input.c_str(), (long long)frames, read_s, declared_s, (long long)declared, output.c_str(),
-                   (long long)frames);
-      return kInputError;
+                   "hicomex-analyze: %s%s ended after %lld frames (%.2f s) of the %.2f s (%lld frames) its header "
+                   "declares: the file looks truncated or damaged; %s holds the %lld frames read%s\n",
+                   accept_truncated ? "warning: " : "", input.c_str(), (long long)frames, read_s, declared_s,
+                   (long long)declared, output.c_str(), (long long)frames,
+                   accept_truncated ? "" : " (--accept-truncated: exit 0 for such files)");
+      if (!accept_truncated) return kInputError;
     }
   }
   if (!quiet)
