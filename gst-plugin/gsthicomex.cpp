@@ -60,6 +60,7 @@
 
 #include "analyzer_settings.h"
 #include "hicomex/face_analyzer.h"
+#include "hicomex/safetensors.h"
 #include "hicomex_meta_utils.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_hicomex_debug);
@@ -717,16 +718,29 @@ gst_hicomex_start (GstBaseTransform * trans)
         ("%s", e.what ()));
     return FALSE;
   } catch (const std::exception &e) {
+    /* Which file was meant: the property, else the default model (whose
+     * lookup itself fails when none is installed). */
+    std::string path = settings.model;
+    if (path.empty ()) {
+      try {
+        path = hicomex::default_model_path ();
+      } catch (const std::exception &) {
+        path.clear ();
+      }
+    }
     std::error_code ec;
-    const bool missing = settings.model.empty () ||
-        !std::filesystem::exists (settings.model, ec);
+    const bool missing = path.empty () || !std::filesystem::exists (path, ec);
     if (missing)
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Could not find HiCOMEX model \"%s\".", model.c_str ()),
           ("%s", e.what ()));
-    else
+    else if (dynamic_cast < const hicomex::WeightsError * >(&e))
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Could not load HiCOMEX model \"%s\": %s", model.c_str (),
+              e.what ()), ("%s", e.what ()));
+    else  /* the file is fine: a device, precision or face-model problem */
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not start HiCOMEX with model \"%s\": %s", model.c_str (),
               e.what ()), ("%s", e.what ()));
     return FALSE;
   }

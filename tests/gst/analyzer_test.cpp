@@ -920,3 +920,45 @@ TEST(HicomexPipeline, YuvInputGivesTheSameResultsAsRgbConvertedByVideoconvert) {
     }
   }
 }
+
+namespace {
+// The domain and code of the error a failed start posts (0/0 when none).
+std::pair<GQuark, int> start_error_code(const std::string& model, const char* device) {
+  init_gst();
+  GstElement* e = gst_element_factory_make("hicomex", nullptr);
+  if (!model.empty()) g_object_set(e, "model", model.c_str(), nullptr);
+  g_object_set(e, "device", device, nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  std::pair<GQuark, int> out{0, 0};
+  if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    GError* err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    out = {err->domain, err->code};
+    g_error_free(err);
+    gst_message_unref(msg);
+  }
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+  return out;
+}
+}  // namespace
+
+TEST(HicomexErrors, EachStartFailureHasTheRightErrorDomainAndCode) {
+  TempDir dir;
+  const std::string corrupt = dir.file("garbage.safetensors");
+  std::ofstream(corrupt) << "this is not a safetensors file";
+  const auto missing = start_error_code("/nonexistent/model.safetensors", "cpu");
+  EXPECT_EQ(missing.first, GST_RESOURCE_ERROR);
+  EXPECT_EQ(missing.second, GST_RESOURCE_ERROR_NOT_FOUND);
+  const auto broken = start_error_code(corrupt, "cpu");
+  EXPECT_EQ(broken.first, GST_RESOURCE_ERROR);
+  EXPECT_EQ(broken.second, GST_RESOURCE_ERROR_READ);
+  // A device that does not exist, with the default model (found and fine):
+  // a settings problem, not "Could not find HiCOMEX model".
+  const auto device = start_error_code("", "tpu");
+  EXPECT_EQ(device.first, GST_RESOURCE_ERROR);
+  EXPECT_EQ(device.second, GST_RESOURCE_ERROR_SETTINGS);
+}
