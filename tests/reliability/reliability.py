@@ -124,7 +124,7 @@ def model_variants(r):
         "50 flipped data bytes": bytes(flipped),
         "a NaN weight": bytes(nan),
         "random bytes": os.urandom(4096),
-        "a PNG renamed": open(FACE_PHOTO, "rb").read()[:5000],
+        "a JPEG renamed": open(FACE_PHOTO, "rb").read()[:5000],
     }
 
 
