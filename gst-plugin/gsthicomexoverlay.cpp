@@ -92,6 +92,8 @@ static GstFlowReturn gst_hicomex_overlay_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static GstFlowReturn gst_hicomex_overlay_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
+static void gst_hicomex_overlay_before_transform (GstBaseTransform * trans,
+    GstBuffer * buf);
 
 static void
 gst_hicomex_overlay_class_init (GstHicomexOverlayClass * klass)
@@ -170,6 +172,7 @@ gst_hicomex_overlay_class_init (GstHicomexOverlayClass * klass)
   video_filter_transform_ip = trans_class->transform_ip;
   trans_class->transform_ip = gst_hicomex_overlay_transform_ip;
   filter_class->transform_frame_ip = gst_hicomex_overlay_transform_frame_ip;
+  trans_class->before_transform = gst_hicomex_overlay_before_transform;
 
   GST_DEBUG_CATEGORY_INIT (gst_hicomex_overlay_debug, "hicomexoverlay", 0,
       "HiCOMEX overlay");
@@ -287,4 +290,16 @@ gst_hicomex_overlay_transform_frame_ip (GstVideoFilter * filter,
   }
   GST_LOG_OBJECT (self, "drew %u faces", meta->n_faces);
   return GST_FLOW_OK;
+}
+
+/* The properties are controllable: bring them to this buffer's stream time
+ * (a GstController bound to, say, bar-height animates it), as upstream's
+ * video filters do before each frame. */
+static void
+gst_hicomex_overlay_before_transform (GstBaseTransform * trans, GstBuffer * buf)
+{
+  const GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment,
+      GST_FORMAT_TIME, GST_BUFFER_TIMESTAMP (buf));
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (trans), stream_time);
 }

@@ -363,19 +363,6 @@ bool place_beside(const PixelRect& box, int width, int height, int frame_width, 
   return false;
 }
 
-bool overlay_supports(GstVideoFormat format) {
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB: case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_RGBA: case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB: case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_RGBx: case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB: case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_GRAY8: case GST_VIDEO_FORMAT_I420: case GST_VIDEO_FORMAT_NV12:
-      return true;
-    default:
-      return false;
-  }
-}
 
 void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
                   const OverlayOptions& options) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <gst/check/gstharness.h>
+#include <gst/controller/gstdirectcontrolbinding.h>
+#include <gst/controller/gstinterpolationcontrolsource.h>
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -355,4 +357,38 @@ TEST(HicomexOverlay, PresentAusAreHighlightedEvenAtLowIntensity) {
   EXPECT_GT(changed_pixels(a, b), 10) << "a present AU shows even with a calibrated intensity of 0";
   gst_buffer_unref(a);
   gst_buffer_unref(b);
+}
+
+TEST(OverlayControl, AControlledPropertyFollowsTheStreamTime) {
+  gsttest::init_gst();
+  GstHarness* hr = overlay_harness(GST_VIDEO_FORMAT_RGB, 320, 240, true);
+  // draw-boxes off until 1 s, on from then: a step control source, as an
+  // application animating the overlay would bind it.
+  GstControlSource* cs = gst_interpolation_control_source_new();
+  g_object_set(cs, "mode", GST_INTERPOLATION_MODE_NONE, nullptr);
+  GstTimedValueControlSource* tv = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
+  gst_timed_value_control_source_set(tv, 0, 0.0);
+  gst_timed_value_control_source_set(tv, GST_SECOND, 1.0);
+  gst_object_add_control_binding(GST_OBJECT(hr->element),
+                                 gst_direct_control_binding_new(GST_OBJECT(hr->element), "draw-boxes", cs));
+  auto push_at = [&](GstClockTime pts) {
+    GstBuffer* in = make_frame(GST_VIDEO_FORMAT_RGB, 320, 240);
+    GST_BUFFER_PTS(in) = pts;
+    GST_BUFFER_DURATION(in) = GST_SECOND / 25;
+    hicomex::gst::add_hicomex_meta(in, {make_face(5, 100, 60, 80, 100)}, "test-model");
+    GstBuffer* before = gst_buffer_copy_deep(in);
+    EXPECT_EQ(gst_harness_push(hr, in), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(hr);
+    const bool changed = !same_bytes(before, out);
+    gst_buffer_unref(out);
+    gst_buffer_unref(before);
+    return changed;
+  };
+  EXPECT_FALSE(push_at(0)) << "draw-boxes is off at 0 s";
+  EXPECT_TRUE(push_at(2 * GST_SECOND)) << "draw-boxes is on from 1 s";
+  gboolean on = FALSE;
+  g_object_get(hr->element, "draw-boxes", &on, nullptr);
+  EXPECT_TRUE(on);
+  gst_object_unref(cs);
+  gst_harness_teardown(hr);
 }
