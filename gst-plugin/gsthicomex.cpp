@@ -47,6 +47,8 @@
 
 #include <gst/video/video.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <climits>
 #include <deque>
@@ -808,6 +810,10 @@ gst_hicomex_stop (GstBaseTransform * trans)
         self->priv->skipped_inferences.load ());
   drop_in_flight (self);
   self->priv->analyzer.reset ();
+  /* The analyzer's worker threads each had a malloc arena; give what they
+   * freed back to the system, or a process that starts and stops pipelines
+   * keeps every arena's peak (docs/reliability.md). */
+  malloc_trim (0);
   if (self->priv->converter) {
     gst_video_converter_free (self->priv->converter);
     self->priv->converter = nullptr;
