@@ -15,6 +15,15 @@
  * errors and when the pipeline stops, so an interrupted pipeline leaves every
  * complete row.
  *
+ * With a location `mqtt://[user[:password]@]HOST[:PORT]/TOPIC` (or `mqtts://`
+ * for TLS) the element publishes one JSON message per frame to an MQTT broker
+ * instead: the frame's stamp and all its faces, in the layout of the JSON
+ * lines records (docs/schema/hicomex-results-1.schema.json). Messages wait in
+ * a bounded queue while the broker is away (#GstHicomexExport:queue-size,
+ * #GstHicomexExport:queue-max-age) and are sent in order after a reconnect;
+ * what had to be dropped is counted in #GstHicomexExport:stats and reported
+ * with a warning on the bus.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert ! hicomex ! hicomexexport location=talk.csv ! fakesink
@@ -30,6 +39,7 @@
 
 #include "hicomex/result_writer.h"
 #include "hicomex_meta_utils.h"
+#include "mqtt_publisher.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_hicomex_export_debug);
 #define GST_CAT_DEFAULT gst_hicomex_export_debug
@@ -41,6 +51,11 @@ struct ExportSettings {
   GstHicomexExportFormat format = GST_HICOMEX_EXPORT_FORMAT_CSV;
   bool overwrite = false;
   bool probabilities = false;
+  /* MQTT (location mqtt://...). */
+  hicomex::gst::MqttOptions mqtt;
+  double connect_timeout_s = 10.0;
+  double drain_timeout_s = 10.0;
+  bool per_face_topics = false;
 };
 
 /* Settings under a lock (application thread); the writer and the frame
@@ -49,6 +64,14 @@ struct ExportPrivate {
   std::mutex lock;
   ExportSettings settings;
   std::unique_ptr<hicomex::ResultWriter> writer;
+  /* Instead of the writer, for an mqtt:// location. */
+  std::unique_ptr<hicomex::gst::MqttPublisher> mqtt;
+  std::string mqtt_topic;
+  bool per_face_topics = false;
+  double drain_timeout_s = 10.0;
+  std::string mqtt_url;  /* redacted, for messages */
+  /* The counters when the last publisher closed (stats after stop). */
+  hicomex::gst::MqttStats last_stats;
   std::int64_t frame = 0;
   /* A write failed and was reported: later flushes and the close of the same
    * file fail for the same reason and report nothing more (one failure, one
@@ -77,12 +100,31 @@ enum
   PROP_FORMAT,
   PROP_OVERWRITE,
   PROP_PROBABILITIES,
+  PROP_QOS,
+  PROP_CLIENT_ID,
+  PROP_KEEP_ALIVE,
+  PROP_USERNAME,
+  PROP_PASSWORD,
+  PROP_CA_FILE,
+  PROP_QUEUE_SIZE,
+  PROP_QUEUE_MAX_AGE,
+  PROP_CONNECT_TIMEOUT,
+  PROP_DRAIN_TIMEOUT,
+  PROP_PER_FACE_TOPICS,
+  PROP_STATS,
 };
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_FORMAT GST_HICOMEX_EXPORT_FORMAT_CSV
 #define DEFAULT_OVERWRITE FALSE
 #define DEFAULT_PROBABILITIES FALSE
+#define DEFAULT_QOS 1
+#define DEFAULT_KEEP_ALIVE 30
+#define DEFAULT_QUEUE_SIZE 10000
+#define DEFAULT_QUEUE_MAX_AGE 0.0
+#define DEFAULT_CONNECT_TIMEOUT 10.0
+#define DEFAULT_DRAIN_TIMEOUT 10.0
+#define DEFAULT_PER_FACE_TOPICS FALSE
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -109,6 +151,7 @@ gst_hicomex_export_format_get_type (void)
 }
 
 static void gst_hicomex_export_finalize (GObject * object);
+static GstStructure *mqtt_stats_structure (GstHicomexExport * self);
 static void gst_hicomex_export_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_hicomex_export_get_property (GObject * object, guint prop_id,
@@ -175,6 +218,89 @@ gst_hicomex_export_class_init (GstHicomexExportClass * klass)
           "CSV: add AUxx_p occurrence probability columns (always there for a "
           "model without intensity)", DEFAULT_PROBABILITIES, flags));
 
+  /**
+   * GstHicomexExport:qos:
+   *
+   * MQTT quality of service: 0 (at most once) or 1 (at least once: the
+   * broker confirms every message; unconfirmed ones are sent again after a
+   * reconnect). Default: 1.
+   */
+  g_object_class_install_property (gobject_class, PROP_QOS,
+      g_param_spec_int ("qos", "MQTT QoS",
+          "MQTT quality of service: 0 at most once, 1 at least once", 0, 1,
+          DEFAULT_QOS, flags));
+  g_object_class_install_property (gobject_class, PROP_CLIENT_ID,
+      g_param_spec_string ("client-id", "MQTT client id",
+          "MQTT client identifier (NULL: a random one)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_KEEP_ALIVE,
+      g_param_spec_uint ("keep-alive", "MQTT keep-alive",
+          "Seconds between MQTT keep-alive pings", 5, 3600, DEFAULT_KEEP_ALIVE,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_USERNAME,
+      g_param_spec_string ("username", "MQTT user name",
+          "MQTT user name (overrides one in the location URL)", NULL, flags));
+  /**
+   * GstHicomexExport:password:
+   *
+   * MQTT password (overrides one in the location URL). Write-only, and never
+   * written to logs or messages.
+   */
+  g_object_class_install_property (gobject_class, PROP_PASSWORD,
+      g_param_spec_string ("password", "MQTT password",
+          "MQTT password (write-only; never logged)", NULL,
+          (GParamFlags) (G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+              GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "TLS CA file",
+          "PEM file of the certificate authorities to trust; turns TLS on "
+          "(mqtts:// without it uses the system's)", NULL, flags));
+  /**
+   * GstHicomexExport:queue-size:
+   *
+   * MQTT: messages kept while the broker is away (or slower than the video).
+   * When full, the oldest message not yet sent is dropped; drops are counted
+   * in #GstHicomexExport:stats and reported with a warning. Default: 10000.
+   */
+  g_object_class_install_property (gobject_class, PROP_QUEUE_SIZE,
+      g_param_spec_uint ("queue-size", "Queue size",
+          "MQTT: messages kept while the broker is away (oldest dropped beyond)",
+          1, G_MAXINT, DEFAULT_QUEUE_SIZE, flags));
+  g_object_class_install_property (gobject_class, PROP_QUEUE_MAX_AGE,
+      g_param_spec_double ("queue-max-age", "Queue max age",
+          "MQTT: seconds a message may wait for the broker before it is dropped "
+          "(0: no limit)", 0.0, 1e7, DEFAULT_QUEUE_MAX_AGE, flags));
+  /**
+   * GstHicomexExport:connect-timeout:
+   *
+   * MQTT: seconds to wait for the broker when the element starts; if it does
+   * not answer, the state change fails with an error naming the URL. 0: do
+   * not wait (live use: start at once, queue, and keep reconnecting).
+   * Default: 10.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONNECT_TIMEOUT,
+      g_param_spec_double ("connect-timeout", "Connect timeout",
+          "MQTT: seconds to wait for the broker at start (0: do not wait, "
+          "keep reconnecting)", 0.0, 3600.0, DEFAULT_CONNECT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_DRAIN_TIMEOUT,
+      g_param_spec_double ("drain-timeout", "Drain timeout",
+          "MQTT: seconds to wait at EOS and stop for queued messages to reach "
+          "the broker", 0.0, 3600.0, DEFAULT_DRAIN_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PER_FACE_TOPICS,
+      g_param_spec_boolean ("per-face-topics", "Per-face topics",
+          "MQTT: also publish each face's record to TOPIC/face/<id>",
+          DEFAULT_PER_FACE_TOPICS, flags));
+  /**
+   * GstHicomexExport:stats:
+   *
+   * MQTT delivery counters: published, dropped, queued, reconnects (guint64)
+   * and connected (boolean). Also posted as the element message
+   * "hicomex-mqtt-stats" at EOS and at stop.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics", "MQTT delivery counters",
+          GST_TYPE_STRUCTURE,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -236,6 +362,47 @@ gst_hicomex_export_set_property (GObject * object, guint prop_id,
     case PROP_PROBABILITIES:
       s.probabilities = g_value_get_boolean (value);
       break;
+    case PROP_QOS:
+      s.mqtt.qos = g_value_get_int (value);
+      break;
+    case PROP_CLIENT_ID:{
+      const gchar *v = g_value_get_string (value);
+      s.mqtt.client_id = v ? v : "";
+      break;
+    }
+    case PROP_KEEP_ALIVE:
+      s.mqtt.keep_alive_s = (int) g_value_get_uint (value);
+      break;
+    case PROP_USERNAME:{
+      const gchar *v = g_value_get_string (value);
+      s.mqtt.username = v ? v : "";
+      break;
+    }
+    case PROP_PASSWORD:{
+      const gchar *v = g_value_get_string (value);
+      s.mqtt.password = v ? v : "";
+      break;
+    }
+    case PROP_CA_FILE:{
+      const gchar *v = g_value_get_string (value);
+      s.mqtt.ca_file = v ? v : "";
+      break;
+    }
+    case PROP_QUEUE_SIZE:
+      s.mqtt.queue_limit = g_value_get_uint (value);
+      break;
+    case PROP_QUEUE_MAX_AGE:
+      s.mqtt.queue_max_age_s = g_value_get_double (value);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      s.connect_timeout_s = g_value_get_double (value);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      s.drain_timeout_s = g_value_get_double (value);
+      break;
+    case PROP_PER_FACE_TOPICS:
+      s.per_face_topics = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -263,10 +430,183 @@ gst_hicomex_export_get_property (GObject * object, guint prop_id,
     case PROP_PROBABILITIES:
       g_value_set_boolean (value, s.probabilities);
       break;
+    case PROP_QOS:
+      g_value_set_int (value, s.mqtt.qos);
+      break;
+    case PROP_CLIENT_ID:
+      g_value_set_string (value,
+          s.mqtt.client_id.empty ()? NULL : s.mqtt.client_id.c_str ());
+      break;
+    case PROP_KEEP_ALIVE:
+      g_value_set_uint (value, (guint) s.mqtt.keep_alive_s);
+      break;
+    case PROP_USERNAME:
+      g_value_set_string (value,
+          s.mqtt.username.empty ()? NULL : s.mqtt.username.c_str ());
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value,
+          s.mqtt.ca_file.empty ()? NULL : s.mqtt.ca_file.c_str ());
+      break;
+    case PROP_QUEUE_SIZE:
+      g_value_set_uint (value, (guint) s.mqtt.queue_limit);
+      break;
+    case PROP_QUEUE_MAX_AGE:
+      g_value_set_double (value, s.mqtt.queue_max_age_s);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_double (value, s.connect_timeout_s);
+      break;
+    case PROP_DRAIN_TIMEOUT:
+      g_value_set_double (value, s.drain_timeout_s);
+      break;
+    case PROP_PER_FACE_TOPICS:
+      g_value_set_boolean (value, s.per_face_topics);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, mqtt_stats_structure (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+}
+
+/* The MQTT counters as a structure; priv->lock held. */
+static GstStructure *
+mqtt_stats_structure (GstHicomexExport * self)
+{
+  ExportPrivate *priv = self->priv;
+  const hicomex::gst::MqttStats st =
+      priv->mqtt ? priv->mqtt->stats () : priv->last_stats;
+
+  return gst_structure_new ("hicomex-mqtt-stats",
+      "url", G_TYPE_STRING, priv->mqtt_url.c_str (),
+      "published", G_TYPE_UINT64, (guint64) st.published,
+      "dropped", G_TYPE_UINT64, (guint64) st.dropped,
+      "queued", G_TYPE_UINT64, (guint64) st.queued,
+      "reconnects", G_TYPE_UINT64, (guint64) st.reconnects,
+      "connected", G_TYPE_BOOLEAN, (gboolean) st.connected, NULL);
+}
+
+static void
+post_mqtt_stats (GstHicomexExport * self)
+{
+  GstStructure *st;
+  {
+    std::lock_guard<std::mutex> lock (self->priv->lock);
+    st = mqtt_stats_structure (self);
+  }
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), st));
+}
+
+/* Called by the publisher's network thread (and by close()). */
+static void
+on_mqtt_event (GstHicomexExport * self, const std::string & url,
+    std::size_t queue_size, const hicomex::gst::MqttPublisher::Event & e)
+{
+  using Kind = hicomex::gst::MqttPublisher::EventKind;
+  switch (e.kind) {
+    case Kind::Connected:
+      GST_INFO_OBJECT (self, "connected to %s", url.c_str ());
+      break;
+    case Kind::Reconnected:
+      GST_ELEMENT_INFO (self, RESOURCE, WRITE,
+          ("Reconnected to MQTT broker %s; sending the %" G_GUINT64_FORMAT
+              " results queued meanwhile.", url.c_str (), (guint64) e.count),
+          (NULL));
+      break;
+    case Kind::Disconnected:
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Lost the connection to MQTT broker %s; queueing results (up to %"
+              G_GSIZE_FORMAT " messages) and reconnecting.", url.c_str (),
+              queue_size), ("%s", e.text.c_str ()));
+      break;
+    case Kind::Dropped:
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("MQTT broker %s: %" G_GUINT64_FORMAT " result messages dropped "
+              "(queue-size / queue-max-age reached%s).", url.c_str (),
+              (guint64) e.count, e.text == "closed" ?
+              ", or still queued when the element stopped" : ""),
+          ("the stats property and the hicomex-mqtt-stats message count all drops"));
+      break;
+    case Kind::Refused:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          ("MQTT broker %s refused the connection (check username/password).",
+              url.c_str ()), ("%s", e.text.c_str ()));
+      break;
+  }
+}
+
+/* Starts publishing to an mqtt:// location; FALSE with an ERROR posted. */
+static gboolean
+start_mqtt (GstHicomexExport * self, const ExportSettings & settings)
+{
+  hicomex::gst::MqttOptions options = settings.mqtt;
+  try {
+    options.url = hicomex::gst::MqttUrl::parse (settings.location);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid MQTT location: %s", e.what ()), ("property location"));
+    return FALSE;
+  }
+  const std::string url = options.url.redacted ();
+  const std::size_t queue_size = options.queue_limit;
+  std::unique_ptr<hicomex::gst::MqttPublisher> publisher;
+  try {
+    publisher = std::make_unique<hicomex::gst::MqttPublisher> (options,
+        [self, url, queue_size] (const hicomex::gst::MqttPublisher::Event & e) {
+          on_mqtt_event (self, url, queue_size, e);
+        });
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot publish to MQTT broker %s: %s", url.c_str (), e.what ()),
+        (NULL));
+    return FALSE;
+  }
+  if (settings.connect_timeout_s > 0.0) {
+    std::string why;
+    if (!publisher->wait_connected (settings.connect_timeout_s, &why)) {
+      publisher->close (0.0);
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+          ("Could not connect to MQTT broker %s within %g s: %s", url.c_str (),
+              settings.connect_timeout_s, why.c_str ()),
+          ("set connect-timeout=0 to start anyway and keep reconnecting"));
+      return FALSE;
+    }
+  }
+  GST_DEBUG_OBJECT (self, "publishing to %s (QoS %d)", url.c_str (),
+      options.qos);
+  std::lock_guard<std::mutex> lock (self->priv->lock);
+  self->priv->mqtt = std::move (publisher);
+  self->priv->mqtt_topic = options.url.topic;
+  self->priv->mqtt_url = url;
+  self->priv->per_face_topics = settings.per_face_topics;
+  self->priv->drain_timeout_s = settings.drain_timeout_s;
+  return TRUE;
+}
+
+/* Closes the publisher (waiting drain-timeout for the queue), keeping its
+ * final counters for the stats property. */
+static void
+stop_mqtt (GstHicomexExport * self)
+{
+  std::unique_ptr<hicomex::gst::MqttPublisher> publisher;
+  double drain = 0.0;
+  {
+    std::lock_guard<std::mutex> lock (self->priv->lock);
+    publisher = std::move (self->priv->mqtt);
+    drain = self->priv->drain_timeout_s;
+  }
+  if (!publisher)
+    return;
+  publisher->close (drain);
+  {
+    std::lock_guard<std::mutex> lock (self->priv->lock);
+    self->priv->last_stats = publisher->stats ();
+  }
+  post_mqtt_stats (self);
 }
 
 static gboolean
@@ -284,6 +624,24 @@ gst_hicomex_export_start (GstBaseTransform * trans)
         ("set the location property"));
     return FALSE;
   }
+  self->priv->frame = 0;
+  self->priv->failed = false;
+  self->priv->told_no_intensity = false;
+  if (hicomex::gst::MqttUrl::is_mqtt (settings.location))
+    return start_mqtt (self, settings);
+  if (g_str_has_prefix (settings.location.c_str (), "file:")) {
+    GError *err = NULL;
+    gchar *path = g_filename_from_uri (settings.location.c_str (), NULL, &err);
+    if (!path) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid file URI \"%s\".", settings.location.c_str ()),
+          ("%s", err->message));
+      g_error_free (err);
+      return FALSE;
+    }
+    settings.location = path;
+    g_free (path);
+  }
   try {
     auto writer = std::make_unique<hicomex::ResultWriter> ();
     hicomex::ResultWriter::Options options;
@@ -299,9 +657,6 @@ gst_hicomex_export_start (GstBaseTransform * trans)
         ("%s", e.what ()));
     return FALSE;
   }
-  self->priv->frame = 0;
-  self->priv->failed = false;
-  self->priv->told_no_intensity = false;
   GST_DEBUG_OBJECT (self, "writing %s to %s",
       hicomex::ResultWriter::to_string (self->priv->writer->format ()),
       settings.location.c_str ());
@@ -337,6 +692,8 @@ gst_hicomex_export_stop (GstBaseTransform * trans)
   GstHicomexExport *self = GST_HICOMEX_EXPORT (trans);
   std::unique_ptr<hicomex::ResultWriter> writer = std::move (self->priv->writer);
 
+  stop_mqtt (self);
+
   if (writer && writer->frames_written () == 0) {
     /* Not one frame reached the exporter (the analyzer failed to start, a
      * camera gave up before its first frame): leave no empty file behind. */
@@ -361,6 +718,20 @@ gst_hicomex_export_stop (GstBaseTransform * trans)
   return TRUE;
 }
 
+/* EOS: the results reach the broker before EOS goes on downstream. */
+static void
+drain_mqtt (GstHicomexExport * self)
+{
+  const std::size_t left = self->priv->mqtt->drain (self->priv->drain_timeout_s);
+  if (left > 0)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("%" G_GSIZE_FORMAT " results had not reached MQTT broker %s %g s "
+            "after EOS.", left, self->priv->mqtt_url.c_str (),
+            self->priv->drain_timeout_s),
+        ("they are counted as dropped when the element stops"));
+  post_mqtt_stats (self);
+}
+
 static gboolean
 gst_hicomex_export_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
@@ -375,6 +746,8 @@ gst_hicomex_export_sink_event (GstBaseTransform * trans, GstEvent * event)
        * (FLUSH_STOP, EOS: both serialised with the buffers). */
       if (GST_EVENT_TYPE (event) != GST_EVENT_FLUSH_START)
         flush_writer (self);
+      if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->priv->mqtt)
+        drain_mqtt (self);
       break;
     default:
       break;
@@ -398,6 +771,50 @@ stream_time_seconds (GstBaseTransform * trans, GstBuffer * buf)
   return (double) pts / GST_SECOND;
 }
 
+/* The frame's wall-clock time: a unix reference timestamp meta when the
+ * source attached one (a camera's capture time), else now. */
+static std::string
+frame_utc (GstBuffer * buf)
+{
+  static GstCaps *unix_caps = gst_caps_new_empty_simple ("timestamp/x-unix");
+  GstReferenceTimestampMeta *ref =
+      gst_buffer_get_reference_timestamp_meta (buf, unix_caps);
+  if (ref && GST_CLOCK_TIME_IS_VALID (ref->timestamp))
+    return hicomex::ResultWriter::utc_iso8601 ((std::int64_t) (ref->timestamp /
+            GST_USECOND));
+  return hicomex::ResultWriter::utc_iso8601 (g_get_real_time ());
+}
+
+static GstFlowReturn
+publish_frame (GstHicomexExport * self, GstBaseTransform * trans,
+    GstBuffer * buf, GstHicomexMeta * meta, std::int64_t frame)
+{
+  ExportPrivate *priv = self->priv;
+  hicomex::ResultWriter::FrameStamp stamp;
+  stamp.frame = frame;
+  stamp.timestamp_s = stream_time_seconds (trans, buf);
+  stamp.utc = frame_utc (buf);
+  stamp.model_id = meta->model_id ? meta->model_id : "";
+  const std::vector<int> au_ids (meta->au_ids, meta->au_ids + meta->n_aus);
+  try {
+    const std::vector<hicomex::FaceResult> faces =
+        hicomex::gst::faces_from_meta (meta);
+    priv->mqtt->publish (priv->mqtt_topic,
+        hicomex::ResultWriter::frame_record_json (stamp, faces, au_ids));
+    if (priv->per_face_topics)
+      for (const hicomex::FaceResult & f : faces)
+        priv->mqtt->publish (priv->mqtt_topic + "/face/" +
+            std::to_string (f.track_id),
+            hicomex::ResultWriter::face_record_json (stamp, f, au_ids));
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not publish the results of frame %" G_GINT64_FORMAT " to %s.",
+            (gint64) frame, priv->mqtt_url.c_str ()), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
@@ -406,6 +823,8 @@ gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   const std::int64_t frame = ++self->priv->frame;
   GstHicomexMeta *meta = gst_buffer_get_hicomex_meta (buf);
 
+  if (meta && self->priv->mqtt)
+    return publish_frame (self, trans, buf, meta, frame);
   if (!writer || !meta)
     return GST_FLOW_OK;
   if (self->priv->failed)
@@ -417,7 +836,7 @@ gst_hicomex_export_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       writer->set_au_ids (std::vector<int> (meta->au_ids,
               meta->au_ids + meta->n_aus));
     writer->write_frame (frame, stream_time_seconds (trans, buf),
-        hicomex::gst::faces_from_meta (meta));
+        hicomex::gst::faces_from_meta (meta), frame_utc (buf));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write results of frame %" G_GINT64_FORMAT " to \"%s\".",

@@ -28,6 +28,7 @@ namespace {
 struct Options {
   std::vector<std::string> urls;
   std::string jsonl = "hicomex-rtsp.jsonl";
+  std::string mqtt;
   std::string record;
   double duration_s = 0;
   long frames = 0;
@@ -157,6 +158,15 @@ void print_summary(const App& app) {
   std::cout << nlohmann::json{{"seconds", t}, {"cameras", cams}}.dump() << std::endl;
 }
 
+// "mqtt://h/lab" for camera 2 of several: "mqtt://h/lab/cam2"; "{cam}" is replaced.
+std::string mqtt_per_camera(const std::string& url, int index, size_t count) {
+  if (url.empty()) return url;
+  const auto tag = url.find("{cam}");
+  if (tag != std::string::npos)
+    return url.substr(0, tag) + std::to_string(index) + url.substr(tag + 5);
+  return count == 1 ? url : url + "/cam" + std::to_string(index);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +183,11 @@ int main(int argc, char** argv) {
   cli.add_option("--jsonl", opt.jsonl,
                  "result file (JSON lines); several cameras: NAME-camK.EXT, or put {cam} in it")
       ->capture_default_str();
+  cli.add_option("--mqtt", opt.mqtt,
+                 "also publish one JSON message per frame to this MQTT broker, "
+                 "mqtt://[USER[:PASSWORD]@]HOST[:PORT]/TOPIC (mqtts:// for TLS); several "
+                 "cameras: TOPIC/camK, or put {cam} in it. With --mqtt and no --jsonl, no file "
+                 "is written");
   cli.add_flag("--overwrite", base.overwrite, "replace existing result/recording files");
   cli.add_option("--record", opt.record, "also record the annotated video to this MP4");
   cli.add_option("--protocols", base.protocols, "tcp, udp, or auto (UDP, then TCP)")
@@ -250,7 +265,10 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < opt.urls.size(); ++i) {
       CameraConfig c = base;
       c.url = opt.urls[i];
-      c.jsonl = per_camera(opt.jsonl, (int)i, opt.urls.size());
+      c.jsonl = opt.mqtt.empty() || cli.count("--jsonl") ? per_camera(opt.jsonl, (int)i,
+                                                                          opt.urls.size())
+                                                         : std::string();
+      c.mqtt = mqtt_per_camera(opt.mqtt, (int)i, opt.urls.size());
       c.record = per_camera(opt.record, (int)i, opt.urls.size());
       app.cameras.push_back(std::make_unique<RtspCamera>((int)i, c, app.pipeline));
       app.cameras.back()->build_analysis_part();
@@ -303,8 +321,18 @@ int main(int argc, char** argv) {
   bool failed = app.fatal;
   for (auto& cam : app.cameras) {
     if (cam->state() == RtspCamera::State::Failed) failed = true;
+    std::string where = cam->config().jsonl;
+    if (!cam->config().mqtt.empty()) {
+      // The URL without credentials.
+      std::string url = cam->config().mqtt;
+      const auto at = url.find('@');
+      const auto scheme = url.find("://");
+      if (at != std::string::npos && scheme != std::string::npos && at > scheme)
+        url.erase(scheme + 3, at - scheme - 2);
+      where += (where.empty() ? "" : " and ") + url;
+    }
     std::fprintf(stderr, "[hicomex-rtsp] %s: results in %s%s%s\n", cam->name().c_str(),
-                 cam->config().jsonl.c_str(), cam->config().record.empty() ? "" : ", video in ",
+                 where.c_str(), cam->config().record.empty() ? "" : ", video in ",
                  cam->config().record.c_str());
   }
   app.cameras.clear();

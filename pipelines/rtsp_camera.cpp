@@ -70,7 +70,6 @@ void RtspCamera::build_analysis_part() {
   const std::string n = name();
   GstElement* queue = make("queue", n + "-in");
   GstElement* analyzer = make("hicomex", n + "-analyzer");
-  GstElement* exporter = make("hicomexexport", n + "-export");
   if (config_.drop_late) {
     // A live camera outpacing the analyzer: keep the newest frames.
     g_object_set(queue, "leaky", 2, "max-size-buffers", 2u, "max-size-bytes", 0u,
@@ -80,12 +79,27 @@ void RtspCamera::build_analysis_part() {
                  (guint64)0, nullptr);
   }
   for (const auto& [key, value] : config_.analyzer_props) set_arg(analyzer, key, value);
-  g_object_set(exporter, "location", config_.jsonl.c_str(), "overwrite",
-               (gboolean)config_.overwrite, nullptr);
-  set_arg(exporter, "format", "jsonl");
-
-  gst_bin_add_many(GST_BIN(pipeline_), queue, analyzer, exporter, nullptr);
-  bool linked = gst_element_link_many(queue, analyzer, exporter, nullptr);
+  gst_bin_add_many(GST_BIN(pipeline_), queue, analyzer, nullptr);
+  bool linked = gst_element_link(queue, analyzer);
+  // The exporters: a JSON-lines file and/or an MQTT broker. `exporter` is the
+  // last element of the analysis chain, whose output is counted.
+  GstElement* exporter = analyzer;
+  if (!config_.jsonl.empty()) {
+    GstElement* file = make("hicomexexport", n + "-export");
+    g_object_set(file, "location", config_.jsonl.c_str(), "overwrite",
+                 (gboolean)config_.overwrite, nullptr);
+    set_arg(file, "format", "jsonl");
+    gst_bin_add(GST_BIN(pipeline_), file);
+    linked = linked && gst_element_link(exporter, file);
+    exporter = file;
+  }
+  if (!config_.mqtt.empty()) {
+    GstElement* mqtt = make("hicomexexport", n + "-mqtt");
+    g_object_set(mqtt, "location", config_.mqtt.c_str(), nullptr);
+    gst_bin_add(GST_BIN(pipeline_), mqtt);
+    linked = linked && gst_element_link(exporter, mqtt);
+    exporter = mqtt;
+  }
   if (config_.record.empty()) {
     GstElement* sink = make("fakesink", n + "-sink");
     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);

@@ -17,7 +17,8 @@ namespace hicomex::pipelines {
 
 struct CameraConfig {
   std::string url;
-  std::string jsonl;                 // result file (JSON lines)
+  std::string jsonl;                 // result file (JSON lines); empty: none
+  std::string mqtt;                  // mqtt:// URL to publish to; empty: none
   std::string record;                // annotated MP4, empty: none
   bool overwrite = false;
   std::string protocols = "tcp";     // rtspsrc protocols: tcp, udp, udp+udp-mcast+tcp

@@ -19,6 +19,7 @@ debs=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
   libdlib-dev libdlib-data facedetect python3-skimage
   valgrind
+  libmosquitto-dev mosquitto mosquitto-clients python3-jsonschema
 )
 missing=()
 for p in "${debs[@]}"; do

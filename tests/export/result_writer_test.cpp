@@ -360,6 +360,64 @@ TEST(ResultWriter, JsonLinesHoldOneValidTypedObjectPerFace) {
   EXPECT_EQ(j["box"].size(), 4u);
 }
 
+TEST(ResultWriter, JsonRecordsCarryTheSchemaVersionAndTheGivenWallClockTime) {
+  TempDir dir;
+  const std::string path = dir.file("stamped.jsonl");
+  ResultWriter w;
+  w.open(path, ResultWriter::Format::JsonLines, false);
+  w.write_frame(3, 0.1, {make_face(2, 0.f)}, "2026-12-05T04:40:12.345Z");
+  w.write_frame(4, 0.2, {make_face(2, 0.f)});  // no time given: now
+  w.close();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  auto a = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(a["schema"], "hicomex-results/1");
+  EXPECT_EQ(a["utc"], "2026-12-05T04:40:12.345Z");
+  auto b = nlohmann::json::parse(lines[1]);
+  const std::string utc = b["utc"];
+  // The year of the current time, in the ISO 8601 UTC form with milliseconds.
+  ASSERT_EQ(utc.size(), 24u) << utc;
+  EXPECT_EQ(utc[4], '-');
+  EXPECT_EQ(utc[10], 'T');
+  EXPECT_EQ(utc[19], '.');
+  EXPECT_EQ(utc.back(), 'Z');
+  EXPECT_EQ(utc.substr(0, 4), ResultWriter::utc_now().substr(0, 4));
+}
+
+TEST(ResultWriter, UtcIso8601FormatsMicrosecondsSinceTheEpoch) {
+  EXPECT_EQ(ResultWriter::utc_iso8601(0), "1970-01-01T00:00:00.000Z");
+  // 2026-12-05 04:40:12.345678 UTC
+  EXPECT_EQ(ResultWriter::utc_iso8601(1796445612345678LL), "2026-12-05T04:40:12.345Z");
+  EXPECT_EQ(ResultWriter::utc_iso8601(-1000), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(ResultWriter, FrameRecordHoldsEveryFaceWithTheFaceRecordsFields) {
+  ResultWriter::FrameStamp stamp;
+  stamp.frame = 9;
+  stamp.timestamp_s = 0.3;
+  stamp.utc = "2026-12-05T00:00:00.000Z";
+  stamp.model_id = "hicomex-test";
+  const std::vector<int> ids = make_face(0, 0.f).au_ids;
+  auto frame = nlohmann::json::parse(
+      ResultWriter::frame_record_json(stamp, {make_face(0, 0.f), make_face(5, 200.f)}, ids));
+  EXPECT_EQ(frame["schema"], "hicomex-results/1");
+  EXPECT_EQ(frame["frame"], 9);
+  EXPECT_DOUBLE_EQ(frame["timestamp"].get<double>(), 0.3);
+  EXPECT_EQ(frame["model"], "hicomex-test");
+  EXPECT_EQ(frame["au_ids"].get<std::vector<int>>(), ids);
+  ASSERT_EQ(frame["faces"].size(), 2u);
+  auto face = nlohmann::json::parse(ResultWriter::face_record_json(stamp, make_face(5, 200.f), ids));
+  // The frame's face entry is the face record without the stamp.
+  for (const char* key : {"schema", "frame", "timestamp", "utc", "model"}) face.erase(key);
+  EXPECT_EQ(frame["faces"][1], face);
+  EXPECT_EQ(frame["faces"][1]["face_id"], 5);
+  EXPECT_EQ(frame["faces"][1]["aus"]["AU12"]["c"], 1);
+  // No face: an empty list, still a valid record.
+  auto empty = nlohmann::json::parse(ResultWriter::frame_record_json(stamp, {}, ids));
+  EXPECT_TRUE(empty["faces"].is_array());
+  EXPECT_EQ(empty["faces"].size(), 0u);
+}
+
 TEST(ResultWriter, JsonLinesOfAnOccurrenceOnlyModelHaveNoIntensityFields) {
   TempDir dir;
   const std::string path = dir.file("out.jsonl");

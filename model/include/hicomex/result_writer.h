@@ -24,7 +24,9 @@ namespace hicomex {
 /// A file never holds probabilities under `_r`: without intensities it has no
 /// `_r` columns at all. AU columns follow the order of the AU ids the writer
 /// was given (at open, set_au_ids or the first face written). JSON lines: one
-/// object per face per frame, see docs/elements.md ("Result files").
+/// object per face per frame (face_record_json), see docs/elements.md ("Result
+/// files"); frame_record_json is the one-object-per-frame form the MQTT
+/// publisher sends. Both follow docs/schema/hicomex-results-1.schema.json.
 class ResultWriter {
  public:
   enum class Format { Csv, JsonLines };
@@ -76,8 +78,10 @@ class ResultWriter {
   /// intensities) differ in size from them, throws std::runtime_error and
   /// writes nothing of this frame; a face with no AU values writes 0 for every
   /// AU (as OpenFace does).
+  /// `utc` is the record's wall-clock time (ISO 8601, see utc_iso8601);
+  /// empty means now.
   void write_frame(std::int64_t frame, double timestamp_s,
-                   const std::vector<FaceResult>& faces);
+                   const std::vector<FaceResult>& faces, const std::string& utc = {});
 
   /// Writes buffered rows to the file (whole lines only) and flushes it.
   void flush();
@@ -102,6 +106,31 @@ class ResultWriter {
   /// when `intensity`, then `_c`, then `_p` when `probabilities` or not `intensity`.
   static std::string csv_header(const std::vector<int>& au_ids, bool intensity = true,
                                 bool probabilities = false);
+  /// Version of the JSON record layout; every JSON record says it as
+  /// "schema": "hicomex-results/<version>".
+  static constexpr int kJsonSchemaVersion = 1;
+  /// Where a frame is: its number (from 1), stream time, wall-clock time (UTC,
+  /// ISO 8601) and the model that produced the AU values (may be empty).
+  struct FrameStamp {
+    std::int64_t frame = 0;
+    double timestamp_s = 0.0;
+    std::string utc;
+    std::string model_id;
+  };
+  /// One JSON-lines record (no newline): one face of one frame. AU values in
+  /// the order of `au_ids` (a face without AU values gets zeros).
+  static std::string face_record_json(const FrameStamp& stamp, const FaceResult& face,
+                                      const std::vector<int>& au_ids);
+  /// One whole frame as one JSON object (no newline): the frame's stamp and a
+  /// "faces" array of the face records' per-face fields. The MQTT message.
+  static std::string frame_record_json(const FrameStamp& stamp,
+                                       const std::vector<FaceResult>& faces,
+                                       const std::vector<int>& au_ids);
+  /// "2026-12-05T04:40:12.345Z": UTC, milliseconds. `unix_us` is microseconds
+  /// since the Unix epoch; utc_now() is the current time.
+  static std::string utc_iso8601(std::int64_t unix_us);
+  static std::string utc_now();
+
   /// "csv" / "jsonl"; and back (throws std::invalid_argument naming the value).
   static const char* to_string(Format f);
   static Format format_from_string(const std::string& name);
@@ -110,8 +139,7 @@ class ResultWriter {
   void write_header_if_needed();  // once the AU ids and the intensity are known
   void append_csv(std::string& out, std::int64_t frame, double timestamp_s,
                   const FaceResult& face) const;
-  void append_json(std::string& out, std::int64_t frame, double timestamp_s,
-                   const FaceResult& face) const;
+  void append_json(std::string& out, const FrameStamp& stamp, const FaceResult& face) const;
   void write_out();  // buffer_ -> file, whole lines
 
   std::FILE* file_ = nullptr;

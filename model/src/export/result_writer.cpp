@@ -4,7 +4,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 #include <sys/stat.h>
@@ -63,6 +65,55 @@ constexpr int kIntensityDecimals = 2;
 constexpr int kOccurrenceDecimals = 1;
 
 bool has_intensity(const FaceResult& f) { return !f.au_ids.empty() && !f.au_intensity.empty(); }
+
+// The per-face fields of a JSON record (everything but the frame's stamp).
+nlohmann::json face_fields(const FaceResult& f, const std::vector<int>& au_ids) {
+  using nlohmann::json;
+  json landmarks = json::array();
+  for (const Point2f& p : f.landmarks)
+    landmarks.push_back({rounded(p.x, kLandmarkDecimals), rounded(p.y, kLandmarkDecimals)});
+  json aus = json::object();
+  const bool has = !f.au_ids.empty();
+  const bool has_i = has_intensity(f);
+  const bool has_raw = has && !f.au_intensity_raw.empty();
+  for (std::size_t i = 0; i < au_ids.size(); ++i) {
+    json au = {{"p", has ? rounded(f.au_probability[i], kProbabilityDecimals) : 0.0},
+               {"c", has && f.au_occurrence[i] ? 1 : 0}};
+    // Intensities only where the face has them: a reader can tell "no
+    // intensity head" from "intensity 0".
+    if (has_i) au["i"] = rounded(f.au_intensity[i], kIntensityDecimals);
+    if (has_raw) au["i_raw"] = rounded(f.au_intensity_raw[i], kIntensityDecimals);
+    aus[au_column(au_ids[i])] = std::move(au);
+  }
+  return {
+      {"face_id", f.track_id},
+      {"confidence", rounded(f.confidence, kConfidenceDecimals)},
+      {"success", f.success},
+      {"detection_score", rounded(f.detection_score, kConfidenceDecimals)},
+      {"box", {rounded(f.box.x, 1), rounded(f.box.y, 1), rounded(f.box.width, 1),
+               rounded(f.box.height, 1)}},
+      {"pose", {{"Tx", rounded(f.pose.tx, kTranslationDecimals)},
+                {"Ty", rounded(f.pose.ty, kTranslationDecimals)},
+                {"Tz", rounded(f.pose.tz, kTranslationDecimals)},
+                {"Rx", rounded(f.pose.pitch * kRadPerDeg, kRotationDecimals)},
+                {"Ry", rounded(f.pose.yaw * kRadPerDeg, kRotationDecimals)},
+                {"Rz", rounded(f.pose.roll * kRadPerDeg, kRotationDecimals)}}},
+      {"landmarks", std::move(landmarks)},
+      {"aus", std::move(aus)},
+  };
+}
+
+// The frame's stamp, first in every record.
+nlohmann::json stamp_fields(const ResultWriter::FrameStamp& s) {
+  nlohmann::json j = {
+      {"schema", "hicomex-results/" + std::to_string(ResultWriter::kJsonSchemaVersion)},
+      {"frame", s.frame},
+      {"timestamp", rounded(s.timestamp_s, kTimestampDecimals)},
+      {"utc", s.utc.empty() ? ResultWriter::utc_now() : s.utc},
+  };
+  if (!s.model_id.empty()) j["model"] = s.model_id;
+  return j;
+}
 
 }  // namespace
 
@@ -167,7 +218,7 @@ void ResultWriter::write_header_if_needed() {
 }
 
 void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
-                               const std::vector<FaceResult>& faces) {
+                               const std::vector<FaceResult>& faces, const std::string& utc) {
   if (!file_) throw std::runtime_error("ResultWriter: write_frame on a closed writer");
   ++frames_;  // a frame reached the file, faces or not
   if (faces.empty()) return;
@@ -198,11 +249,17 @@ void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
     write_header_if_needed();
   }
   std::string rows;
+  FrameStamp stamp;
+  if (format_ == Format::JsonLines) {
+    stamp.frame = frame;
+    stamp.timestamp_s = timestamp_s;
+    stamp.utc = utc.empty() ? utc_now() : utc;
+  }
   for (const FaceResult& f : faces) {
     if (format_ == Format::Csv)
       append_csv(rows, frame, timestamp_s, f);
     else
-      append_json(rows, frame, timestamp_s, f);
+      append_json(rows, stamp, f);
   }
   buffer_ += rows;
   rows_ += static_cast<std::int64_t>(faces.size());
@@ -258,46 +315,52 @@ void ResultWriter::append_csv(std::string& out, std::int64_t frame, double times
   out += '\n';
 }
 
-void ResultWriter::append_json(std::string& out, std::int64_t frame, double timestamp_s,
-                               const FaceResult& f) const {
-  using nlohmann::json;
-  json landmarks = json::array();
-  for (const Point2f& p : f.landmarks)
-    landmarks.push_back({rounded(p.x, kLandmarkDecimals), rounded(p.y, kLandmarkDecimals)});
-  json aus = json::object();
-  const bool has = !f.au_ids.empty();
-  const bool has_i = has_intensity(f);
-  const bool has_raw = has && !f.au_intensity_raw.empty();
-  for (std::size_t i = 0; i < au_ids_.size(); ++i) {
-    json au = {{"p", has ? rounded(f.au_probability[i], kProbabilityDecimals) : 0.0},
-               {"c", has && f.au_occurrence[i] ? 1 : 0}};
-    // Intensities only where the face has them: a reader can tell "no
-    // intensity head" from "intensity 0".
-    if (has_i) au["i"] = rounded(f.au_intensity[i], kIntensityDecimals);
-    if (has_raw) au["i_raw"] = rounded(f.au_intensity_raw[i], kIntensityDecimals);
-    aus[au_column(au_ids_[i])] = std::move(au);
-  }
-  json rec = {
-      {"frame", frame},
-      {"face_id", f.track_id},
-      {"timestamp", rounded(timestamp_s, kTimestampDecimals)},
-      {"confidence", rounded(f.confidence, kConfidenceDecimals)},
-      {"success", f.success},
-      {"detection_score", rounded(f.detection_score, kConfidenceDecimals)},
-      {"box", {rounded(f.box.x, 1), rounded(f.box.y, 1), rounded(f.box.width, 1),
-               rounded(f.box.height, 1)}},
-      {"pose", {{"Tx", rounded(f.pose.tx, kTranslationDecimals)},
-                {"Ty", rounded(f.pose.ty, kTranslationDecimals)},
-                {"Tz", rounded(f.pose.tz, kTranslationDecimals)},
-                {"Rx", rounded(f.pose.pitch * kRadPerDeg, kRotationDecimals)},
-                {"Ry", rounded(f.pose.yaw * kRadPerDeg, kRotationDecimals)},
-                {"Rz", rounded(f.pose.roll * kRadPerDeg, kRotationDecimals)}}},
-      {"landmarks", std::move(landmarks)},
-      {"aus", std::move(aus)},
-  };
-  // NaN would make invalid JSON; nlohmann writes null for it, which parsers accept.
-  out += rec.dump();
+void ResultWriter::append_json(std::string& out, const FrameStamp& stamp,
+                               const FaceResult& face) const {
+  out += face_record_json(stamp, face, au_ids_);
   out += '\n';
+}
+
+std::string ResultWriter::face_record_json(const FrameStamp& stamp, const FaceResult& face,
+                                           const std::vector<int>& au_ids) {
+  nlohmann::json rec = stamp_fields(stamp);
+  rec.update(face_fields(face, au_ids));
+  // NaN would make invalid JSON; nlohmann writes null for it, which parsers accept.
+  return rec.dump();
+}
+
+std::string ResultWriter::frame_record_json(const FrameStamp& stamp,
+                                            const std::vector<FaceResult>& faces,
+                                            const std::vector<int>& au_ids) {
+  nlohmann::json rec = stamp_fields(stamp);
+  rec["au_ids"] = au_ids;
+  nlohmann::json list = nlohmann::json::array();
+  for (const FaceResult& f : faces) list.push_back(face_fields(f, au_ids));
+  rec["faces"] = std::move(list);
+  return rec.dump();
+}
+
+std::string ResultWriter::utc_iso8601(std::int64_t unix_us) {
+  std::int64_t secs = unix_us / 1000000;
+  std::int64_t us = unix_us % 1000000;
+  if (us < 0) {
+    us += 1000000;
+    --secs;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(us / 1000));
+  return buf;
+}
+
+std::string ResultWriter::utc_now() {
+  using namespace std::chrono;
+  return utc_iso8601(
+      duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 void ResultWriter::write_out() {
