@@ -11,6 +11,7 @@
 
 #include "hicomex_config.h"
 #include "nn/autocast.h"
+#include "nn/feat_conv.h"
 #include "nn/fused_ops.h"
 #include "nn/hicomex_net.h"
 #include "nn/region_fast.h"
@@ -258,12 +259,126 @@ TEST(RegionFast, DefaultModelGivesTheSameAuProbabilities) {
                  torch::linspace(-1, 1, s).view({1, 1, 1, s}) * torch::linspace(-1, 1, s).view({1, 1, s, 1});
   region_fast::set_enabled(false);
   const auto count = region_fast::forward_count();
+  const auto feat_count = region_fast::featconv_forward_count();
   const auto reference = net->forward(x);
+  EXPECT_EQ(region_fast::featconv_forward_count(), feat_count);
   EXPECT_EQ(region_fast::forward_count(), count);
   region_fast::set_enabled(true);
   const auto fast = net->forward(x);
   EXPECT_EQ(region_fast::forward_count(), count + 2) << "both region layers take the fast path";
+  // 3 global + 3 landmark blocks + the local branch's 2 (per network forward).
+  EXPECT_GT(region_fast::featconv_forward_count(), 0);
   const auto p_ref = torch::sigmoid(reference.au_logits), p_fast = torch::sigmoid(fast.au_logits);
   EXPECT_LE((p_fast - p_ref).abs().max().item<double>(), 1e-4);
   EXPECT_LE((fast.landmarks - reference.landmarks).abs().max().item<double>(), 1e-3);
+}
+
+// ---- FeatConv ------------------------------------------------------------------
+
+namespace {
+
+// Non-trivial BatchNorms and PReLU slopes of both signs.
+void randomise_featconv(torch::nn::Module& m, uint64_t seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard g;
+  for (auto& item : m.named_buffers()) {
+    auto& b = item.value();
+    if (item.key().find("running_mean") != std::string::npos) b.copy_(0.3 * torch::randn_like(b));
+    if (item.key().find("running_var") != std::string::npos) b.copy_(0.3 + torch::rand_like(b));
+  }
+  for (auto& item : m.named_parameters()) {
+    auto& p = item.value();
+    const auto& k = item.key();
+    if (k.rfind("bn", 0) == 0 && k.find(".weight") != std::string::npos) p.copy_(1.0 + 0.5 * torch::randn_like(p));
+    if (k.rfind("bn", 0) == 0 && k.find(".bias") != std::string::npos) p.copy_(0.2 * torch::randn_like(p));
+    if (k.rfind("prelu", 0) == 0) p.copy_(0.5 * torch::randn_like(p));
+  }
+}
+
+// The module sequence, whatever the switches say.
+torch::Tensor featconv_reference(FeatConv& m, const torch::Tensor& x) {
+  region_fast::set_enabled(false);
+  auto y = m->forward(x);
+  region_fast::set_enabled(true);
+  return y;
+}
+
+}  // namespace
+
+class FeatConvFastShapes : public ::testing::TestWithParam<std::tuple<int, int, int, int, int>> {};
+
+TEST_P(FeatConvFastShapes, MatchesTheModuleSequence) {
+  SKIP_WITHOUT_AVX2();
+  const auto [ci, co, groups, h, w] = GetParam();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  FeatConv m(ci, co, groups);
+  randomise_featconv(*m, 7 + ci + co + groups + h);
+  m->eval();
+  torch::NoGradGuard g;
+  const auto x = torch::randn({2, ci * groups, h, w});
+  ASSERT_TRUE(m->fast_path_usable(x));
+  const auto before = m->fast_forwards();
+  const auto fast = m->forward(x);
+  EXPECT_EQ(m->fast_forwards(), before + 1);
+  const auto ref = featconv_reference(m, x);
+  ASSERT_EQ(fast.sizes(), ref.sizes());
+  EXPECT_TRUE(fast.is_contiguous());
+  EXPECT_LE(relative_error(fast, ref), 1e-5) << ci << "->" << co << " x" << groups << " " << h << "x" << w;
+  // Channels-last input (the local branch's windows) gives the same.
+  const auto cl = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  EXPECT_LE(relative_error(m->forward(cl), ref), 1e-5);
+}
+
+// The default model's and the paper-sized model's blocks: global / landmark
+// branches on 28 -> 14 -> 7 maps (odd: the pool drops the last row and
+// column), the local branch's 17 grouped blocks on 8x8 / 12x12 windows.
+INSTANTIATE_TEST_SUITE_P(Presets, FeatConvFastShapes,
+                         ::testing::Values(std::make_tuple(32, 48, 1, 28, 28), std::make_tuple(48, 64, 1, 14, 14),
+                                           std::make_tuple(64, 80, 1, 7, 7), std::make_tuple(80, 96, 1, 7, 7),
+                                           std::make_tuple(64, 128, 1, 28, 28), std::make_tuple(160, 192, 1, 7, 7),
+                                           std::make_tuple(32, 32, 17, 8, 8), std::make_tuple(32, 32, 17, 4, 4),
+                                           std::make_tuple(64, 64, 17, 12, 12), std::make_tuple(16, 8, 3, 5, 9),
+                                           std::make_tuple(3, 16, 1, 2, 3)));
+
+TEST(FeatConvFast, IsNotTakenWhileTrainingOrWithoutAKernel) {
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  FeatConv m(8, 16);
+  const auto x = torch::randn({1, 8, 8, 8});
+  m->train();
+  EXPECT_FALSE(m->fast_path_usable(x)) << "training mode";
+  m->eval();
+  {
+    // Autograd records: the module sequence, so gradients flow.
+    EXPECT_FALSE(m->fast_path_usable(x));
+  }
+  torch::NoGradGuard g;
+  EXPECT_EQ(m->fast_path_usable(x), region_fast::cpu_supported());
+  EXPECT_FALSE(m->fast_path_usable(torch::randn({1, 8, 1, 8}))) << "a map too small to pool";
+  FeatConv odd(8, 12);  // 12 output channels: no kernel
+  odd->eval();
+  EXPECT_FALSE(odd->fast_path_usable(x));
+  EXPECT_EQ(odd->forward(x).sizes(), torch::IntArrayRef({1, 12, 4, 4}));
+}
+
+TEST(FeatConvFast, RefoldsWhenWeightsChange) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  FeatConv m(16, 32);
+  randomise_featconv(*m, 21);
+  m->eval();
+  torch::NoGradGuard g;
+  const auto x = torch::randn({1, 16, 10, 10});
+  EXPECT_LE(relative_error(m->forward(x), featconv_reference(m, x)), 1e-5);
+  for (auto& p : m->named_parameters())
+    if (p.key() == "conv2.weight" || p.key() == "prelu1.weight") p.value().mul_(-1.5);
+  EXPECT_LE(relative_error(m->forward(x), featconv_reference(m, x)), 1e-5);
+  for (auto& b : m->named_buffers())
+    if (b.key() == "bn2.running_var") b.value().mul_(3.0);
+  EXPECT_LE(relative_error(m->forward(x), featconv_reference(m, x)), 1e-5);
 }

@@ -1,5 +1,11 @@
 // FeatConv (paper section 3.1): 2 x (3x3 conv + BatchNorm + PReLU), then 2x2 max-pool.
+//
+// Inference on the CPU takes the hand-written path of nn/region_fast.h (NHWC,
+// BatchNorms folded, PReLU and pool fused; AVX2 + FMA) under the same
+// conditions as the region layers' (see RegionLayerImpl): eval mode, no
+// autograd, no CPU autocast, fused_inference() and region_fast::enabled().
 #pragma once
+#include <memory>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -7,6 +13,10 @@
 #include <torch/nn/pimpl.h>
 
 namespace hicomex::nn {
+
+namespace region_fast {
+struct FeatPacked;
+}
 
 class FeatConvImpl : public torch::nn::Module {
  public:
@@ -16,8 +26,14 @@ class FeatConvImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   /// MACs for an h x w input (all groups).
   int64_t macs(int64_t h, int64_t w) const;
+  /// Whether forward(x) would take the fast path now; how many forwards did.
+  bool fast_path_usable(const torch::Tensor& x);
+  int64_t fast_forwards() const;
 
  private:
+  struct FastCache;
+  std::shared_ptr<const region_fast::FeatPacked> fast_weights(const torch::Tensor& x);
+  std::shared_ptr<FastCache> fast_;
   int64_t in_, out_, groups_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 namespace hicomex::nn {
@@ -28,6 +29,31 @@ bool foldable(const torch::nn::BatchNorm2d& bn) {
 }  // namespace
 
 void set_fused_inference(bool on) { fusion_flag() = on; }
+
+bool foldable_batchnorm(const torch::nn::BatchNorm2d& bn) {
+  const auto& o = bn->options;
+  return o.affine() && o.track_running_stats() && bn->running_mean.defined() && bn->running_var.defined();
+}
+
+bool fast_inference_allowed(const torch::nn::Module& module, const torch::Tensor& x, WeightSignature& signature) {
+  if (!fusion_on() || torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled()) return false;
+  if (!x.defined() || !x.is_cpu() || x.layout() != torch::kStrided || x.scalar_type() != torch::kFloat ||
+      x.dim() != 4)
+    return false;
+  if (module.is_training()) return false;
+  for (const auto& m : module.modules(/*include_self=*/false))
+    if (m->is_training()) return false;
+  signature.clear();
+  for (const auto& list : {module.parameters(), module.buffers()}) {
+    for (const auto& t : list) {
+      if (!t.is_cpu()) return false;
+      // Inference tensors have no version counter (they cannot be changed
+      // in place outside InferenceMode).
+      signature.emplace_back(t.unsafeGetTensorImpl(), t.data_ptr(), t.is_inference() ? -1 : t._version());
+    }
+  }
+  return true;
+}
 bool fused_inference() { return fusion_on(); }
 
 torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const torch::Tensor& x) {

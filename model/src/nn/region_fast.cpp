@@ -206,7 +206,7 @@ HICOMEX_AVX2 void conv_rows(const ConvCall& c, const float* w, const float* bias
 
 // conv_rows with the input channel count at compile time where it is one of
 // CIs (those of the region layers in use: C = 16, 32, 64 and inputs 3, 16,
-// 32), else at run time.
+// 32; the FeatConv branches add 48, 80, 96), else at run time.
 template <int NV, int... CIs>
 void conv_rows_for(const ConvCall& c, const float* w, const float* bias) {
   const bool done = ((c.ci == CIs ? (conv_rows<NV, CIs>(c, w, bias), true) : false) || ...);
@@ -308,9 +308,9 @@ void conv3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
     block.out += b0;
     const float* wb = w + 9 * pack.ci * b0;
     switch (std::min<int64_t>(4, (pack.co - b0) / 8)) {
-      case 4: conv_rows_for<4, 3, 16, 32, 64>(block, wb, bias + b0); break;
+      case 4: conv_rows_for<4, 3, 16, 32, 48, 64, 80, 96>(block, wb, bias + b0); break;
       case 3: conv_rows_for<3>(block, wb, bias + b0); break;
-      case 2: conv_rows_for<2, 3, 16, 32>(block, wb, bias + b0); break;
+      case 2: conv_rows_for<2, 3, 16, 32, 48, 64, 80, 96>(block, wb, bias + b0); break;
       default: conv_rows_for<1, 8, 16>(block, wb, bias + b0); break;
     }
   }
@@ -556,5 +556,156 @@ torch::Tensor forward(const Packed& pk, const torch::Tensor& x_in, bool pool2) {
   g_forwards.fetch_add(1, std::memory_order_relaxed);
   return out;
 }
+
+// ---- FeatConv ------------------------------------------------------------------
+
+struct FeatPacked {
+  int64_t groups = 1, ci = 0, co = 0;
+  ConvPack conv1, conv2;              // BatchNorms folded in
+  std::vector<float> alpha1, alpha2;  // PReLU slopes [groups * co]
+};
+
+namespace {
+
+std::atomic<int64_t> g_feat_forwards{0};
+
+// conv weight and bias with an eval BatchNorm folded in: bn(conv(x)) =
+// conv'(x) with w' = w * scale[o], b' = b * scale[o] + shift[o].
+bool pack_conv_bn(const torch::Tensor& weight, const torch::Tensor& bias, const BatchNormParams& bn, int64_t groups,
+                  ConvPack& out) {
+  std::vector<float> scale, shift;
+  fold_bn(bn, scale, shift);
+  const int64_t n = weight.size(0);
+  if (static_cast<int64_t>(scale.size()) != n) return false;
+  auto sc = torch::from_blob(scale.data(), {n}, torch::kFloat).clone();
+  auto sh = torch::from_blob(shift.data(), {n}, torch::kFloat).clone();
+  auto w = cpu_float(weight) * sc.view({-1, 1, 1, 1});
+  auto b = (bias.defined() ? cpu_float(bias) : torch::zeros({n})) * sc + sh;
+  return pack_conv(w, b, groups, out);
+}
+
+bool prelu_slopes(const torch::Tensor& weight, int64_t n, std::vector<float>& out) {
+  const auto w = cpu_float(weight);
+  if (w.numel() != 1 && w.numel() != n) return false;
+  out.resize(n);
+  for (int64_t i = 0; i < n; ++i) out[i] = w.data_ptr<float>()[w.numel() == 1 ? 0 : i];
+  return true;
+}
+
+// prelu(v) = max(v, 0) + alpha * min(v, 0), 8 channels.
+HICOMEX_AVX2_INLINE __m256 prelu8(__m256 v, const float* alpha) {
+  const __m256 zero = _mm256_setzero_ps();
+  return _mm256_fmadd_ps(_mm256_loadu_ps(alpha), _mm256_min_ps(v, zero), _mm256_max_ps(v, zero));
+}
+
+// PReLU in place over the interior h x w pixels of a padded [(h+2)][(w+2)][c] map.
+HICOMEX_AVX2 void prelu_interior(float* map, int64_t h, int64_t w, int64_t c, const float* alpha) {
+  const int64_t row = (w + 2) * c;
+  for (int64_t y = 0; y < h; ++y) {
+    float* p = map + (y + 1) * row + c;
+    for (int64_t x = 0; x < w; ++x, p += c)
+      for (int64_t c0 = 0; c0 < c; c0 += 8) _mm256_storeu_ps(p + c0, prelu8(_mm256_loadu_ps(p + c0), alpha + c0));
+  }
+}
+
+// PReLU, then the 2x2 max-pool (floor), of y [h][w][c] into the NCHW planes
+// at `out` (plane = (h/2) * (w/2)); row holds one pooled row [w/2][c].
+HICOMEX_AVX2 void prelu_pool_store(const float* y, int64_t h, int64_t w, int64_t c, const float* alpha, float* out,
+                                   float* row) {
+  const int64_t oh = h / 2, ow = w / 2, plane = oh * ow;
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const float* r0 = y + (2 * oy) * w * c;
+    const float* r1 = r0 + w * c;
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      const int64_t i = 2 * ox * c;
+      for (int64_t c0 = 0; c0 < c; c0 += 8) {
+        const float* a = alpha + c0;
+        const __m256 m = _mm256_max_ps(
+            _mm256_max_ps(prelu8(_mm256_loadu_ps(r0 + i + c0), a), prelu8(_mm256_loadu_ps(r0 + i + c + c0), a)),
+            _mm256_max_ps(prelu8(_mm256_loadu_ps(r1 + i + c0), a), prelu8(_mm256_loadu_ps(r1 + i + c + c0), a)));
+        _mm256_storeu_ps(row + ox * c + c0, m);
+      }
+    }
+    store_nchw(row, ow, c, out + oy * ow, plane);
+  }
+}
+
+struct FeatScratch {
+  std::vector<float> input, mid, y, row;
+};
+
+// Group g of one image: x points at the image's first element, with strides
+// (in elements) for channel, row and column; out at the image's NCHW output.
+void featconv_group(const FeatPacked& pk, int64_t g, const float* x, int64_t sc, int64_t sh, int64_t sw, int64_t h,
+                    int64_t w, float* out, FeatScratch& s) {
+  const int64_t ci = pk.ci, co = pk.co;
+  float* input = Scratch::fit(s.input, (h + 2) * (w + 2) * ci);
+  float* mid = Scratch::fit(s.mid, (h + 2) * (w + 2) * co);
+  float* y = Scratch::fit(s.y, h * w * co);
+  float* row = Scratch::fit(s.row, (w / 2) * co);
+  const int64_t in_row = (w + 2) * ci, mid_row = (w + 2) * co;
+  std::fill(input, input + (h + 2) * in_row, 0.f);
+  std::fill(mid, mid + (h + 2) * mid_row, 0.f);
+  const float* xg = x + g * ci * sc;
+  for (int64_t r = 0; r < h; ++r) {
+    float* d = input + (r + 1) * in_row + ci;
+    for (int64_t i = 0; i < w; ++i, d += ci) {
+      const float* src = xg + r * sh + i * sw;
+      if (sc == 1) {
+        std::copy(src, src + ci, d);
+      } else {
+        for (int64_t c = 0; c < ci; ++c) d[c] = src[c * sc];
+      }
+    }
+  }
+  conv3x3(pk.conv1, g, ConvCall{input, in_row, ci, mid + mid_row + co, mid_row, co, h, w});
+  prelu_interior(mid, h, w, co, pk.alpha1.data() + g * co);
+  conv3x3(pk.conv2, g, ConvCall{mid, mid_row, co, y, w * co, co, h, w});
+  prelu_pool_store(y, h, w, co, pk.alpha2.data() + g * co, out + g * co * (h / 2) * (w / 2), row);
+}
+
+}  // namespace
+
+std::shared_ptr<const FeatPacked> pack(const FeatConvParams& params) {
+  auto pk = std::make_shared<FeatPacked>();
+  const int64_t groups = params.groups;
+  if (groups < 1) return nullptr;
+  if (!params.conv1_weight.defined() || !params.conv2_weight.defined()) return nullptr;
+  if (!pack_conv_bn(params.conv1_weight, params.conv1_bias, params.bn1, groups, pk->conv1) ||
+      !pack_conv_bn(params.conv2_weight, params.conv2_bias, params.bn2, groups, pk->conv2))
+    return nullptr;
+  pk->groups = groups;
+  pk->ci = pk->conv1.ci;
+  pk->co = pk->conv1.co;
+  // The PReLU and pool pass works 8 channels at a time; conv2 maps co to co.
+  if (pk->co % 8 != 0 || pk->conv2.ci != pk->co || pk->conv2.co != pk->co) return nullptr;
+  if (!prelu_slopes(params.prelu1, groups * pk->co, pk->alpha1) ||
+      !prelu_slopes(params.prelu2, groups * pk->co, pk->alpha2))
+    return nullptr;
+  return pk;
+}
+
+bool supports(const FeatPacked& pk, const torch::Tensor& x) {
+  return x.dim() == 4 && x.size(1) == pk.groups * pk.ci && x.size(2) >= 2 && x.size(3) >= 2;
+}
+
+torch::Tensor forward(const FeatPacked& pk, const torch::Tensor& x) {
+  TORCH_CHECK(cpu_supported() && supports(pk, x) && x.scalar_type() == torch::kFloat && x.is_cpu() &&
+                  x.layout() == torch::kStrided,
+              "region_fast::forward (FeatConv): unsupported input ", x.sizes());
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3), oh = h / 2, ow = w / 2;
+  auto out = torch::empty({b, pk.groups * pk.co, oh, ow}, torch::TensorOptions().dtype(torch::kFloat));
+  thread_local FeatScratch scratch;
+  const float* src = x.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const int64_t sb = x.stride(0), sc = x.stride(1), sh = x.stride(2), sw = x.stride(3);
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t g = 0; g < pk.groups; ++g)
+      featconv_group(pk, g, src + i * sb, sc, sh, sw, h, w, dst + i * pk.groups * pk.co * oh * ow, scratch);
+  g_feat_forwards.fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
+int64_t featconv_forward_count() { return g_feat_forwards.load(std::memory_order_relaxed); }
 
 }  // namespace hicomex::nn::region_fast

@@ -77,4 +77,40 @@ bool supports(const Packed& packed, const torch::Tensor& x);
 /// in the same pass. Requires cpu_supported() and supports().
 torch::Tensor forward(const Packed& packed, const torch::Tensor& x, bool pool2);
 
+// ---- FeatConv blocks (the global, landmark and local AU branches) -----------
+// The same kernels serve FeatConv: 2 x (3x3 conv + BN + PReLU), then the 2x2
+// max-pool, with `groups` independent blocks stacked in the channel dimension
+// (one per AU in the local branch). Each image and group is computed from a
+// zero-padded NHWC copy of its input: conv1 writes straight into the padded
+// input of conv2, the PReLUs and the pool run on the convolution outputs while
+// they are in cache.
+
+/// One FeatConv's parameters: conv weights [groups * co, ci, 3, 3] (bias may be
+/// undefined), eval BatchNorms over groups * co channels, PReLU weights (one
+/// value, or groups * co).
+struct FeatConvParams {
+  int64_t groups = 1;
+  torch::Tensor conv1_weight, conv1_bias, prelu1;
+  BatchNormParams bn1;
+  torch::Tensor conv2_weight, conv2_bias, prelu2;
+  BatchNormParams bn2;
+};
+
+struct FeatPacked;
+
+/// Folds each BatchNorm into its convolution and reorders the weights. Null
+/// where there is no kernel (output channels per group not a multiple of 8).
+std::shared_ptr<const FeatPacked> pack(const FeatConvParams& params);
+
+/// Whether `packed` computes x [B, groups * ci, h, w] (h, w >= 2).
+bool supports(const FeatPacked& packed, const torch::Tensor& x);
+
+/// max_pool2d(prelu2(bn2(conv2(prelu1(bn1(conv1(x))))))), 2, 2) for x (CPU
+/// float, any strides, e.g. channels-last): [B, groups * co, h / 2, w / 2],
+/// NCHW contiguous. Requires cpu_supported() and supports().
+torch::Tensor forward(const FeatPacked& packed, const torch::Tensor& x);
+
+/// How many FeatConv forwards took this path in this process (for tests).
+int64_t featconv_forward_count();
+
 }  // namespace hicomex::nn::region_fast

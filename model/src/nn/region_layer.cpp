@@ -44,10 +44,7 @@ int64_t PatchConvImpl::macs(int64_t h, int64_t w) const { return h * w * in_ * o
 struct RegionLayerImpl::FastCache {
   std::mutex mutex;
   bool built = false;
-  // (tensor, data, version) of every parameter and buffer at the last fold:
-  // any in-place change (load, optimiser step, BN statistics update) bumps a
-  // version, a replaced tensor changes the pointers.
-  std::vector<std::tuple<const void*, const void*, int64_t>> signature;
+  WeightSignature signature;  // of the parameters and buffers at the last fold
   std::shared_ptr<const region_fast::Packed> packed;  // null: no kernel for these channels
   std::atomic<int64_t> forwards{0};
 };
@@ -64,11 +61,6 @@ RegionLayerImpl::RegionLayerImpl(int64_t in_channels, int64_t out_channels)
 
 namespace {
 
-bool foldable(torch::nn::BatchNorm2d& bn) {
-  const auto& o = bn->options;
-  return o.affine() && o.track_running_stats() && bn->running_mean.defined() && bn->running_var.defined();
-}
-
 region_fast::BatchNormParams bn_params(torch::nn::BatchNorm2d& bn) {
   return {bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->options.eps()};
 }
@@ -76,30 +68,11 @@ region_fast::BatchNormParams bn_params(torch::nn::BatchNorm2d& bn) {
 }  // namespace
 
 std::shared_ptr<const region_fast::Packed> RegionLayerImpl::fast_weights(const torch::Tensor& x) {
-  // Inference only: with autograd or in training mode (BatchNorm on batch
-  // statistics) the module sequence runs. CPU autocast would run the
-  // convolutions in bf16: the reference path keeps that behaviour too.
-  if (!region_fast::enabled() || !fused_inference() || !region_fast::cpu_supported() ||
-      torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled())
-    return nullptr;
-  if (!x.defined() || !x.is_cpu() || x.layout() != torch::kStrided || x.scalar_type() != torch::kFloat ||
-      x.dim() != 4)
-    return nullptr;
-  if (is_training()) return nullptr;
-  for (const auto& m : modules(/*include_self=*/false))
-    if (m->is_training()) return nullptr;
+  if (!region_fast::enabled() || !region_fast::cpu_supported()) return nullptr;
+  WeightSignature signature;
+  if (!fast_inference_allowed(*this, x, signature)) return nullptr;
   for (auto* bn : {&bn_, &p8_->bn(), &p4_->bn(), &p2_->bn()})
-    if (!foldable(*bn)) return nullptr;
-
-  std::vector<std::tuple<const void*, const void*, int64_t>> signature;
-  for (const auto& list : {parameters(), buffers()}) {
-    for (const auto& t : list) {
-      if (!t.is_cpu()) return nullptr;
-      // Inference tensors have no version counter (they cannot be changed
-      // in place outside InferenceMode).
-      signature.emplace_back(t.unsafeGetTensorImpl(), t.data_ptr(), t.is_inference() ? -1 : t._version());
-    }
-  }
+    if (!foldable_batchnorm(*bn)) return nullptr;
   std::shared_ptr<const region_fast::Packed> packed;
   {
     std::lock_guard<std::mutex> lock(fast_->mutex);
