@@ -4,6 +4,7 @@
 // the default model.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <tuple>
 
@@ -381,4 +382,29 @@ TEST(FeatConvFast, RefoldsWhenWeightsChange) {
   for (auto& b : m->named_buffers())
     if (b.key() == "bn2.running_var") b.value().mul_(3.0);
   EXPECT_LE(relative_error(m->forward(x), featconv_reference(m, x)), 1e-5);
+}
+
+TEST(FeatConvFast, NaNPropagatesAsInTheModuleSequence) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  FeatConv m(8, 16);
+  m->eval();
+  torch::NoGradGuard g;
+  // A negative variance (finite weights that compute NaN: the engine's
+  // first-output check must still see it) ...
+  for (auto& b : m->named_buffers())
+    if (b.key() == "bn1.running_var") b.value().fill_(-1.0);
+  const auto x = torch::randn({1, 8, 6, 6});
+  ASSERT_TRUE(m->fast_path_usable(x));
+  EXPECT_TRUE(m->forward(x).isnan().all().item<bool>());
+  EXPECT_TRUE(featconv_reference(m, x).isnan().all().item<bool>());
+  // ... and one NaN input pixel: the pooled cells it reaches are NaN in both.
+  for (auto& b : m->named_buffers())
+    if (b.key() == "bn1.running_var") b.value().fill_(1.0);
+  auto y = x.clone();
+  y[0][3][2][2] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(torch::equal(m->forward(y).isnan(), featconv_reference(m, y).isnan()));
+  EXPECT_TRUE(m->forward(y).isnan().any().item<bool>());
 }

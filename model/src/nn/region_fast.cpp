@@ -390,6 +390,14 @@ HICOMEX_AVX2 void store_nchw(const float* tmp, int64_t n, int64_t c, float* out,
     for (int64_t k = 0; k < c; ++k) out[k * plane + x] = tmp[x * c + k];
 }
 
+// max of four vectors, NaN if any lane of any is NaN (as torch's max-pool):
+// max_ps alone would drop a NaN in its first operand.
+HICOMEX_AVX2_INLINE __m256 max4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 m = _mm256_max_ps(_mm256_max_ps(a, b), _mm256_max_ps(c, d));
+  const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q), _mm256_cmp_ps(c, d, _CMP_UNORD_Q));
+  return _mm256_or_ps(m, nan);  // all ones is a NaN
+}
+
 // relu(scale * (cat + base) + shift) of 8 channels at offset i of both maps.
 HICOMEX_AVX2_INLINE __m256 output_value(const float* base, const float* cat, int64_t i, const float* scale,
                                         const float* shift) {
@@ -418,8 +426,8 @@ HICOMEX_AVX2 void finish(const float* base, const float* cat, int64_t c, int64_t
     for (int64_t x = 0; x < qw / 2; ++x) {
       const int64_t i = 2 * y * qw + 2 * x;
       for (int64_t c0 = 0; c0 < c; c0 += 8) {
-        const __m256 m = _mm256_max_ps(_mm256_max_ps(HICOMEX_VALUE(i, c0), HICOMEX_VALUE(i + 1, c0)),
-                                       _mm256_max_ps(HICOMEX_VALUE(i + qw, c0), HICOMEX_VALUE(i + qw + 1, c0)));
+        const __m256 m = max4(HICOMEX_VALUE(i, c0), HICOMEX_VALUE(i + 1, c0), HICOMEX_VALUE(i + qw, c0),
+                              HICOMEX_VALUE(i + qw + 1, c0));
         _mm256_storeu_ps(tmp + x * c + c0, m);
       }
     }
@@ -592,10 +600,12 @@ bool prelu_slopes(const torch::Tensor& weight, int64_t n, std::vector<float>& ou
   return true;
 }
 
-// prelu(v) = max(v, 0) + alpha * min(v, 0), 8 channels.
+// prelu(v) = max(v, 0) + alpha * min(v, 0), 8 channels. (max/min_ps return
+// their second operand when either is NaN: v goes second, so NaN stays NaN as
+// in the reference, and weights that compute NaN are still caught.)
 HICOMEX_AVX2_INLINE __m256 prelu8(__m256 v, const float* alpha) {
   const __m256 zero = _mm256_setzero_ps();
-  return _mm256_fmadd_ps(_mm256_loadu_ps(alpha), _mm256_min_ps(v, zero), _mm256_max_ps(v, zero));
+  return _mm256_fmadd_ps(_mm256_loadu_ps(alpha), _mm256_min_ps(zero, v), _mm256_max_ps(zero, v));
 }
 
 // PReLU in place over the interior h x w pixels of a padded [(h+2)][(w+2)][c] map.
@@ -620,9 +630,8 @@ HICOMEX_AVX2 void prelu_pool_store(const float* y, int64_t h, int64_t w, int64_t
       const int64_t i = 2 * ox * c;
       for (int64_t c0 = 0; c0 < c; c0 += 8) {
         const float* a = alpha + c0;
-        const __m256 m = _mm256_max_ps(
-            _mm256_max_ps(prelu8(_mm256_loadu_ps(r0 + i + c0), a), prelu8(_mm256_loadu_ps(r0 + i + c + c0), a)),
-            _mm256_max_ps(prelu8(_mm256_loadu_ps(r1 + i + c0), a), prelu8(_mm256_loadu_ps(r1 + i + c + c0), a)));
+        const __m256 m = max4(prelu8(_mm256_loadu_ps(r0 + i + c0), a), prelu8(_mm256_loadu_ps(r0 + i + c + c0), a),
+                              prelu8(_mm256_loadu_ps(r1 + i + c0), a), prelu8(_mm256_loadu_ps(r1 + i + c + c0), a));
         _mm256_storeu_ps(row + ox * c + c0, m);
       }
     }
