@@ -16,6 +16,7 @@
 #include "nn/autocast.h"
 #include "hicomex/safetensors.h"
 #include "hicomex_config.h"
+#include "hicomex_version.h"
 #include "nn/weights_io.h"
 #include "training/evaluate.h"
 #include "training/loader.h"
