@@ -53,7 +53,6 @@
 #include <climits>
 #include <deque>
 #include <exception>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -61,8 +60,9 @@
 #include <utility>
 
 #include "analyzer_settings.h"
+#include "error_mapping.h"
+#include "hicomex/errors.h"
 #include "hicomex/face_analyzer.h"
-#include "hicomex/safetensors.h"
 #include "hicomex_meta_utils.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_hicomex_debug);
@@ -150,21 +150,21 @@ enum
   PROP_CALIBRATION,
 };
 
-#define DEFAULT_MODEL NULL
-#define DEFAULT_DEVICE "auto"
-#define DEFAULT_PRECISION "auto"
-#define DEFAULT_THREADS 0
-#define DEFAULT_DETECTOR GST_HICOMEX_DETECTOR_BLAZEFACE
-#define DEFAULT_DETECTION_INTERVAL 5
-#define DEFAULT_INFERENCE_INTERVAL 1
-#define DEFAULT_MAX_FACES 0
-#define DEFAULT_MIN_FACE_SIZE 0
-#define DEFAULT_THRESHOLD NULL
-#define DEFAULT_LANDMARK_SMOOTHING 0.0
-#define DEFAULT_AU_SMOOTHING 0.0
-#define DEFAULT_CALIBRATION "dynamic"
-#define DEFAULT_POST_MESSAGES FALSE
-#define DEFAULT_AU_BATCH 0
+/* The properties' defaults: those of a default AnalyzerSettings, i.e. the
+ * analyzer's own (hicomex::AnalyzerOptions) plus the element-only ones. */
+static const hicomex::gst::AnalyzerSettings &
+defaults (void)
+{
+  static const hicomex::gst::AnalyzerSettings d;
+  return d;
+}
+
+/* NULL for an empty default text. */
+static const gchar *
+default_string (const std::string & v)
+{
+  return v.empty ()? NULL : v.c_str ();
+}
 
 #define HICOMEX_FORMATS \
   "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12 }"
@@ -207,7 +207,7 @@ detector_from_name (const std::string & name)
   for (const GEnumValue * v = detector_values; v->value_nick; ++v)
     if (name == v->value_nick)
       return (GstHicomexDetector) v->value;
-  return DEFAULT_DETECTOR;
+  return GST_HICOMEX_DETECTOR_BLAZEFACE;
 }
 
 static void gst_hicomex_finalize (GObject * object);
@@ -243,6 +243,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   /* Applied at the next frame. */
   const GParamFlags playing = (GParamFlags) (G_PARAM_READWRITE |
       G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const hicomex::gst::AnalyzerSettings & d = defaults ();
+  const hicomex::AnalyzerOptions & o = d.options;
 
   gobject_class->finalize = gst_hicomex_finalize;
   gobject_class->set_property = gst_hicomex_set_property;
@@ -256,9 +258,9 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "HiCOMEX weights file (.safetensors); default NULL: the installed "
-          "default model or $HICOMEX_MODEL (READY or below to change)",
-          DEFAULT_MODEL, ready));
+          "HiCOMEX weights file (.safetensors); NULL: the installed default "
+          "model or $HICOMEX_MODEL (READY or below to change)",
+          default_string (o.engine.weights), ready));
   /**
    * GstHicomex:device:
    *
@@ -268,8 +270,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_string ("device", "Device",
-          "Where the networks run: auto, cpu, cuda or cuda:N; default \"auto\" "
-          "(READY or below to change)", DEFAULT_DEVICE, ready));
+          "Where the networks run: auto, cpu, cuda or cuda:N "
+          "(READY or below to change)", o.engine.device.c_str (), ready));
   /**
    * GstHicomex:precision:
    *
@@ -281,9 +283,9 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_string ("precision", "Precision",
           "AU network arithmetic: auto (bf16 where the CPU has AVX512-BF16 or "
-          "on CUDA, else fp32), fp32, bf16 or fp16 (CUDA); default \"auto\" "
+          "on CUDA, else fp32), fp32, bf16 or fp16 (CUDA) "
           "(READY or below to change)",
-          DEFAULT_PRECISION, ready));
+          o.engine.precision.c_str (), ready));
   /**
    * GstHicomex:batch-timeout:
    *
@@ -297,8 +299,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
       g_param_spec_uint ("batch-timeout", "Batch timeout",
           "Cross-stream batching: microseconds to wait for the faces of other "
-          "streams sharing the model; default 0: off (READY or below to change)",
-          0, 1000000, 0, ready));
+          "streams sharing the model; 0: off (READY or below to change)",
+          0, 1000000, (guint) o.engine.batch_timeout_us, ready));
   /**
    * GstHicomex:threads:
    *
@@ -308,8 +310,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Analyzer worker threads (at most the cores); default 0: one per core "
-          "(READY or below to change)", 0, 1024, DEFAULT_THREADS, ready));
+          "Analyzer worker threads (at most the cores); 0: one per core "
+          "(READY or below to change)", 0, 1024, (guint) o.threads, ready));
   /**
    * GstHicomex:au-batch:
    *
@@ -321,8 +323,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_AU_BATCH,
       g_param_spec_uint ("au-batch", "AU batch",
           "Frames per AU network batch on non-live sources (live sources: 1); "
-          "default 0: automatic (READY or below to change)", 0, 64,
-          DEFAULT_AU_BATCH, ready));
+          "0: automatic (READY or below to change)", 0, 64,
+          (guint) o.au_batch_frames, ready));
   /**
    * GstHicomex:detector:
    *
@@ -330,8 +332,9 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_DETECTOR,
       g_param_spec_enum ("detector", "Detector",
-          "Face detector; default blazeface (READY or below to change)",
-          GST_TYPE_HICOMEX_DETECTOR, DEFAULT_DETECTOR, ready));
+          "Face detector (READY or below to change)",
+          GST_TYPE_HICOMEX_DETECTOR, detector_from_name (o.detector.name),
+          ready));
   /**
    * GstHicomex:detection-interval:
    *
@@ -341,8 +344,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_DETECTION_INTERVAL,
       g_param_spec_uint ("detection-interval", "Detection interval",
           "Run the face detector every N frames, follow faces by their "
-          "landmarks in between; default 5", 1, G_MAXINT,
-          DEFAULT_DETECTION_INTERVAL, playing));
+          "landmarks in between", 1, G_MAXINT,
+          (guint) o.tracker.detection_interval, playing));
   /**
    * GstHicomex:inference-interval:
    *
@@ -352,7 +355,7 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval",
           "Run the AU network every N frames, faces keep their last AUs in "
-          "between; default 1", 1, G_MAXINT, DEFAULT_INFERENCE_INTERVAL,
+          "between", 1, G_MAXINT, (guint) o.inference_interval,
           playing));
   /**
    * GstHicomex:max-faces:
@@ -362,8 +365,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MAX_FACES,
       g_param_spec_uint ("max-faces", "Maximum faces",
-          "Analyse at most this many faces, largest first; default 0: no limit",
-          0, G_MAXINT, DEFAULT_MAX_FACES, playing));
+          "Analyse at most this many faces, largest first; 0: no limit",
+          0, G_MAXINT, (guint) o.tracker.max_faces, playing));
   /**
    * GstHicomex:min-face-size:
    *
@@ -372,20 +375,24 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MIN_FACE_SIZE,
       g_param_spec_uint ("min-face-size", "Minimum face size",
-          "Ignore faces smaller than this (larger box side, pixels); default 0",
-          0, G_MAXINT, DEFAULT_MIN_FACE_SIZE, playing));
+          "Ignore faces smaller than this (larger box side, pixels)",
+          0, G_MAXINT, (guint) o.tracker.min_face_size, playing));
   /**
    * GstHicomex:threshold:
    *
    * AU decision thresholds overriding the model's: NULL or "" keeps the
    * model's, "0.4" sets every AU, "AU12=0.3,AU4=0.6" sets those AUs (the
-   * others keep the model's). A text the model cannot use fails the start,
-   * or, while playing, is reported as a warning and ignored. Default: NULL.
+   * others keep the model's; "12=0.3" works too), "0.3,0.5,..." gives one
+   * value per AU in the model's order. The grammar is the library's
+   * (hicomex/option_parsers.h), shared with hicomex-analyze --threshold. A text
+   * the model cannot use fails the start, or, while playing, is reported as
+   * a warning and ignored. Default: NULL.
    */
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_string ("threshold", "Threshold",
           "AU occurrence thresholds: \"0.4\" for every AU, \"AU12=0.3,AU4=0.6\" "
-          "per AU; default NULL: the model's", DEFAULT_THRESHOLD, playing));
+          "per AU, or one value per AU in the model's order; NULL: the "
+          "model's", default_string (d.threshold), playing));
   /**
    * GstHicomex:landmark-smoothing:
    *
@@ -395,8 +402,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_LANDMARK_SMOOTHING,
       g_param_spec_double ("landmark-smoothing", "Landmark smoothing",
           "One Euro filter minimum cutoff for the landmarks in Hz (lower is "
-          "smoother, 1-3 typical); default 0: off", 0.0, 1000.0,
-          DEFAULT_LANDMARK_SMOOTHING, playing));
+          "smoother, 1-3 typical); 0: off", 0.0, 1000.0,
+          d.landmark_smoothing, playing));
   /**
    * GstHicomex:au-smoothing:
    *
@@ -406,7 +413,7 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_AU_SMOOTHING,
       g_param_spec_double ("au-smoothing", "AU smoothing",
           "Weight of the past in the per-face moving average of AU "
-          "probabilities; default 0: off", 0.0, 0.99, DEFAULT_AU_SMOOTHING,
+          "probabilities; 0: off", 0.0, 0.99, d.au_smoothing,
           playing));
   /**
    * GstHicomex:calibration:
@@ -423,8 +430,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
   g_object_class_install_property (gobject_class, PROP_CALIBRATION,
       g_param_spec_string ("calibration", "Calibration",
           "Per-person AU intensity calibration: dynamic (subtract each face's "
-          "running neutral level) or none; default \"dynamic\"",
-          DEFAULT_CALIBRATION, playing));
+          "running neutral level) or none",
+          hicomex::to_string (o.calibration), playing));
   /**
    * GstHicomex:post-messages:
    *
@@ -433,8 +440,8 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
-          "Post a \"hicomex\" element message with each frame's results; "
-          "default false", DEFAULT_POST_MESSAGES, playing));
+          "Post a \"hicomex\" element message with each frame's results",
+          d.post_messages, playing));
   /**
    * GstHicomex:skipped-inferences:
    *
@@ -515,8 +522,8 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
   if (prop_id == PROP_CALIBRATION) {
     const gchar *v = g_value_get_string (value);
     try {
-      calibration = hicomex::au_calibration_from_string (v && *v ? v :
-          DEFAULT_CALIBRATION);
+      calibration = v && *v ? hicomex::au_calibration_from_string (v) :
+          defaults ().options.calibration;
     } catch (const std::exception &e) {
       /* Outside the lock: the bus may call back into the element. */
       gchar *text;
@@ -524,7 +531,7 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
         std::lock_guard<std::mutex> lock (self->priv->lock);
         text = g_strdup_printf ("Invalid value \"%s\" for property "
             "'calibration' (expected none or dynamic); keeping \"%s\".", v,
-            hicomex::to_string (self->priv->settings.calibration));
+            hicomex::to_string (self->priv->settings.options.calibration));
       }
       GstBus *bus = gst_element_get_bus (GST_ELEMENT_CAST (self));
       if (bus) {
@@ -543,63 +550,68 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
   }
   std::lock_guard<std::mutex> lock (self->priv->lock);
   hicomex::gst::AnalyzerSettings & s = self->priv->settings;
+  hicomex::AnalyzerOptions & o = s.options;
+  const hicomex::AnalyzerOptions & d = defaults ().options;
   auto string_of = [value] () {
     const gchar *v = g_value_get_string (value);
     return std::string (v ? v : "");
   };
+  /* NULL or "": the default. */
+  auto string_or = [&string_of] (const std::string & fallback) {
+    const std::string v = string_of ();
+    return v.empty ()? fallback : v;
+  };
 
   switch (prop_id) {
     case PROP_MODEL:
-      s.model = string_of ();
+      o.engine.weights = string_of ();
       break;
     case PROP_DEVICE:
-      s.device = string_of ();
-      if (s.device.empty ())
-        s.device = DEFAULT_DEVICE;
+      o.engine.device = string_or (d.engine.device);
       break;
     case PROP_PRECISION:
-      s.precision = string_of ();
-      if (s.precision.empty ())
-        s.precision = DEFAULT_PRECISION;
+      o.engine.precision = string_or (d.engine.precision);
       break;
     case PROP_BATCH_TIMEOUT:
-      s.batch_timeout_us = (int) g_value_get_uint (value);
+      o.engine.batch_timeout_us = (int) g_value_get_uint (value);
       break;
     case PROP_THREADS:
-      s.threads = (int) g_value_get_uint (value);
+      o.threads = (int) g_value_get_uint (value);
       break;
     case PROP_AU_BATCH:
-      s.au_batch = (int) g_value_get_uint (value);
+      o.au_batch_frames = (int) g_value_get_uint (value);
       break;
     case PROP_DETECTOR:
-      s.detector = detector_values[g_value_get_enum (value)].value_nick;
+      o.detector.name = detector_values[g_value_get_enum (value)].value_nick;
       break;
     case PROP_DETECTION_INTERVAL:
-      s.detection_interval = (int) g_value_get_uint (value);
+      o.tracker.detection_interval = (int) g_value_get_uint (value);
       break;
     case PROP_INFERENCE_INTERVAL:
-      s.inference_interval = (int) g_value_get_uint (value);
+      o.inference_interval = (int) g_value_get_uint (value);
       break;
     case PROP_MAX_FACES:
-      s.max_faces = (int) g_value_get_uint (value);
+      o.tracker.max_faces = (int) g_value_get_uint (value);
       break;
     case PROP_MIN_FACE_SIZE:
-      s.min_face_size = (int) g_value_get_uint (value);
+      o.tracker.min_face_size = (int) g_value_get_uint (value);
       break;
     case PROP_THRESHOLD:
       s.threshold = string_of ();
       break;
     case PROP_LANDMARK_SMOOTHING:
       s.landmark_smoothing = g_value_get_double (value);
+      o.tracker.landmark_min_cutoff_hz = (float) s.landmark_smoothing;
       break;
     case PROP_AU_SMOOTHING:
       s.au_smoothing = g_value_get_double (value);
+      o.tracker.au_smoothing = (float) s.au_smoothing;
       break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean (value);
       break;
     case PROP_CALIBRATION:
-      s.calibration = calibration;
+      o.calibration = calibration;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -620,43 +632,44 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
   }
   std::lock_guard<std::mutex> lock (self->priv->lock);
   const hicomex::gst::AnalyzerSettings & s = self->priv->settings;
+  const hicomex::AnalyzerOptions & o = s.options;
   auto set_string = [value] (const std::string & v) {
     g_value_set_string (value, v.empty ()? NULL : v.c_str ());
   };
 
   switch (prop_id) {
     case PROP_MODEL:
-      set_string (s.model);
+      set_string (o.engine.weights);
       break;
     case PROP_DEVICE:
-      g_value_set_string (value, s.device.c_str ());
+      g_value_set_string (value, o.engine.device.c_str ());
       break;
     case PROP_PRECISION:
-      g_value_set_string (value, s.precision.c_str ());
+      g_value_set_string (value, o.engine.precision.c_str ());
       break;
     case PROP_BATCH_TIMEOUT:
-      g_value_set_uint (value, (guint) s.batch_timeout_us);
+      g_value_set_uint (value, (guint) o.engine.batch_timeout_us);
       break;
     case PROP_THREADS:
-      g_value_set_uint (value, (guint) s.threads);
+      g_value_set_uint (value, (guint) o.threads);
       break;
     case PROP_AU_BATCH:
-      g_value_set_uint (value, (guint) s.au_batch);
+      g_value_set_uint (value, (guint) o.au_batch_frames);
       break;
     case PROP_DETECTOR:
-      g_value_set_enum (value, detector_from_name (s.detector));
+      g_value_set_enum (value, detector_from_name (o.detector.name));
       break;
     case PROP_DETECTION_INTERVAL:
-      g_value_set_uint (value, (guint) s.detection_interval);
+      g_value_set_uint (value, (guint) o.tracker.detection_interval);
       break;
     case PROP_INFERENCE_INTERVAL:
-      g_value_set_uint (value, (guint) s.inference_interval);
+      g_value_set_uint (value, (guint) o.inference_interval);
       break;
     case PROP_MAX_FACES:
-      g_value_set_uint (value, (guint) s.max_faces);
+      g_value_set_uint (value, (guint) o.tracker.max_faces);
       break;
     case PROP_MIN_FACE_SIZE:
-      g_value_set_uint (value, (guint) s.min_face_size);
+      g_value_set_uint (value, (guint) o.tracker.min_face_size);
       break;
     case PROP_THRESHOLD:
       set_string (s.threshold);
@@ -671,7 +684,7 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, s.post_messages);
       break;
     case PROP_CALIBRATION:
-      g_value_set_string (value, hicomex::to_string (s.calibration));
+      g_value_set_string (value, hicomex::to_string (o.calibration));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -692,6 +705,29 @@ describe_model (const std::string & model)
   }
 }
 
+/* What a failed start says (the message users read; the code comes from
+ * the error's type, error_mapping.h): the model, or the file at fault. */
+static std::string
+start_failure_text (const std::exception & e, const std::string & model)
+{
+  using hicomex::ModelFileError;
+  const std::string why = e.what ();
+  if (const auto * file = dynamic_cast < const ModelFileError * >(&e)) {
+    const bool other_file = !file->path ().empty () && file->path () != model;
+    if (file->kind () == ModelFileError::Kind::NotFound)
+      return other_file ? "Could not find model file \"" + file->path () +
+          "\" for HiCOMEX model \"" + model + "\": " + why :
+          "Could not find HiCOMEX model \"" + model + "\".";
+    return other_file ? "Could not load model file \"" + file->path () +
+        "\" for HiCOMEX model \"" + model + "\": " + why :
+        "Could not load HiCOMEX model \"" + model + "\": " + why;
+  }
+  if (dynamic_cast < const hicomex::OptionError * >(&e)
+      || dynamic_cast < const std::invalid_argument * >(&e))
+    return "Invalid analyzer settings for model \"" + model + "\": " + why;
+  return "Could not start HiCOMEX with model \"" + model + "\": " + why;
+}
+
 static gboolean
 gst_hicomex_start (GstBaseTransform * trans)
 {
@@ -709,41 +745,15 @@ gst_hicomex_start (GstBaseTransform * trans)
   if (!warning.empty ())
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", warning.c_str ()),
         ("%s", warning_debug.c_str ()));
-  const std::string model = describe_model (settings.model);
+  const std::string model = describe_model (settings.options.engine.weights);
 
   try {
     priv->analyzer = std::make_unique<hicomex::FaceAnalyzer> (
         hicomex::gst::construction_options (settings));
-  } catch (const std::invalid_argument &e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid analyzer settings for model \"%s\".", model.c_str ()),
-        ("%s", e.what ()));
-    return FALSE;
   } catch (const std::exception &e) {
-    /* Which file was meant: the property, else the default model (whose
-     * lookup itself fails when none is installed). */
-    std::string path = settings.model;
-    if (path.empty ()) {
-      try {
-        path = hicomex::default_model_path ();
-      } catch (const std::exception &) {
-        path.clear ();
-      }
-    }
-    std::error_code ec;
-    const bool missing = path.empty () || !std::filesystem::exists (path, ec);
-    if (missing)
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Could not find HiCOMEX model \"%s\".", model.c_str ()),
-          ("%s", e.what ()));
-    else if (dynamic_cast < const hicomex::WeightsError * >(&e))
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not load HiCOMEX model \"%s\": %s", model.c_str (),
-              e.what ()), ("%s", e.what ()));
-    else  /* the file is fine: a device, precision or face-model problem */
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Could not start HiCOMEX with model \"%s\": %s", model.c_str (),
-              e.what ()), ("%s", e.what ()));
+    /* The code comes from the error's type (error_mapping.h). */
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Start, start_failure_text (e, model));
     return FALSE;
   }
 
@@ -751,9 +761,9 @@ gst_hicomex_start (GstBaseTransform * trans)
     priv->analyzer->set_options (hicomex::gst::runtime_options (settings,
             priv->analyzer->au_ids (), priv->analyzer->model_thresholds ()));
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid threshold \"%s\" for model \"%s\".",
-            settings.threshold.c_str (), model.c_str ()), ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Start, "Invalid threshold \"" +
+        settings.threshold + "\" for model \"" + model + "\": " + e.what ());
     priv->analyzer.reset ();
     return FALSE;
   }
@@ -776,10 +786,10 @@ gst_hicomex_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "loaded model %s (%s) from %s on %s (%s), %zu AUs, "
       "calibration %s", priv->analyzer->model_id ().c_str (),
-      settings.detector.c_str (), priv->analyzer->model_path ().c_str (),
+      settings.options.detector.name.c_str (), priv->analyzer->model_path ().c_str (),
       priv->analyzer->device ().c_str (), priv->analyzer->precision ().c_str (),
       priv->analyzer->au_ids ().size (),
-      hicomex::to_string (settings.calibration));
+      hicomex::to_string (settings.options.calibration));
   return TRUE;
 }
 
@@ -1000,9 +1010,9 @@ apply_changed_settings (GstHicomex * self)
     GST_DEBUG_OBJECT (self, "settings applied");
   } catch (const std::exception &e) {
     /* Keep what was in force: a typo must not stop the stream. */
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Ignoring invalid settings (%s); the previous ones stay in force.",
-            e.what ()), ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_WARNING, e,
+        hicomex::gst::ErrorStage::Start, std::string ("Ignoring invalid "
+            "settings (") + e.what () + "); the previous ones stay in force.");
     priv->applied.post_messages = settings.post_messages;
   }
 }
@@ -1039,7 +1049,7 @@ configure_liveness (GstHicomex * self, GstBaseTransform * trans)
   int batch;
   {
     std::lock_guard<std::mutex> lock (priv->lock);
-    batch = priv->settings.au_batch;
+    batch = priv->settings.options.au_batch_frames;
   }
   priv->analyzer->set_au_batch_frames (live ? 1 : batch);
   priv->max_in_flight = live ? 1u : (guint) priv->analyzer->max_pending ();
@@ -1136,9 +1146,9 @@ gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
   } catch (const std::exception &e) {
     gst_video_frame_unmap (&f.frame);
     gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Face analysis failed on frame %" G_GUINT64_FORMAT ".", frame_number),
-        ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Frame, "Face analysis failed on frame " +
+        std::to_string (frame_number) + ".");
     return GST_FLOW_ERROR;
   }
   std::lock_guard<std::mutex> lock (priv->queue_lock);
@@ -1179,9 +1189,9 @@ take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
     }
     gst_video_frame_unmap (&f.frame);
     gst_buffer_unref (f.buf);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Face analysis failed on frame %" G_GUINT64_FORMAT ".", f.number),
-        ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Frame, "Face analysis failed on frame " +
+        std::to_string (f.number) + ".");
     *ret = GST_FLOW_ERROR;
     return NULL;
   }
@@ -1203,9 +1213,9 @@ take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
               model_id, au_ids, f.number, f.pts, f.stream_time));
   } catch (const std::exception &e) {
     gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Could not attach the results of frame %" G_GUINT64_FORMAT ".",
-            f.number), ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Frame, "Could not attach the results of "
+        "frame " + std::to_string (f.number) + ".");
     *ret = GST_FLOW_ERROR;
     return NULL;
   }

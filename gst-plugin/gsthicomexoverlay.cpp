@@ -26,6 +26,7 @@
 #include <exception>
 #include <mutex>
 
+#include "error_mapping.h"
 #include "meta/gsthicomexmeta.h"
 #include "overlay_painter.h"
 
@@ -284,8 +285,8 @@ gst_hicomex_overlay_transform_frame_ip (GstVideoFilter * filter,
   try {
     hicomex::gst::draw_overlay (frame, *meta, options);
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not draw the overlay."),
-        ("%s", e.what ()));
+    HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
+        hicomex::gst::ErrorStage::Frame, "Could not draw the overlay.");
     return GST_FLOW_ERROR;
   }
   GST_LOG_OBJECT (self, "drew %u faces", meta->n_faces);

@@ -1,7 +1,8 @@
 # Sourced by the hicomex-* pipeline scripts: finds the plugin and programs and
 # offers small helpers. From the source tree (pipelines/ next to meson.build)
 # it uses the build dir ($HICOMEX_BUILD_DIR, default build/): its plugin via
-# GST_PLUGIN_PATH and its programs; installed (bindir), it uses the installed
+# GST_PLUGIN_PATH, its metadata library and typelib via LD_LIBRARY_PATH and
+# GI_TYPELIB_PATH, and its programs; installed (bindir), it uses the installed
 # plugin and the programs beside the script.
 # shellcheck shell=bash
 
@@ -18,6 +19,12 @@ if [ -f "$hx_here/../meson.build" ] && [ -d "$hx_here/../gst-plugin" ]; then
   case $hx_build in /*) ;; *) hx_build=$hx_root/$hx_build ;; esac
   if [ -f "$hx_build/gst-plugin/libgsthicomex.so" ]; then
     export GST_PLUGIN_PATH="$hx_build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+    # The metadata library and its introspection data (GstHicomex-1.0.typelib),
+    # for Python (PyGObject) programs started from here.
+    export LD_LIBRARY_PATH="$hx_build/gst-plugin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    if [ -f "$hx_build/gst-plugin/GstHicomex-1.0.typelib" ]; then
+      export GI_TYPELIB_PATH="$hx_build/gst-plugin${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}"
+    fi
     hx_bin_dir=$hx_build/pipelines
   else
     hx_log "no plugin in $hx_build (run scripts/setup.sh, or set HICOMEX_BUILD_DIR); trying the installed one"

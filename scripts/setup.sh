@@ -20,6 +20,7 @@ debs=(
   libdlib-dev libdlib-data facedetect python3-skimage
   valgrind
   libmosquitto-dev mosquitto mosquitto-clients python3-jsonschema
+  gobject-introspection libgirepository1.0-dev python3-gi python3-gst-1.0 gir1.2-gst-plugins-base-1.0
 )
 missing=()
 for p in "${debs[@]}"; do

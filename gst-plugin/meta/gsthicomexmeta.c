@@ -251,3 +251,169 @@ gst_hicomex_meta_get_au_intensity (const GstHicomexMeta * meta,
     *intensity_raw = face->au_intensity_raw[a];
   return TRUE;
 }
+
+/* Accessors for bindings (documented in the header). */
+
+static const GstHicomexFace *
+face_at (const GstHicomexMeta * meta, guint face_index)
+{
+  if (face_index >= meta->n_faces || !meta->faces)
+    return NULL;
+  return &meta->faces[face_index];
+}
+
+const gint *
+gst_hicomex_meta_get_au_ids (const GstHicomexMeta * meta, guint * n_aus)
+{
+  if (n_aus)
+    *n_aus = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (meta->n_aus == 0 || !meta->au_ids)
+    return NULL;
+  if (n_aus)
+    *n_aus = meta->n_aus;
+  return meta->au_ids;
+}
+
+guint
+gst_hicomex_meta_get_n_faces (const GstHicomexMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, 0);
+  return meta->n_faces;
+}
+
+GstHicomexFace *
+gst_hicomex_meta_get_face (GstHicomexMeta * meta, guint face_index)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return (GstHicomexFace *) face_at (meta, face_index);
+}
+
+/* A per-AU array of the face, or NULL (and *n = 0). */
+static gpointer
+face_au_array (const GstHicomexMeta * meta, guint face_index, gsize offset,
+    guint * n_aus)
+{
+  const GstHicomexFace *face;
+  gpointer array;
+
+  if (n_aus)
+    *n_aus = 0;
+  face = face_at (meta, face_index);
+  if (!face || meta->n_aus == 0)
+    return NULL;
+  array = G_STRUCT_MEMBER (gpointer, face, offset);
+  if (array && n_aus)
+    *n_aus = meta->n_aus;
+  return array;
+}
+
+const gfloat *
+gst_hicomex_meta_get_au_probabilities (const GstHicomexMeta * meta,
+    guint face_index, guint * n_aus)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+  return face_au_array (meta, face_index,
+      G_STRUCT_OFFSET (GstHicomexFace, au_probability), n_aus);
+}
+
+gboolean *
+gst_hicomex_meta_get_au_occurrences (const GstHicomexMeta * meta,
+    guint face_index, guint * n_aus)
+{
+  const guint8 *occ;
+  gboolean *out;
+  guint n = 0;
+
+  if (n_aus)
+    *n_aus = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  occ = face_au_array (meta, face_index,
+      G_STRUCT_OFFSET (GstHicomexFace, au_occurrence), &n);
+  if (!occ)
+    return NULL;
+  out = g_new (gboolean, n);
+  for (guint a = 0; a < n; a++)
+    out[a] = occ[a] ? TRUE : FALSE;
+  if (n_aus)
+    *n_aus = n;
+  return out;
+}
+
+const gfloat *
+gst_hicomex_meta_get_au_intensities (const GstHicomexMeta * meta,
+    guint face_index, guint * n_aus)
+{
+  if (n_aus)
+    *n_aus = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (!meta->has_intensity)
+    return NULL;
+  return face_au_array (meta, face_index,
+      G_STRUCT_OFFSET (GstHicomexFace, au_intensity), n_aus);
+}
+
+const gfloat *
+gst_hicomex_meta_get_au_intensities_raw (const GstHicomexMeta * meta,
+    guint face_index, guint * n_aus)
+{
+  if (n_aus)
+    *n_aus = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  if (!meta->has_intensity)
+    return NULL;
+  return face_au_array (meta, face_index,
+      G_STRUCT_OFFSET (GstHicomexFace, au_intensity_raw), n_aus);
+}
+
+const gfloat *
+gst_hicomex_meta_get_landmarks (const GstHicomexMeta * meta, guint face_index,
+    guint * n_values)
+{
+  const GstHicomexFace *face;
+
+  if (n_values)
+    *n_values = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  face = face_at (meta, face_index);
+  if (!face)
+    return NULL;
+  if (n_values)
+    *n_values = 2 * GST_HICOMEX_LANDMARK_COUNT;
+  return face->landmarks;
+}
+
+gint *
+gst_hicomex_meta_get_present_aus (const GstHicomexMeta * meta,
+    guint face_index, guint * n_present)
+{
+  const GstHicomexFace *face;
+  gint *out;
+  guint n = 0;
+
+  if (n_present)
+    *n_present = 0;
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  face = face_at (meta, face_index);
+  if (!face || !face->au_occurrence || !meta->au_ids)
+    return NULL;
+  for (guint a = 0; a < meta->n_aus; a++)
+    if (face->au_occurrence[a])
+      n++;
+  if (n == 0)
+    return NULL;
+  out = g_new (gint, n);
+  n = 0;
+  for (guint a = 0; a < meta->n_aus; a++)
+    if (face->au_occurrence[a])
+      out[n++] = meta->au_ids[a];
+  if (n_present)
+    *n_present = n;
+  return out;
+}

@@ -15,6 +15,7 @@
 #include "hicomex/au_engine.h"
 #include "hicomex/face_crops.h"
 #include "hicomex/op_profile.h"
+#include "hicomex/option_parsers.h"
 #include "hicomex_config.h"
 
 #include "bench_stats.h"
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
                "Without --weights it times a freshly initialised network of the given\n"
                "variant (paper-sized by default); the cost does not depend on the weights."};
-  std::string weights, device = "auto", variant = "full", precision = "fp32";
+  const AuEngineOptions engine_defaults;  // the engine's own defaults (device auto, precision fp32)
+  std::string weights, device = engine_defaults.device, variant = "full", precision = engine_defaults.precision;
   std::vector<int> batches{1, 8, 32};
   int threads = 0, min_iters = 5;
   double seconds = 2.0;
@@ -38,10 +40,14 @@ int main(int argc, char** argv) {
   app.add_option("--variant", variant, "variant of the untrained model: base, lstm, attention, hopfield, full")
       ->capture_default_str();
   app.add_option("-b,--batch-sizes", batches, "batch sizes to time")->capture_default_str()->delimiter(',');
-  app.add_option("-p,--precision", precision, "fp32, bf16 (CPU with AVX512-BF16, or CUDA) or fp16 (CUDA)")
-      ->capture_default_str();
+  // The library's one parser of each option text checks them.
+  const auto check_with = [](auto parse) {
+    return [parse](const std::string& text) { return option_problem(parse, text); };
+  };
+  app.add_option("-p,--precision", precision, "fp32, bf16 (CPU with AVX512-BF16, or CUDA), fp16 (CUDA) or auto")
+      ->capture_default_str()->check(check_with(parse_precision));
   app.add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
-  app.add_option("-d,--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("-d,--device", device, kDeviceForms)->capture_default_str()->check(check_with(parse_device));
   app.add_option("--seconds", seconds, "time spent per batch size (at least --min-iters runs)")->capture_default_str();
   app.add_option("--min-iters", min_iters, "minimum timed runs per batch size")->capture_default_str();
   app.add_flag("--json", json_out, "print JSON instead of the table");

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -311,6 +312,38 @@ std::string still_video(const std::string& dir, int frames) {
 }
 
 }  // namespace
+
+// --threshold reads the library's one threshold grammar, as the element does
+// (hicomex/option_parsers.h): AU=value pairs, one value, or one per AU in order.
+TEST(AnalyzeTool, ThresholdsUseTheGrammarOfTheElement) {
+  const std::string dir = fresh_temp_dir("thresholds");
+  auto presence = [&dir](const std::string& csv) {
+    const auto rows = read_csv(dir + "/" + csv);
+    std::map<std::string, std::string> out;
+    if (rows.size() < 2) return out;
+    for (size_t c : au_columns(rows[0], 'c')) out[rows[0][c]] = rows[1][c];
+    return out;
+  };
+  const ToolRun pairs = analyze(kGraceHopper + " -o " + dir + "/pairs.csv --threshold AU1=0,2=1 " + model_arg());
+  ASSERT_EQ(pairs.status, 0) << pairs.errors;
+  EXPECT_EQ(presence("pairs.csv")["AU01_c"], "1.0");
+  EXPECT_EQ(presence("pairs.csv")["AU02_c"], "0.0");
+  // One value per AU of the (12-AU) model, in its order.
+  const ToolRun list = analyze(kGraceHopper + " -o " + dir + "/list.csv --threshold 0,1,0,1,0,1,0,1,0,1,0,1 " +
+                               model_arg());
+  ASSERT_EQ(list.status, 0) << list.errors;
+  EXPECT_EQ(presence("list.csv")["AU01_c"], "1.0");
+  EXPECT_EQ(presence("list.csv")["AU02_c"], "0.0");
+  const ToolRun unknown = analyze(kGraceHopper + " -o " + dir + "/unknown.csv --threshold AU99=0.5 " + model_arg());
+  EXPECT_EQ(unknown.status, 3) << unknown.errors;
+  EXPECT_NE(unknown.errors.find("no AU99"), std::string::npos) << unknown.errors;
+  const ToolRun short_list = analyze(kGraceHopper + " -o " + dir + "/short.csv --threshold 0.1,0.2 " + model_arg());
+  EXPECT_EQ(short_list.status, 3) << short_list.errors;
+  EXPECT_NE(short_list.errors.find("2 values for a model with 12 AUs"), std::string::npos) << short_list.errors;
+  const ToolRun bad = analyze(kGraceHopper + " -o " + dir + "/bad.csv --threshold AU12=high " + model_arg());
+  EXPECT_EQ(bad.status, 3) << bad.errors;
+  EXPECT_NE(bad.errors.find("\"high\" is not a number"), std::string::npos) << bad.errors;
+}
 
 TEST(AnalyzeTool, AnImageGetsIntensityColumnsInRangeAndNoCalibrationByDefault) {
   const std::string dir = fresh_temp_dir("intensity_image");

@@ -11,6 +11,7 @@
 
 #include "analyzer_fixtures.h"
 #include "hicomex/face_analyzer.h"
+#include "hicomex/geometry.h"
 
 using namespace hicomex;
 using namespace hicomex::test;
@@ -25,8 +26,8 @@ std::string small_model() {
 
 AnalyzerOptions test_options() {
   AnalyzerOptions o;
-  o.model_path = small_model();
-  o.device = "cpu";
+  o.engine.weights = small_model();
+  o.engine.device = "cpu";
   o.threads = 2;
   return o;
 }
@@ -45,13 +46,6 @@ std::vector<FaceResult> analyze_once(FaceAnalyzer& a, const ImageView& v) {
 const cv::Mat& grace() {
   static const cv::Mat rgb = load_rgb(kGraceHopper);
   return rgb;
-}
-
-float iou(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
 // Mean landmark distance between two results, relative to the face box size.
@@ -185,7 +179,7 @@ TEST(FaceAnalyzer, GivesTheSameResultInEveryPixelFormat) {
 
 TEST(FaceAnalyzer, RunsTheDetectorEveryDetectionIntervalFramesOnAStillFace) {
   AnalyzerOptions o = test_options();
-  o.detection_interval = 4;
+  o.tracker.detection_interval = 4;
   FaceAnalyzer a(o);
   const ImageView v = ImageView::packed(grace().data, grace().cols, grace().rows, PixelFormat::RGB);
   int id = -1;
@@ -239,7 +233,7 @@ TEST(FaceAnalyzer, RejectsAnUnreadableViewNamingTheField) {
 
 TEST(FaceAnalyzer, NamesAMissingModelFile) {
   AnalyzerOptions o = test_options();
-  o.model_path = "/nonexistent/hicomex.safetensors";
+  o.engine.weights = "/nonexistent/hicomex.safetensors";
   try {
     FaceAnalyzer a(o);
     FAIL() << "no exception";

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "hicomex/face_tracker.h"
+#include "hicomex/geometry.h"
 
 using namespace hicomex;
 
@@ -56,13 +57,6 @@ Detection detection_of(const Box& b) {
   return d;
 }
 
-float overlap(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
 // Drives the tracker through frames of simulated faces.
 struct Sim {
   explicit Sim(TrackerOptions o = {}) : tracker(o) {}
@@ -86,7 +80,7 @@ struct Sim {
       const SimFace* best = nullptr;
       float best_d = 1e9f;
       for (const auto& f : faces) {
-        if (!f.visible || overlap(f.box, job.square) < 0.2f) continue;
+        if (!f.visible || iou(f.box, job.square) < 0.2f) continue;
         const float d = std::hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
         if (d < best_d) best_d = d, best = &f;
       }
@@ -106,7 +100,7 @@ int id_at(const std::vector<TrackedFace>& out, const Box& box) {
   int id = -1;
   float best = 0.3f;
   for (const auto& f : out) {
-    const float o = overlap(f.box, box);
+    const float o = iou(f.box, box);
     if (o > best) best = o, id = f.track_id;
   }
   return id;

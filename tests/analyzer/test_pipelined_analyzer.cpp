@@ -27,9 +27,9 @@ std::string small_model() {
 
 AnalyzerOptions options(int threads, int batch) {
   AnalyzerOptions o;
-  o.model_path = small_model();
-  o.device = "cpu";
-  o.precision = "fp32";
+  o.engine.weights = small_model();
+  o.engine.device = "cpu";
+  o.engine.precision = "fp32";
   o.threads = threads;
   o.au_batch_frames = batch;
   return o;
@@ -124,8 +124,8 @@ TEST(PipelinedAnalyzer, IntervalsAndSmoothingKeepTheirMeaningAcrossBatches) {
   AnalyzerOptions seq = options(1, 1), pipe = options(2, 8);
   for (AnalyzerOptions* o : {&seq, &pipe}) {
     o->inference_interval = 3;
-    o->au_smoothing = 0.6f;
-    o->detection_interval = 4;
+    o->tracker.au_smoothing = 0.6f;
+    o->tracker.detection_interval = 4;
   }
   const auto want = sequential(seq);
   const auto got = pipelined(pipe);

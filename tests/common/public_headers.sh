@@ -22,7 +22,7 @@ case "$cflags" in *torch*) echo "FAIL: pkg-config --cflags hicomex names LibTorc
 headers=$(cd "$tmp/root$prefix/include" && ls hicomex/*.h)
 {
   for h in $headers; do printf '#include "%s"\n' "$h"; done
-  printf 'int main() { hicomex::AnalyzerOptions o; return o.model_path.empty() ? 0 : 1; }\n'
+  printf 'int main() { hicomex::AnalyzerOptions o; return o.engine.weights.empty() ? 0 : 1; }\n'
 } > "$tmp/all.cpp"
 # shellcheck disable=SC2086
 c++ -std=c++17 -Wall -Werror $cflags "$tmp/all.cpp" -o "$tmp/app" $libs \

@@ -7,6 +7,7 @@
 
 #include "face_fixture.h"
 #include "hicomex/align.h"
+#include "hicomex/geometry.h"
 #include "hicomex/landmarks.h"
 
 namespace hicomex {
@@ -51,11 +52,7 @@ TEST(AlignmentTransform, LevelsTheEyesAndCentresTheFiveBox) {
   // The symmetric fixture puts the eyes' midpoint on the vertical centre line.
   EXPECT_NEAR(0.5 * (l.x + r.x), 99.5, 1e-3);
   const cv::Point2f five[] = {l, r, aligned[13], aligned[31], aligned[37]};
-  float x0 = 1e9f, x1 = -1e9f, y0 = 1e9f, y1 = -1e9f;
-  for (const auto& p : five) {
-    x0 = std::min(x0, p.x); x1 = std::max(x1, p.x);
-    y0 = std::min(y0, p.y); y1 = std::max(y1, p.y);
-  }
+  const auto [x0, y0, x1, y1] = bounds_of(five);
   EXPECT_NEAR(0.5 * (x0 + x1), 99.5, 1e-3);
   EXPECT_NEAR(0.5 * (y0 + y1), 99.5, 1e-3);
   EXPECT_NEAR(std::max(x1 - x0, y1 - y0), 199.0 / 2.9, 1e-3);

@@ -1,4 +1,5 @@
 // Landmark schemes, flips and the AU catalogue.
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -145,6 +146,13 @@ TEST(AuCatalog, IsSortedAndCoversEveryDatasetAu) {
   EXPECT_EQ(bp4d_aus().size(), 12u);
   EXPECT_EQ(disfa_aus().size(), 8u);
   EXPECT_EQ(synthetic_aus().size(), 17u);
+}
+
+TEST(AuCatalog, SyntheticAusAreTheGeneratorsListAscending) {
+  // training/synth's rendered_aus() is built from kSyntheticAus too.
+  const auto& aus = synthetic_aus();
+  EXPECT_EQ(aus, std::vector<int>(std::begin(kSyntheticAus), std::end(kSyntheticAus)));
+  for (std::size_t i = 1; i < aus.size(); ++i) EXPECT_LT(aus[i - 1], aus[i]);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <functional>
@@ -14,6 +16,7 @@
 
 #include "analyzer_settings.h"
 #include "analyzer_test_util.h"
+#include "hicomex/option_parsers.h"
 #include "hicomex_meta_utils.h"
 
 using namespace gsttest;
@@ -489,34 +492,8 @@ TEST(HicomexPipeline, SurvivesTwentyStartsAndStops) {
   gst_object_unref(pipeline);
 }
 
-TEST(ThresholdSpec, ParsesOneValueOrPerAuValues) {
-  using hicomex::gst::parse_threshold_spec;
-  EXPECT_TRUE(parse_threshold_spec("").empty());
-  EXPECT_FLOAT_EQ(*parse_threshold_spec(" 0.4 ").all, 0.4f);
-  const auto spec = parse_threshold_spec("AU12=0.3, au4=0.6,17=0.1");
-  ASSERT_EQ(spec.per_au.size(), 3u);
-  EXPECT_EQ(spec.per_au[1].first, 4);
-  EXPECT_FLOAT_EQ(spec.per_au[2].second, 0.1f);
-  for (const char* bad : {"x", "1.5", "AU12", "AU12=", "AUx=0.3", "AU12=0.3,AU12=0.4", "0,4"})
-    EXPECT_THROW(parse_threshold_spec(bad), std::invalid_argument) << bad;
-}
-
-TEST(ThresholdSpec, ResolvesAgainstTheModelsAus) {
-  using namespace hicomex::gst;
-  const std::vector<int> ids = {1, 4, 12};
-  const std::vector<float> model = {0.5f, 0.6f, 0.7f};
-  EXPECT_TRUE(resolve_thresholds(parse_threshold_spec(""), ids, model).empty());
-  EXPECT_EQ(resolve_thresholds(parse_threshold_spec("0.2"), ids, model), std::vector<float>{0.2f});
-  EXPECT_EQ(resolve_thresholds(parse_threshold_spec("AU12=0.1"), ids, model),
-            (std::vector<float>{0.5f, 0.6f, 0.1f}));
-  try {
-    resolve_thresholds(parse_threshold_spec("AU2=0.1"), ids, model);
-    FAIL() << "AU2 is not in the model";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("AU2"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("AU12"), std::string::npos) << "lists the model's AUs";
-  }
-}
+// The threshold grammar itself (one parser for the element and the tools) is
+// tested with the other option parsers in tests/analyzer/test_options.cpp.
 
 // ---- the element's worker threads: order, timestamps, EOS, live vs file ----
 
@@ -922,20 +899,27 @@ TEST(HicomexPipeline, YuvInputGivesTheSameResultsAsRgbConvertedByVideoconvert) {
 }
 
 namespace {
-// The domain and code of the error a failed start posts (0/0 when none).
-std::pair<GQuark, int> start_error_code(const std::string& model, const char* device) {
+struct StartError {
+  GQuark domain = 0;
+  int code = 0;
+  std::string message;
+};
+
+// The domain, code and message of the error a failed start posts (0/0 when
+// none): the element with `model` and `props` set.
+StartError start_error_code(const std::string& model, std::function<void(GstElement*)> props = {}) {
   init_gst();
   GstElement* e = gst_element_factory_make("hicomex", nullptr);
   if (!model.empty()) g_object_set(e, "model", model.c_str(), nullptr);
-  g_object_set(e, "device", device, nullptr);
+  if (props) props(e);
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(e, bus);
   EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  std::pair<GQuark, int> out{0, 0};
+  StartError out;
   if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
     GError* err = nullptr;
     gst_message_parse_error(msg, &err, nullptr);
-    out = {err->domain, err->code};
+    out = {err->domain, err->code, err->message};
     g_error_free(err);
     gst_message_unref(msg);
   }
@@ -944,6 +928,17 @@ std::pair<GQuark, int> start_error_code(const std::string& model, const char* de
   gst_object_unref(e);
   return out;
 }
+
+StartError start_error_code(const std::string& model, const char* device) {
+  return start_error_code(model, [device](GstElement* e) { g_object_set(e, "device", device, nullptr); });
+}
+
+std::function<void(GstElement*)> set(const char* property, const char* value) {
+  return [property, value](GstElement* e) {
+    g_object_set(e, "device", "cpu", nullptr);
+    g_object_set(e, property, value, nullptr);
+  };
+}
 }  // namespace
 
 TEST(HicomexErrors, EachStartFailureHasTheRightErrorDomainAndCode) {
@@ -951,14 +946,58 @@ TEST(HicomexErrors, EachStartFailureHasTheRightErrorDomainAndCode) {
   const std::string corrupt = dir.file("garbage.safetensors");
   std::ofstream(corrupt) << "this is not a safetensors file";
   const auto missing = start_error_code("/nonexistent/model.safetensors", "cpu");
-  EXPECT_EQ(missing.first, GST_RESOURCE_ERROR);
-  EXPECT_EQ(missing.second, GST_RESOURCE_ERROR_NOT_FOUND);
+  EXPECT_EQ(missing.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(missing.code, GST_RESOURCE_ERROR_NOT_FOUND);
   const auto broken = start_error_code(corrupt, "cpu");
-  EXPECT_EQ(broken.first, GST_RESOURCE_ERROR);
-  EXPECT_EQ(broken.second, GST_RESOURCE_ERROR_READ);
+  EXPECT_EQ(broken.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(broken.code, GST_RESOURCE_ERROR_READ);
   // A device that does not exist, with the default model (found and fine):
   // a settings problem, not "Could not find HiCOMEX model".
   const auto device = start_error_code("", "tpu");
-  EXPECT_EQ(device.first, GST_RESOURCE_ERROR);
-  EXPECT_EQ(device.second, GST_RESOURCE_ERROR_SETTINGS);
+  EXPECT_EQ(device.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(device.code, GST_RESOURCE_ERROR_SETTINGS);
+}
+
+TEST(HicomexErrors, AnUnreadableModelIsAReadError) {
+  TempDir dir;
+  // A folder given as the model: it exists but is no file to read.
+  const auto folder = start_error_code(dir.path().string(), "cpu");
+  EXPECT_EQ(folder.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(folder.code, GST_RESOURCE_ERROR_READ) << folder.message;
+  // A file without read permission (root reads it anyway: then skipped).
+  const std::string locked = dir.file("locked.safetensors");
+  std::ifstream good(small_model(), std::ios::binary);
+  std::ofstream(locked, std::ios::binary) << good.rdbuf();
+  ::chmod(locked.c_str(), 0);
+  if (::access(locked.c_str(), R_OK) == 0)
+    GTEST_SKIP() << "chmod 000 does not stop this user (euid " << ::geteuid() << ") from reading";
+  const auto unreadable = start_error_code(locked, "cpu");
+  EXPECT_EQ(unreadable.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(unreadable.code, GST_RESOURCE_ERROR_READ) << unreadable.message;
+  EXPECT_NE(unreadable.message.find(locked), std::string::npos) << unreadable.message;
+}
+
+TEST(HicomexErrors, BadSettingsAreSettingsErrorsNamingTheValue) {
+  struct Case {
+    const char* property;
+    const char* value;
+    const char* named;  // in the message users read
+  };
+  for (const Case& c : {Case{"device", "tpu", "tpu"}, Case{"precision", "fp64", "fp64"},
+                        Case{"threshold", "AU12=abc", "abc"}, Case{"threshold", "AU99=0.5", "AU99"},
+                        Case{"threshold", "0,4", "0,4"}, Case{"threshold", "0.1,0.2", "2 values"}}) {
+    const auto e = start_error_code(small_model(), set(c.property, c.value));
+    EXPECT_EQ(e.domain, GST_RESOURCE_ERROR) << c.property << "=" << c.value;
+    EXPECT_EQ(e.code, GST_RESOURCE_ERROR_SETTINGS) << c.property << "=" << c.value << ": " << e.message;
+    EXPECT_NE(e.message.find(c.named), std::string::npos) << e.message;
+  }
+}
+
+TEST(HicomexErrors, CudaWithoutACudaDeviceSaysSo) {
+  // The element's own device parser tells whether this machine has a GPU.
+  const char* device = hicomex::resolve_device("auto") == "cpu" ? "cuda" : "cuda:999";
+  const auto e = start_error_code(small_model(), device);
+  EXPECT_EQ(e.domain, GST_RESOURCE_ERROR);
+  EXPECT_EQ(e.code, GST_RESOURCE_ERROR_SETTINGS);
+  EXPECT_NE(e.message.find("no CUDA device"), std::string::npos) << e.message;
 }

@@ -348,3 +348,118 @@ TEST_F(HicomexMeta, RoiParamsAndTheElementMessageCarryIntensitiesWhenThereAreAny
   EXPECT_TRUE(hg::faces_from_results_structure(gst_message_get_structure(msg))[0].au_intensity.empty());
   gst_message_unref(msg);
 }
+
+// The accessors for bindings (GObject introspection: Python's GstHicomex).
+TEST_F(HicomexMeta, BindingAccessorsReadTheArraysWithinBounds) {
+  GstBuffer* buf = gst_buffer_new();
+  const gint ids[] = {1, 12, 25};
+  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta_full(buf, "m", ids, 3, TRUE);
+  for (int f = 0; f < 2; ++f) {
+    GstHicomexFace* face = gst_hicomex_meta_add_face(meta);
+    face->track_id = 10 + f;
+    for (int a = 0; a < 3; ++a) {
+      face->au_probability[a] = 0.1f * (a + 1) + f;
+      face->au_occurrence[a] = (a + f) % 2;
+      face->au_intensity[a] = 1.0f + a + f;
+      face->au_intensity_raw[a] = 2.0f + a + f;
+    }
+    face->landmarks[0] = 5.0f + f;
+    face->landmarks[135] = 7.0f + f;
+  }
+
+  guint n = 99;
+  const gint* got_ids = gst_hicomex_meta_get_au_ids(meta, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_EQ(got_ids[0], 1);
+  EXPECT_EQ(got_ids[2], 25);
+  EXPECT_EQ(gst_hicomex_meta_get_n_faces(meta), 2u);
+  ASSERT_NE(gst_hicomex_meta_get_face(meta, 1), nullptr);
+  EXPECT_EQ(gst_hicomex_meta_get_face(meta, 1)->track_id, 11);
+  EXPECT_EQ(gst_hicomex_meta_get_face(meta, 2), nullptr);
+
+  const gfloat* p = gst_hicomex_meta_get_au_probabilities(meta, 1, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_FLOAT_EQ(p[2], 1.3f);
+  gboolean* occ = gst_hicomex_meta_get_au_occurrences(meta, 1, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_TRUE(occ[0]);
+  EXPECT_FALSE(occ[1]);
+  EXPECT_TRUE(occ[2]);
+  g_free(occ);
+  const gfloat* in = gst_hicomex_meta_get_au_intensities(meta, 0, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_FLOAT_EQ(in[1], 2.0f);
+  const gfloat* raw = gst_hicomex_meta_get_au_intensities_raw(meta, 1, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_FLOAT_EQ(raw[0], 3.0f);
+  const gfloat* lm = gst_hicomex_meta_get_landmarks(meta, 1, &n);
+  ASSERT_EQ(n, 136u);
+  EXPECT_FLOAT_EQ(lm[0], 6.0f);
+  EXPECT_FLOAT_EQ(lm[135], 8.0f);
+
+  gint* present = gst_hicomex_meta_get_present_aus(meta, 0, &n);  // occurrence 0 1 0
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(present[0], 12);
+  g_free(present);
+  present = gst_hicomex_meta_get_present_aus(meta, 1, &n);  // occurrence 1 0 1
+  ASSERT_EQ(n, 2u);
+  EXPECT_EQ(present[0], 1);
+  EXPECT_EQ(present[1], 25);
+  g_free(present);
+
+  // Out of range: NULL and a count of 0.
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_probabilities(meta, 2, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_occurrences(meta, 2, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_intensities(meta, 2, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_landmarks(meta, 2, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_present_aus(meta, 2, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  // Counts are optional.
+  EXPECT_EQ(gst_hicomex_meta_get_au_probabilities(meta, 0, nullptr), meta->faces[0].au_probability);
+  gst_buffer_unref(buf);
+}
+
+TEST_F(HicomexMeta, BindingAccessorsWithoutIntensityOrFacesOrAus) {
+  GstBuffer* buf = gst_buffer_new();
+  const gint ids[] = {6, 12};
+  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta(buf, nullptr, ids, 2);
+  gst_hicomex_meta_add_face(meta);  // nothing present
+  guint n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_intensities(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_intensities_raw(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  EXPECT_NE(gst_hicomex_meta_get_au_probabilities(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 2u);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_present_aus(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  gst_buffer_unref(buf);
+
+  // No AUs, no faces.
+  buf = gst_buffer_new();
+  meta = gst_buffer_add_hicomex_meta(buf, nullptr, nullptr, 0);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_ids(meta, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(gst_hicomex_meta_get_n_faces(meta), 0u);
+  EXPECT_EQ(gst_hicomex_meta_get_face(meta, 0), nullptr);
+  gst_hicomex_meta_add_face(meta);
+  n = 99;
+  EXPECT_EQ(gst_hicomex_meta_get_au_probabilities(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(gst_hicomex_meta_get_au_occurrences(meta, 0, &n), nullptr);
+  EXPECT_NE(gst_hicomex_meta_get_landmarks(meta, 0, &n), nullptr);
+  EXPECT_EQ(n, 136u);
+  gst_buffer_unref(buf);
+}

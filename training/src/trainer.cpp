@@ -1,20 +1,19 @@
-// The two-stage HiCOMEX training loop (see trainer.h).
+// The two-stage HiCOMEX training loop (see trainer.h): train_hicomex() runs
+// its steps in order; one epoch of training and one validation pass are the
+// free functions below, checkpoints and resumption are checkpoint.cpp.
 #include "training/trainer.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "checkpoint.h"
 #include "nn/autocast.h"
-#include "hicomex/safetensors.h"
 #include "hicomex_config.h"
 #include "hicomex_version.h"
 #include "nn/weights_io.h"
@@ -72,70 +71,6 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) g.options().set_lr(lr);
 }
 
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-/// What must not change between a run and its resumption.
-json run_fingerprint(const TrainConfig& c, std::size_t n_train, std::size_t n_val) {
-  return {{"model", json::parse(options_to_json(c.model))}, {"stages", c.stages},   {"batch_size", c.batch_size},
-          {"optimizer", c.optimizer}, {"lr", c.lr}, {"lr_step", c.lr_step}, {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
-          {"nesterov", c.nesterov}, {"weight_decay", c.weight_decay}, {"dice_weight", c.dice_weight},
-          {"landmark_weight", c.landmark_weight}, {"intensity_weight", c.intensity_weight}, {"seed", c.seed}, {"train_records", n_train},
-          {"validation_records", n_val}, {"init_weights", c.init_weights}};
-}
-
-json epoch_json(const EpochRecord& e) {
-  json j{{"stage", e.stage}, {"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
-         {"au_loss", e.au_loss}, {"dice_loss", e.dice_loss}, {"landmark_loss", e.landmark_loss},
-         {"intensity_loss", e.intensity_loss}, {"samples_per_s", e.samples_per_s}, {"seconds", e.seconds}};
-  j["val_f1"] = e.val_f1 ? json(*e.val_f1) : json(nullptr);
-  j["val_intensity_mae"] = e.val_intensity_mae ? json(*e.val_intensity_mae) : json(nullptr);
-  return j;
-}
-
-EpochRecord epoch_from_json(const json& j) {
-  EpochRecord e;
-  e.stage = j.at("stage");
-  e.epoch = j.at("epoch");
-  e.lr = j.at("lr");
-  e.train_loss = j.at("train_loss");
-  e.au_loss = j.at("au_loss");
-  e.dice_loss = j.at("dice_loss");
-  e.landmark_loss = j.at("landmark_loss");
-  e.intensity_loss = j.value("intensity_loss", 0.0);  // absent in logs of older versions
-  if (j.contains("val_intensity_mae") && !j.at("val_intensity_mae").is_null())
-    e.val_intensity_mae = j.at("val_intensity_mae").get<double>();
-  e.samples_per_s = j.at("samples_per_s");
-  e.seconds = j.at("seconds");
-  if (!j.at("val_f1").is_null()) e.val_f1 = j.at("val_f1").get<double>();
-  return e;
-}
-
-/// Drops log lines written after the checkpoint a run resumes from (stage, epoch
-/// beyond it), so the logs read as if the run had never stopped.
-void truncate_log(const fs::path& path, int stage, int epoch) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::vector<std::string> keep;
-  std::string line;
-  while (std::getline(in, line)) {
-    try {
-      const auto j = json::parse(line);
-      const int s = j.at("stage"), e = j.at("epoch");
-      if (s < stage || (s == stage && e <= epoch)) keep.push_back(line);
-    } catch (const std::exception&) {
-      // a line cut by the interruption
-    }
-  }
-  in.close();
-  std::ofstream out(path, std::ios::trunc);
-  for (const auto& l : keep) out << l << '\n';
-}
-
 bool is_relation_tensor(const std::string& name) {
   return name.rfind("lstm.", 0) == 0 || name.rfind("attention.", 0) == 0 || name.rfind("hopfield.", 0) == 0 ||
          name.rfind("intensity_head.", 0) == 0;
@@ -187,71 +122,7 @@ void save_weights(const std::string& path, nn::Hicomex& net, ModelInfo info) {
   nn::save_hicomex(path, base, info);
 }
 
-struct Checkpoint {
-  int stage = 0, epoch = 0;  ///< last finished epoch (1-based) of stage
-  std::vector<EpochRecord> epochs;
-};
-
-fs::path checkpoint_dir(const TrainConfig& c) { return fs::path(c.out_dir) / "checkpoint"; }
-
-void save_checkpoint(const TrainConfig& c, const json& fingerprint, nn::Hicomex& net, torch::optim::Optimizer& opt,
-                     const Checkpoint& ck) {
-  const fs::path dir = checkpoint_dir(c), tmp = fs::path(c.out_dir) / "checkpoint.tmp";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  // Model state as safetensors (exact bytes, names kept); TorchScript archives
-  // cannot hold a submodule called "global".
-  write_safetensors((tmp / "model.safetensors").string(), nn::module_to_safetensors(*net, {}));
-  torch::save(opt, (tmp / "optimizer.pt").string());
-  torch::Tensor rng;
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    rng = gen.get_state();
-  }
-  torch::save(rng, (tmp / "rng.pt").string());
-  json state{{"stage", ck.stage}, {"epoch", ck.epoch}, {"fingerprint", fingerprint}, {"saved_at", now_iso()}};
-  state["epochs"] = json::array();
-  for (const auto& e : ck.epochs) state["epochs"].push_back(epoch_json(e));
-  std::ofstream(tmp / "state.json") << state.dump(2) << '\n';
-  // Swap in one rename so an interruption never leaves a half-written checkpoint.
-  fs::remove_all(dir);
-  fs::rename(tmp, dir);
-}
-
-Checkpoint read_checkpoint_state(const TrainConfig& c, const json& fingerprint) {
-  const fs::path file = checkpoint_dir(c) / "state.json";
-  if (!fs::exists(file))
-    throw std::runtime_error("--resume: no checkpoint in " + checkpoint_dir(c).string() +
-                             " (run without --resume to start)");
-  json state;
-  std::ifstream(file) >> state;
-  const json& saved = state.at("fingerprint");
-  for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it)
-    if (!saved.contains(it.key()) || saved.at(it.key()) != it.value())
-      throw std::runtime_error("--resume: " + it.key() + " differs from the checkpointed run (" +
-                               (saved.contains(it.key()) ? saved.at(it.key()).dump() : "absent") + " there, " +
-                               it.value().dump() + " now) in " + file.string());
-  Checkpoint ck;
-  ck.stage = state.at("stage");
-  ck.epoch = state.at("epoch");
-  for (const auto& e : state.at("epochs")) ck.epochs.push_back(epoch_from_json(e));
-  return ck;
-}
-
-struct Losses {
-  double total = 0, au = 0, dice = 0, landmark = 0, intensity = 0;
-};
-
-const char* stage_name(int stage) {
-  return stage == 1 ? "1" : stage == 2 ? "2" : "intensity";
-}
-
-}  // namespace
-
-TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const std::vector<std::size_t>& train,
-                          const std::vector<std::size_t>& validation,
-                          const std::function<void(const std::string&)>& say) {
+void check_config(const TrainConfig& c, const CacheReader& cache, const std::vector<std::size_t>& train) {
   if (c.out_dir.empty()) throw std::invalid_argument("--out: no output folder given");
   if (train.empty()) throw std::invalid_argument(cache.path() + ": the training split has no samples");
   if (c.stages < 1 || c.stages > TrainConfig::kIntensityStage)
@@ -266,21 +137,32 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   if (cache.image_size() < c.model.crop_size())
     throw std::invalid_argument(cache.path() + ": cached faces are " + std::to_string(cache.image_size()) +
                                 " px, smaller than the crop " + std::to_string(c.model.crop_size()));
-  fs::create_directories(c.out_dir);
-  const torch::Device device = pick_device(c.device);
-  torch::set_num_threads(c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  const bool amp = c.amp && device.is_cuda();
+}
 
+/// The trained AUs' columns in the cache and their loss weights (inverse
+/// occurrence rates on the training records), on the training device.
+struct AuTargets {
+  torch::Tensor columns;
+  torch::Tensor weights;
+};
+
+AuTargets au_targets(const TrainConfig& c, const CacheReader& cache, const std::vector<std::size_t>& train,
+                     const torch::Device& device) {
   const auto cols = au_columns(c.model.aus(), cache.aus(), cache.path());
-  const auto col_index = torch::tensor(cols, torch::kLong).to(device);
+  AuTargets t;
+  t.columns = torch::tensor(cols, torch::kLong).to(device);
   std::vector<double> rates;
   {
     const auto all = occurrence_rates(cache, train);
     for (auto col : cols) rates.push_back(all[static_cast<std::size_t>(col)]);
   }
   const auto w = inverse_rate_weights(rates);
-  const auto au_weights = torch::tensor(w, torch::kFloat).to(device);
+  t.weights = torch::tensor(w, torch::kFloat).to(device);
+  return t;
+}
 
+/// The network, seeded, with --init's weights when given (checked against this run's options).
+nn::Hicomex build_network(const TrainConfig& c) {
   const bool intensity_only = c.stages == TrainConfig::kIntensityStage;
   torch::manual_seed(c.seed);
   nn::Hicomex net(c.model);
@@ -304,196 +186,178 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
                    loaded.info.options.intensity_head() != c.model.intensity_head(),
                "--init " + c.init_weights);
   }
+  return net;
+}
+
+/// The optimizer of a stage, over the parameters it trains.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, nn::Hicomex& net, int stage) {
+  std::vector<torch::Tensor> params;
+  for (auto& p : (stage == 1                            ? net->parameters()
+                  : stage == TrainConfig::kIntensityStage ? net->intensity_parameters()
+                                                          : net->stage2_parameters()))
+    params.push_back(p);
+  if (c.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+  return std::make_unique<torch::optim::SGD>(
+      params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).nesterov(c.nesterov).weight_decay(c.weight_decay));
+}
+
+/// What every epoch of a run shares.
+struct EpochInputs {
+  const TrainConfig& c;
+  const torch::Device& device;
+  bool amp;
+  const AuTargets& targets;
+  std::size_t train_records;
+  std::ofstream& steps_log;
+  const std::function<void(const std::string&)>& say;
+};
+
+struct Losses {
+  double total = 0, au = 0, dice = 0, landmark = 0, intensity = 0;
+};
+
+/// One epoch of training (`epoch` 0-based within `stage`): every batch of the
+/// loader through the network and one optimizer step, each step logged to
+/// steps.jsonl. Returns the epoch's record, without validation.
+EpochRecord train_epoch(const EpochInputs& in, nn::Hicomex& net, torch::optim::Optimizer& opt, BatchLoader& loader,
+                        int stage, int epoch) {
+  const TrainConfig& c = in.c;
+  const torch::Device& device = in.device;
+  const bool intensity_only = c.stages == TrainConfig::kIntensityStage;
+  const double lr = lr_for_epoch(c, epoch);
+  set_lr(opt, lr);
+  set_stage_mode(net, stage);
+  // Loader epochs are numbered across stages so stage 2 sees fresh augmentations.
+  loader.start_epoch(stage * 1000 + epoch);
+  const std::size_t steps = loader.batches_per_epoch();
+  ProgressMeter meter("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + "/" +
+                          std::to_string(c.epochs),
+                      in.train_records, "samples", c.log_interval_s);
+  meter.sink = in.say;
+  Losses sum;
+  std::size_t seen = 0, step = 0;
+  while (auto b = loader.next()) {
+    const auto t = to_tensors(*b, device);
+    const auto n = static_cast<std::int64_t>(b->size);
+    const auto labels = t.labels.index_select(1, in.targets.columns);
+    torch::Tensor centres;
+    if (t.has_landmarks.all().item<bool>()) centres = t.landmarks.view({n, 49, 2});
+    torch::Tensor au, dice, lm, inten, loss;
+    {
+      nn::Autocast autocast(device.type(), in.amp ? torch::kBFloat16 : torch::kFloat);
+      auto out = net->forward(t.images, centres);
+      const auto logits = out.au_logits.to(torch::kFloat);
+      au = au_bce_loss(logits, labels, in.targets.weights);
+      dice = c.dice_weight > 0 ? au_dice_loss(logits, labels, in.targets.weights) : torch::zeros({}, logits.options());
+      lm = landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular,
+                         t.has_landmarks);
+      inten = out.intensities.defined()
+                  ? au_intensity_loss(out.intensities.to(torch::kFloat), t.intensities.index_select(1, in.targets.columns))
+                  : torch::zeros({}, logits.options());
+      loss = intensity_only ? c.intensity_weight * inten
+                            : au + c.dice_weight * dice + c.landmark_weight * lm + c.intensity_weight * inten;
+    }
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>(),
+                 iv = inten.item<double>();
+    if (!std::isfinite(lv))
+      throw std::runtime_error("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + " step " +
+                               std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
+                               " (try a lower --lr)");
+    ++step;
+    seen += b->size;
+    sum.total += lv * double(b->size);
+    sum.au += av * double(b->size);
+    sum.dice += dv * double(b->size);
+    sum.landmark += mv * double(b->size);
+    sum.intensity += iv * double(b->size);
+    char extra[128];
+    std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f)", lv, av,
+                  dv, mv, iv);
+    meter.update(seen, extra);
+    in.steps_log << json{{"stage", stage},         {"epoch", epoch + 1}, {"step", step},
+                         {"steps", steps},         {"loss", lv},         {"au_loss", av},
+                         {"dice_loss", dv},        {"landmark_loss", mv}, {"intensity_loss", iv}, {"lr", lr},
+                         {"samples_per_s", meter.rate()}, {"eta_s", meter.eta()}}
+                        .dump()
+                 << '\n';
+  }
+  in.steps_log.flush();
+  EpochRecord rec;
+  rec.stage = stage;
+  rec.epoch = epoch + 1;
+  rec.lr = lr;
+  rec.train_loss = sum.total / double(seen);
+  rec.au_loss = sum.au / double(seen);
+  rec.dice_loss = sum.dice / double(seen);
+  rec.landmark_loss = sum.landmark / double(seen);
+  rec.intensity_loss = sum.intensity / double(seen);
+  rec.seconds = meter.elapsed();
+  rec.samples_per_s = meter.rate();
+  return rec;
+}
+
+/// One validation pass after an epoch: mean F1 at 0.5 and, where both the
+/// model and the labels have intensities, the mean absolute intensity error.
+void validate_epoch(nn::Hicomex& net, const CacheReader& cache, const std::vector<std::size_t>& validation,
+                    const torch::Device& device, const PredictOptions& po, EpochRecord& rec) {
+  const auto p = predict(net, cache, validation, device, po);
+  AuMetrics m(p.aus);
+  m.add_batch(p.labels.data(), p.probs.data(), p.rows());
+  rec.val_f1 = m.mean_f1();
+  if (p.has_predicted_intensities() && p.has_label_intensities()) {
+    double err = 0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < p.intensities.size(); ++i)
+      if (!std::isnan(p.label_intensities[i]) && !std::isnan(p.intensities[i])) {
+        err += std::abs(double(p.intensities[i]) - double(p.label_intensities[i]));
+        ++n;
+      }
+    if (n > 0) rec.val_intensity_mae = err / double(n);
+  }
+}
+
+/// The epoch's progress line and its line in epochs.jsonl.
+void report_epoch(const TrainConfig& c, const EpochRecord& rec, std::ofstream& epochs_log,
+                  const std::function<void(const std::string&)>& say) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "stage %s epoch %d/%d done: train loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f), "
+                "%.1f samples/s, %s",
+                stage_name(rec.stage), rec.epoch, c.epochs, rec.train_loss, rec.au_loss, rec.dice_loss,
+                rec.landmark_loss, rec.intensity_loss, rec.samples_per_s, format_duration(rec.seconds).c_str());
+  char val[96] = "";
+  if (rec.val_f1) std::snprintf(val, sizeof val, ", val F1 %.2f%%", 100.0 * *rec.val_f1);
+  if (rec.val_intensity_mae)
+    std::snprintf(val + std::strlen(val), sizeof val - std::strlen(val), ", val intensity MAE %.3f",
+                  *rec.val_intensity_mae);
+  say(std::string(line) + val);
+  epochs_log << epoch_json(rec).dump() << '\n';
+  epochs_log.flush();
+}
+
+/// stage1.safetensors, when stage 2 follows in the same run.
+void save_stage1_weights(const TrainConfig& c, nn::Hicomex& net, const torch::Device& device) {
+  ModelInfo info;
+  info.model_id = c.model_id + "-stage1";
+  info.options = c.model;
+  json prov = c.provenance;
+  prov["stage"] = 1;
+  info.provenance_json = prov.dump();
+  save_weights((fs::path(c.out_dir) / "stage1.safetensors").string(), net, info);
   net->to(device);
+}
 
-  const json fingerprint = run_fingerprint(c, train.size(), validation.size());
-  const int first_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 2 ? 2 : 1;
-  const int last_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 1 ? 1 : 2;
-  Checkpoint ck;
-  if (c.resume) {
-    ck = read_checkpoint_state(c, fingerprint);
-    const auto model_file = (checkpoint_dir(c) / "model.safetensors").string();
-    nn::load_module_state(*net, read_safetensors(model_file), model_file);
-    net->to(device);
-    say("resuming after stage " + std::string(stage_name(ck.stage)) + " epoch " + std::to_string(ck.epoch) + " from " +
-        checkpoint_dir(c).string());
-    truncate_log(fs::path(c.out_dir) / "steps.jsonl", ck.stage, ck.epoch);
-    truncate_log(fs::path(c.out_dir) / "epochs.jsonl", ck.stage, ck.epoch);
-  } else {
-    fs::remove(fs::path(c.out_dir) / "steps.jsonl");
-    fs::remove(fs::path(c.out_dir) / "epochs.jsonl");
-  }
-  std::ofstream steps_log(fs::path(c.out_dir) / "steps.jsonl", std::ios::app);
-  std::ofstream epochs_log(fs::path(c.out_dir) / "epochs.jsonl", std::ios::app);
-
-  LoaderOptions lo;
-  lo.batch_size = c.batch_size;
-  lo.threads = c.loader_threads;
-  lo.seed = c.seed;
-  lo.augment.crop = static_cast<int>(c.model.crop_size());
-  lo.augment.aligned = static_cast<int>(c.model.aligned_size());
-  BatchLoader loader(cache, train, lo);
-  PredictOptions po;
-  po.batch_size = c.batch_size;
-  po.loader_threads = c.loader_threads;
-  po.amp = amp;
-
-  TrainResult result;
-  result.epochs = ck.epochs;
-  int epochs_this_run = 0;
-  for (int stage = first_stage; stage <= last_stage; ++stage) {
-    if (c.resume && ck.stage > stage) continue;
-    set_stage_mode(net, stage);
-    std::vector<torch::Tensor> params;
-    for (auto& p : (stage == 1                            ? net->parameters()
-                    : stage == TrainConfig::kIntensityStage ? net->intensity_parameters()
-                                                            : net->stage2_parameters()))
-      params.push_back(p);
-    std::unique_ptr<torch::optim::Optimizer> opt_owner;
-    if (c.optimizer == "adamw")
-      opt_owner = std::make_unique<torch::optim::AdamW>(
-          params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
-    else
-      opt_owner = std::make_unique<torch::optim::SGD>(
-          params, torch::optim::SGDOptions(c.lr).momentum(c.momentum).nesterov(c.nesterov).weight_decay(c.weight_decay));
-    torch::optim::Optimizer& opt = *opt_owner;
-    int first_epoch = 0;
-    if (c.resume && ck.stage == stage) {
-      first_epoch = ck.epoch;
-      torch::load(opt, (checkpoint_dir(c) / "optimizer.pt").string());
-      torch::Tensor rng;
-      torch::load(rng, (checkpoint_dir(c) / "rng.pt").string());
-      auto gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(rng);
-    }
-    for (int epoch = first_epoch; epoch < c.epochs; ++epoch) {
-      if (c.stop_after_epochs > 0 && epochs_this_run >= c.stop_after_epochs) {
-        say("stopping after " + std::to_string(epochs_this_run) + " epoch(s) as asked; continue with --resume");
-        return result;
-      }
-      const double lr = lr_for_epoch(c, epoch);
-      set_lr(opt, lr);
-      set_stage_mode(net, stage);
-      // Loader epochs are numbered across stages so stage 2 sees fresh augmentations.
-      loader.start_epoch(stage * 1000 + epoch);
-      const std::size_t steps = loader.batches_per_epoch();
-      ProgressMeter meter("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + "/" +
-                              std::to_string(c.epochs),
-                          train.size(), "samples", c.log_interval_s);
-      meter.sink = say;
-      Losses sum;
-      std::size_t seen = 0, step = 0;
-      while (auto b = loader.next()) {
-        const auto t = to_tensors(*b, device);
-        const auto n = static_cast<std::int64_t>(b->size);
-        const auto labels = t.labels.index_select(1, col_index);
-        torch::Tensor centres;
-        if (t.has_landmarks.all().item<bool>()) centres = t.landmarks.view({n, 49, 2});
-        torch::Tensor au, dice, lm, in, loss;
-        {
-          nn::Autocast autocast(device.type(), amp ? torch::kBFloat16 : torch::kFloat);
-          auto out = net->forward(t.images, centres);
-          const auto logits = out.au_logits.to(torch::kFloat);
-          au = au_bce_loss(logits, labels, au_weights);
-          dice = c.dice_weight > 0 ? au_dice_loss(logits, labels, au_weights) : torch::zeros({}, logits.options());
-          lm = landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular,
-                             t.has_landmarks);
-          in = out.intensities.defined()
-                   ? au_intensity_loss(out.intensities.to(torch::kFloat), t.intensities.index_select(1, col_index))
-                   : torch::zeros({}, logits.options());
-          loss = intensity_only ? c.intensity_weight * in
-                                : au + c.dice_weight * dice + c.landmark_weight * lm + c.intensity_weight * in;
-        }
-        opt.zero_grad();
-        loss.backward();
-        opt.step();
-        const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>(),
-                     iv = in.item<double>();
-        if (!std::isfinite(lv))
-          throw std::runtime_error("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + " step " +
-                                   std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
-                                   " (try a lower --lr)");
-        ++step;
-        seen += b->size;
-        sum.total += lv * double(b->size);
-        sum.au += av * double(b->size);
-        sum.dice += dv * double(b->size);
-        sum.landmark += mv * double(b->size);
-        sum.intensity += iv * double(b->size);
-        char extra[128];
-        std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f)", lv, av,
-                      dv, mv, iv);
-        meter.update(seen, extra);
-        steps_log << json{{"stage", stage},         {"epoch", epoch + 1}, {"step", step},
-                          {"steps", steps},         {"loss", lv},         {"au_loss", av},
-                          {"dice_loss", dv},        {"landmark_loss", mv}, {"intensity_loss", iv}, {"lr", lr},
-                          {"samples_per_s", meter.rate()}, {"eta_s", meter.eta()}}
-                         .dump()
-                  << '\n';
-      }
-      steps_log.flush();
-      EpochRecord rec;
-      rec.stage = stage;
-      rec.epoch = epoch + 1;
-      rec.lr = lr;
-      rec.train_loss = sum.total / double(seen);
-      rec.au_loss = sum.au / double(seen);
-      rec.dice_loss = sum.dice / double(seen);
-      rec.landmark_loss = sum.landmark / double(seen);
-      rec.intensity_loss = sum.intensity / double(seen);
-      rec.seconds = meter.elapsed();
-      rec.samples_per_s = meter.rate();
-      if (!validation.empty()) {
-        const auto p = predict(net, cache, validation, device, po);
-        AuMetrics m(p.aus);
-        m.add_batch(p.labels.data(), p.probs.data(), p.rows());
-        rec.val_f1 = m.mean_f1();
-        if (p.has_predicted_intensities() && p.has_label_intensities()) {
-          double err = 0;
-          std::size_t n = 0;
-          for (std::size_t i = 0; i < p.intensities.size(); ++i)
-            if (!std::isnan(p.label_intensities[i]) && !std::isnan(p.intensities[i])) {
-              err += std::abs(double(p.intensities[i]) - double(p.label_intensities[i]));
-              ++n;
-            }
-          if (n > 0) rec.val_intensity_mae = err / double(n);
-        }
-      }
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "stage %s epoch %d/%d done: train loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f), "
-                    "%.1f samples/s, %s",
-                    stage_name(stage), epoch + 1, c.epochs, rec.train_loss, rec.au_loss, rec.dice_loss,
-                    rec.landmark_loss, rec.intensity_loss, rec.samples_per_s, format_duration(rec.seconds).c_str());
-      char val[96] = "";
-      if (rec.val_f1) std::snprintf(val, sizeof val, ", val F1 %.2f%%", 100.0 * *rec.val_f1);
-      if (rec.val_intensity_mae)
-        std::snprintf(val + std::strlen(val), sizeof val - std::strlen(val), ", val intensity MAE %.3f",
-                      *rec.val_intensity_mae);
-      say(std::string(line) + val);
-      epochs_log << epoch_json(rec).dump() << '\n';
-      epochs_log.flush();
-      result.epochs.push_back(rec);
-      ck.stage = stage;
-      ck.epoch = epoch + 1;
-      ck.epochs = result.epochs;
-      save_checkpoint(c, fingerprint, net, opt, ck);
-      ++epochs_this_run;
-    }
-    if (stage == 1 && last_stage == 2) {
-      ModelInfo info;
-      info.model_id = c.model_id + "-stage1";
-      info.options = c.model;
-      json prov = c.provenance;
-      prov["stage"] = 1;
-      info.provenance_json = prov.dump();
-      save_weights((fs::path(c.out_dir) / "stage1.safetensors").string(), net, info);
-      net->to(device);
-    }
-  }
-
-  // Thresholds: the F1-maximising one per AU on the validation subjects.
+/// The end of a run: per-AU thresholds (the F1-maximising ones on the
+/// validation records, or --init's for --stage intensity), the provenance
+/// and weights.safetensors.
+void finish_run(const TrainConfig& c, nn::Hicomex& net, const CacheReader& cache, std::size_t train_records,
+                const std::vector<std::size_t>& validation, const torch::Device& device, const PredictOptions& po,
+                const std::function<void(const std::string&)>& say, TrainResult& result) {
+  const bool intensity_only = c.stages == TrainConfig::kIntensityStage;
   ModelInfo info;
   info.model_id = c.model_id;
   info.options = c.model;
@@ -540,7 +404,7 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
                        {"weight_decay", c.weight_decay}, {"batch_size", c.batch_size}};
   prov["losses"] = {{"au", "weighted BCE"}, {"dice_weight", c.dice_weight}, {"landmark_weight", c.landmark_weight}};
   if (c.model.intensity_head()) prov["losses"]["intensity"] = {{"type", "masked MSE on intensity / 5"}, {"weight", c.intensity_weight}};
-  prov["train_records"] = train.size();
+  prov["train_records"] = train_records;
   prov["validation_records"] = validation.size();
   prov["commit"] = HICOMEX_GIT_COMMIT;
   prov["hicomex_version"] = HICOMEX_VERSION;
@@ -553,6 +417,82 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   result.thresholds = info.thresholds;
   result.finished = true;
   say("wrote " + result.weights_path);
+}
+
+}  // namespace
+
+TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const std::vector<std::size_t>& train,
+                          const std::vector<std::size_t>& validation,
+                          const std::function<void(const std::string&)>& say) {
+  check_config(c, cache, train);
+  fs::create_directories(c.out_dir);
+  const torch::Device device = pick_device(c.device);
+  torch::set_num_threads(c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const bool amp = c.amp && device.is_cuda();
+  const AuTargets targets = au_targets(c, cache, train, device);
+  nn::Hicomex net = build_network(c);
+  net->to(device);
+
+  // A fresh run, or where the checkpoint left off (model state and logs).
+  const json fingerprint = run_fingerprint(c, train.size(), validation.size());
+  const bool intensity_only = c.stages == TrainConfig::kIntensityStage;
+  const int first_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 2 ? 2 : 1;
+  const int last_stage = intensity_only ? TrainConfig::kIntensityStage : c.stages == 1 ? 1 : 2;
+  Checkpoint ck;
+  if (c.resume) {
+    ck = resume_from_checkpoint(c, fingerprint, net, device, say);
+  } else {
+    fs::remove(fs::path(c.out_dir) / "steps.jsonl");
+    fs::remove(fs::path(c.out_dir) / "epochs.jsonl");
+  }
+  std::ofstream steps_log(fs::path(c.out_dir) / "steps.jsonl", std::ios::app);
+  std::ofstream epochs_log(fs::path(c.out_dir) / "epochs.jsonl", std::ios::app);
+
+  LoaderOptions lo;
+  lo.batch_size = c.batch_size;
+  lo.threads = c.loader_threads;
+  lo.seed = c.seed;
+  lo.augment.crop = static_cast<int>(c.model.crop_size());
+  lo.augment.aligned = static_cast<int>(c.model.aligned_size());
+  BatchLoader loader(cache, train, lo);
+  PredictOptions po;
+  po.batch_size = c.batch_size;
+  po.loader_threads = c.loader_threads;
+  po.amp = amp;
+  const EpochInputs inputs{c, device, amp, targets, train.size(), steps_log, say};
+
+  // The stages, epoch by epoch: train, validate, report, checkpoint.
+  TrainResult result;
+  result.epochs = ck.epochs;
+  int epochs_this_run = 0;
+  for (int stage = first_stage; stage <= last_stage; ++stage) {
+    if (c.resume && ck.stage > stage) continue;
+    set_stage_mode(net, stage);
+    const auto opt = make_optimizer(c, net, stage);
+    int first_epoch = 0;
+    if (c.resume && ck.stage == stage) {
+      first_epoch = ck.epoch;
+      restore_optimizer_and_rng(c, *opt);
+    }
+    for (int epoch = first_epoch; epoch < c.epochs; ++epoch) {
+      if (c.stop_after_epochs > 0 && epochs_this_run >= c.stop_after_epochs) {
+        say("stopping after " + std::to_string(epochs_this_run) + " epoch(s) as asked; continue with --resume");
+        return result;
+      }
+      EpochRecord rec = train_epoch(inputs, net, *opt, loader, stage, epoch);
+      if (!validation.empty()) validate_epoch(net, cache, validation, device, po, rec);
+      report_epoch(c, rec, epochs_log, say);
+      result.epochs.push_back(rec);
+      ck.stage = stage;
+      ck.epoch = epoch + 1;
+      ck.epochs = result.epochs;
+      save_checkpoint(c, fingerprint, net, *opt, ck);
+      ++epochs_this_run;
+    }
+    if (stage == 1 && last_stage == 2) save_stage1_weights(c, net, device);
+  }
+
+  finish_run(c, net, cache, train.size(), validation, device, po, say, result);
   return result;
 }
 

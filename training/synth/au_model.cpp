@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
 #include "face_model.h"
+#include "hicomex/au_catalog.h"
 
 namespace hicomex::synth {
 namespace {
@@ -173,7 +175,7 @@ void blend_into_extras(Field& f, const std::vector<cv::Point3f>& v) {
 }  // namespace
 
 const std::vector<int>& rendered_aus() {
-  static const std::vector<int> aus = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26};
+  static const std::vector<int> aus(std::begin(kSyntheticAus), std::end(kSyntheticAus));
   return aus;
 }
 

@@ -12,8 +12,8 @@ namespace hicomex::synth {
 /// AU id (FACS number) -> intensity in [0, 5]. A missing AU is intensity 0.
 using AuIntensities = std::map<int, float>;
 
-/// The AUs the generator renders, ascending:
-/// 1 2 4 5 6 7 9 10 12 14 15 17 20 23 24 25 26 (hicomex::synthetic_aus()).
+/// The AUs the generator renders, ascending: hicomex::kSyntheticAus from the AU
+/// catalogue (hicomex/au_catalog.h), 1 2 4 5 6 7 9 10 12 14 15 17 20 23 24 25 26.
 const std::vector<int>& rendered_aus();
 bool is_rendered_au(int au);
 /// Intensity of `au` (0 when missing), clamped to [0, 5].

@@ -8,6 +8,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "hicomex/geometry.h"
 #include "render_context.h"
 #include "render_util.h"
 
@@ -25,14 +26,10 @@ Pose canvas_pose(const Pose& p, int ss) {
 RenderedFace to_output(const std::vector<cv::Point3f>& canvas_pts, int ss) {
   RenderedFace r;
   const float off = 0.5f * (ss - 1);
-  float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
-  for (int i = 0; i < kLandmarkCount; ++i) {
-    cv::Point2f p((canvas_pts[i].x - off) / ss, (canvas_pts[i].y - off) / ss);
-    r.landmarks.push_back(p);
-    x0 = std::min(x0, p.x); y0 = std::min(y0, p.y);
-    x1 = std::max(x1, p.x); y1 = std::max(y1, p.y);
-  }
-  r.box = cv::Rect2f(x0, y0, x1 - x0, y1 - y0);
+  for (int i = 0; i < kLandmarkCount; ++i)
+    r.landmarks.emplace_back((canvas_pts[i].x - off) / ss, (canvas_pts[i].y - off) / ss);
+  const Box box = bounding_box(r.landmarks);
+  r.box = cv::Rect2f(box.x, box.y, box.width, box.height);
   return r;
 }
 
@@ -170,11 +167,7 @@ RenderedFace draw_face(cv::Mat3f& canvas, int ss, const FaceInstance& face, cons
   c.supersample = ss;
   RenderedFace result = to_output(c.image, ss);
 
-  float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
-  for (const auto& p : c.image) {
-    x0 = std::min(x0, p.x); y0 = std::min(y0, p.y);
-    x1 = std::max(x1, p.x); y1 = std::max(y1, p.y);
-  }
+  const auto [x0, y0, x1, y1] = bounds_of(c.image);
   const float margin = (0.25f + c.look->hair_volume) * c.unit;
   cv::Rect roi(static_cast<int>(std::floor(x0 - margin - 0.5f * c.unit)), static_cast<int>(std::floor(y0 - margin)),
                0, 0);

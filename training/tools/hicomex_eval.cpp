@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "hicomex/option_parsers.h"
 #include "nn/weights_io.h"
 #include "tool_common.h"
 #include "training/evaluate.h"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   tools::DataArgs data;
   std::string weights, json_path, predictions_out, from_predictions, cache_dir, centres = "model", device = "auto",
                                                                                name;
-  float threshold = -1.f;
+  std::string threshold;  // the library's threshold grammar (hicomex/option_parsers.h)
   std::size_t batch_size = 32;
   int threads = 0, loader_threads = 2;
   std::uint64_t seed = 0;
@@ -41,7 +42,10 @@ int main(int argc, char** argv) {
   tools::add_split_options(app, data, false);
   app.add_option("--seed", seed, "seed of hashed folds (use the training run's)")->capture_default_str();
   app.add_option("--threshold", threshold,
-                 "one decision threshold for every AU (default: the thresholds stored in the weights)");
+                 std::string("AU decision thresholds of the scored AUs (default: the thresholds stored in the "
+                             "weights, 0.5 for --from-predictions): ") +
+                     kThresholdForms)
+      ->check([](const std::string& t) { return option_problem(parse_threshold_spec, t); });
   app.add_option("--centres", centres,
                  "AU centres from the network's own landmark estimate (model) or from the face's 68 "
                  "landmarks (gt: the dataset's, or the project's detector + landmarker with "
@@ -59,13 +63,16 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "faces per forward pass")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", loader_threads, "batch-building threads")->capture_default_str();
-  app.add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--device", device, kDeviceForms)
+      ->capture_default_str()
+      ->check([](const std::string& t) { return option_problem(parse_device, t); });
   // --data is required only when a model runs.
   for (auto* o : app.get_options())
     if (o->get_name() == "--data") o->required(false);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    const ThresholdSpec threshold_spec = parse_threshold_spec(threshold);
     Predictions p;
     std::vector<float> thresholds;
     std::string row_name = name;
@@ -80,7 +87,8 @@ int main(int argc, char** argv) {
       const std::vector<int> requested = data.aus.empty() ? std::vector<int>{} : tools::parse_au_list(data.aus);
       coverage = plan_au_coverage(all.aus, all.aus, requested, coded, from_predictions);
       p = select_aus(all, coverage.scored);
-      thresholds.assign(p.aus.size(), threshold >= 0 ? threshold : 0.5f);
+      thresholds = resolve_thresholds(threshold_spec, p.aus, std::vector<float>(p.aus.size(), 0.5f));
+      if (thresholds.size() <= 1) thresholds.assign(p.aus.size(), thresholds.empty() ? 0.5f : thresholds[0]);
       model_has_head = p.has_predicted_intensities();
     } else {
       if (weights.empty()) throw std::invalid_argument("--weights is required (or --from-predictions)");
@@ -108,9 +116,7 @@ int main(int argc, char** argv) {
       const auto model_aus = loaded.info.options.aus();
       coverage = plan_au_coverage(model_aus, cache.aus(), data.spec.read.aus, coded_label_counts(cache, records),
                                   data.spec.path);
-      const torch::Device dev = device == "auto" ? (torch::cuda::is_available() ? torch::Device(torch::kCUDA)
-                                                                                : torch::Device(torch::kCPU))
-                                                 : torch::Device(device);
+      const torch::Device dev(resolve_device(device));  // DeviceError: no such device here
       loaded.net->to(dev);
       model_has_head = loaded.net->has_intensity_head();
       PredictOptions po;
@@ -123,13 +129,15 @@ int main(int argc, char** argv) {
       meter.sink = tools::say;
       po.progress = [&](std::size_t done, std::size_t) { meter.update(done); };
       p = predict(loaded.net, cache, records, dev, po);
-      if (threshold >= 0) {
-        thresholds.assign(p.aus.size(), threshold);
-      } else {  // the stored thresholds of the scored AUs
+      {  // the stored thresholds of the scored AUs, then --threshold over them
         const auto all = loaded.info.thresholds_or_default();
+        std::vector<float> stored;
         for (int au : p.aus)
-          thresholds.push_back(all.at(static_cast<std::size_t>(
+          stored.push_back(all.at(static_cast<std::size_t>(
               std::find(model_aus.begin(), model_aus.end(), au) - model_aus.begin())));
+        thresholds = resolve_thresholds(threshold_spec, p.aus, stored);
+        if (thresholds.empty()) thresholds = stored;
+        if (thresholds.size() == 1) thresholds.assign(p.aus.size(), thresholds[0]);
       }
       if (row_name.empty()) row_name = loaded.info.model_id + " test fold " + data.split.test_folds;
       if (!predictions_out.empty()) write_predictions_csv(predictions_out, p, &cache);

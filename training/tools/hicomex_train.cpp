@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "hicomex/option_parsers.h"
 #include "tool_common.h"
 #include "training/model_sizes.h"
 #include "training/trainer.h"
@@ -69,7 +70,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", c.loader_threads, "batch-building threads")->capture_default_str();
-  app.add_option("--device", c.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--device", c.device, kDeviceForms)
+      ->capture_default_str()
+      ->check([](const std::string& t) { return option_problem(parse_device, t); });
   app.add_flag("!--no-amp", c.amp, "no bf16 mixed precision on CUDA (it is on by default there; never on CPU)");
   app.add_option("--seed", c.seed, "seed of initialisation, shuffling, augmentation, folds")->capture_default_str();
   app.add_flag("--resume", c.resume, "continue from --out/checkpoint (same settings; gives the weights of an "

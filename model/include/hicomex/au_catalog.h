@@ -22,7 +22,11 @@ std::string au_label(int id);
 /// AU sets evaluated in the literature (paper section 4.1).
 const std::vector<int>& bp4d_aus();   ///< 1 2 4 6 7 10 12 14 15 17 23 24
 const std::vector<int>& disfa_aus();  ///< 1 2 4 6 9 12 25 26
-/// AUs the synthetic face generator renders: 1 2 4 5 6 7 9 10 12 14 15 17 20 23 24 25 26
+/// AUs the synthetic face generator renders (training/synth, rendered_aus()),
+/// ascending. The one list: the generator reads it from here (header only, so
+/// it needs no model library).
+inline constexpr int kSyntheticAus[] = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26};
+/// kSyntheticAus as a vector.
 const std::vector<int>& synthetic_aus();
 
 }  // namespace hicomex

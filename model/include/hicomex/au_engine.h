@@ -122,7 +122,6 @@ class AuEngine {
  private:
   struct Impl;
   explicit AuEngine(std::unique_ptr<Impl> impl);
-  std::vector<AuPrediction> run_batch(const std::vector<AlignedFaceInput>& faces);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,6 +1,7 @@
 // FaceAnalyzer: a video frame in, one FaceResult per face out. Detection,
 // 68-point landmark tracking, alignment, head pose and the HiCOMEX AU network,
-// behind a header with no LibTorch and no OpenCV (the GStreamer glue includes it).
+// behind a header with no LibTorch (the GStreamer glue includes it; the
+// options of the components it nests bring OpenCV's core header).
 //
 //   hicomex::FaceAnalyzer analyzer({});            // default model, BlazeFace
 //   for (each frame) {
@@ -29,30 +30,40 @@
 #include <vector>
 
 #include "hicomex/au_calibration.h"
+#include "hicomex/au_engine.h"
+#include "hicomex/face_detector.h"
 #include "hicomex/face_result.h"
+#include "hicomex/face_tracker.h"
 #include "hicomex/image.h"
+#include "hicomex/landmarker.h"
 
 namespace hicomex {
 
+/// Everything a FaceAnalyzer is set up with: the single source of the
+/// analyzer's fields and their defaults. The parts reuse the options of the
+/// components (a default-constructed AnalyzerOptions holds their defaults), so
+/// the element's property defaults and the tools' CLI defaults are read from
+/// here, e.g. `AnalyzerOptions().tracker.detection_interval`.
 struct AnalyzerOptions {
   // ---- fixed at construction ----
-  /// HiCOMEX weights (safetensors); empty = default_model_path().
-  std::string model_path;
-  /// Face detector name (face_detector_names(): blazeface, blazeface-back, haar, lbp).
-  std::string detector = "blazeface";
-  /// Detector score threshold (BlazeFace); the cascades have no score.
-  float detection_score_threshold = 0.5f;
-  /// "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N": the AU
-  /// network and the landmark net run there; the detector runs on the CPU.
-  std::string device = "auto";
-  /// Arithmetic of the AU network: "auto" (bf16 on a CPU with AVX512-BF16 and
-  /// on CUDA, fp32 elsewhere), "fp32", "bf16" or "fp16" (CUDA); see
-  /// AuEngineOptions::precision.
-  std::string precision = "auto";
-  /// Cross-stream batching of the AU network, microseconds (0 = off): analyzers
-  /// of one process sharing the model wait up to this long for each other's
-  /// faces and run them as one batch (AuEngineOptions::batch_timeout_us).
-  int batch_timeout_us = 0;
+  /// The face detector: a name from face_detector_names() (blazeface,
+  /// blazeface-back, haar, lbp) and its options (score_threshold: BlazeFace's
+  /// score cut; the cascades have no score).
+  struct Detector {
+    std::string name = "blazeface";
+    FaceDetectorOptions options;
+  } detector;
+  /// The AU network: `weights` (HiCOMEX safetensors; empty = default_model_path()),
+  /// `device` ("auto", "cpu", "cuda", "cuda:N"; the landmark net runs there too,
+  /// the detector on the CPU), `precision` ("auto": bf16 on CUDA and on CPUs with
+  /// AVX512-BF16, else fp32; "fp32", "bf16", "fp16" on CUDA) and
+  /// `batch_timeout_us` (cross-stream batching, 0 = off). Its `threads` is not
+  /// used: each worker runs the networks with one intra-op thread.
+  AuEngineOptions engine = default_engine_options();
+  /// The 68-point landmark net: `manifest_path` (empty = the one in
+  /// face_models_dir()). Its device is engine.device and its threads are the
+  /// workers'; the crop settings are the tracker's (landmark_crop_box).
+  LandmarkerOptions landmarks;
   /// Worker threads of this analyzer (0 = one per core; more than the cores
   /// is clamped to the cores). Each runs the networks with one LibTorch
   /// intra-op thread, so nothing spins waiting for anything else: the
@@ -65,36 +76,40 @@ struct AnalyzerOptions {
   static constexpr int kDefaultAuBatchFrames = 8;
 
   // ---- may change while running (set_options, applied at the next frame) ----
-  /// Run the detector every N frames; in between faces are followed by their landmarks.
-  int detection_interval = 5;
+  /// Tracking: detection_interval (detector every N frames; in between faces
+  /// are followed by their landmarks), min_confidence (landmark confidence for
+  /// success and re-detection), max_faces (largest first; 0 = all),
+  /// min_face_size (pixels, larger side of the box), landmark_min_cutoff_hz
+  /// (landmark smoothing, One Euro minimum cutoff; 0 = raw, 1-3 is smooth but
+  /// responsive), au_smoothing (weight of the past of AU probabilities in
+  /// [0, 1); 0 = raw), and the association and hysteresis settings.
+  TrackerOptions tracker;
   /// Run the AU network every N frames; in between each face keeps its last AUs.
   /// A new face gets its AUs on its first frame.
   int inference_interval = 1;
-  /// At most this many faces (largest first); 0 = no limit.
-  int max_faces = 0;
-  /// Ignore faces smaller than this (larger side of the box, pixels).
-  int min_face_size = 0;
-  /// Landmark confidence below which a face is reported unsuccessful and the
-  /// detector runs again (FaceTracker's min_confidence).
-  float min_confidence = 0.5f;
   /// AU decision thresholds: empty = the model's; one value = for every AU;
-  /// otherwise one per AU in au_ids() order.
+  /// otherwise one per AU in au_ids() order (resolve_thresholds() makes this
+  /// from a threshold text, hicomex/option_parsers.h).
   std::vector<float> thresholds;
-  /// Landmark smoothing: One Euro filter minimum cutoff in Hz (0 = raw; 1-3
-  /// is smooth but responsive).
-  float landmark_smoothing_hz = 0.f;
-  /// AU probability smoothing: weight of the past in [0, 1) (0 = raw).
-  float au_smoothing = 0.f;
   /// Per-person intensity calibration per track (models with an intensity
   /// head): Dynamic subtracts each track's running low percentile
   /// (AuCalibrator). Video default; use None for unrelated single images.
   AuCalibration calibration = AuCalibration::Dynamic;
+
+  /// The analyzer's engine defaults: AuEngineOptions' own, but precision
+  /// "auto" (the engine alone defaults to fp32).
+  static AuEngineOptions default_engine_options() {
+    AuEngineOptions e;
+    e.precision = "auto";
+    return e;
+  }
 };
 
 /// The default HiCOMEX weights: $HICOMEX_MODEL if set, else
 /// HICOMEX_INSTALL_DATADIR/models/hicomex-default.safetensors, else the same
-/// file under the source tree's models/. Throws std::runtime_error naming
-/// every path tried when none exists (or naming $HICOMEX_MODEL if it is missing).
+/// file under the source tree's models/. Throws ModelFileError (NotFound; a
+/// std::runtime_error) naming every path tried when none exists (or naming
+/// $HICOMEX_MODEL if it is missing).
 std::string default_model_path();
 
 /// Cost of the last processed frame, milliseconds (for benchmarks and logs).
@@ -120,8 +135,10 @@ struct AnalyzedFrame {
 class FaceAnalyzer {
  public:
   /// Loads the detector, the landmark net and the AU network. Throws
-  /// std::runtime_error naming the file when a model is missing or broken, and
-  /// std::invalid_argument naming the option with a bad value.
+  /// ModelFileError (a std::runtime_error) naming the file when a model is
+  /// missing, unreadable or broken, DeviceError for a device that is no device
+  /// or not on this machine, and OptionError naming the option with a bad value
+  /// (both std::invalid_argument); see hicomex/errors.h.
   explicit FaceAnalyzer(const AnalyzerOptions& options = {});
   ~FaceAnalyzer();
   FaceAnalyzer(FaceAnalyzer&&) noexcept;
@@ -129,7 +146,7 @@ class FaceAnalyzer {
 
   /// The faces of one frame, largest first. `timestamp_ns` drives the landmark
   /// filter (frames with no increase count as 1/30 s). Throws
-  /// std::invalid_argument naming the field of a view that cannot be read.
+  /// MediaError (a std::invalid_argument) naming the field of a view that cannot be read.
   /// `refresh_aus` = false keeps every tracked face's last AU values on this
   /// frame whatever the inference interval (new faces still get theirs): for a
   /// frame that is already late (QoS).
@@ -137,14 +154,15 @@ class FaceAnalyzer {
 
   /// Queues a frame for the worker threads; returns at once. The pixels of
   /// `frame` must stay valid until next() returns this frame. Throws
-  /// std::invalid_argument naming the field of a view that cannot be read.
+  /// MediaError (a std::invalid_argument) naming the field of a view that cannot be read.
   void submit(const ImageView& frame, int64_t timestamp_ns, bool refresh_aus, uint64_t tag);
   /// The oldest submitted frame's results once they are ready. wait = false:
   /// returns false when they are not ready yet; wait = true: blocks until
   /// they are (a partial AU batch then runs without waiting for more frames),
   /// returns false when nothing is pending or discard() dropped the frame.
-  /// A frame that failed throws its error here (std::runtime_error naming
-  /// the frame's tag); later frames carry on.
+  /// A frame that failed throws its error here, of the same type (hicomex/errors.h;
+  /// else std::invalid_argument or std::runtime_error) with the frame's tag
+  /// in front of the message; later frames carry on.
   bool next(AnalyzedFrame* out, bool wait);
   /// No more frames for now (end of stream): partial AU batches run at once.
   void flush();
@@ -159,7 +177,8 @@ class FaceAnalyzer {
 
   /// Replaces the runtime settings (the second block of AnalyzerOptions) from
   /// the next frame on; the fixed ones in `options` are ignored. Throws
-  /// std::invalid_argument naming a bad value, leaving the settings unchanged.
+  /// OptionError (a std::invalid_argument) naming a bad value, leaving the
+  /// settings unchanged.
   void set_options(const AnalyzerOptions& options);
   void set_thresholds(const std::vector<float>& thresholds);
   void set_detection_interval(int frames);
@@ -168,7 +187,7 @@ class FaceAnalyzer {
   void set_au_batch_frames(int frames);
   int au_batch_frames() const;  ///< in force (automatic resolved)
   int worker_threads() const;
-  /// Current settings (the fixed ones as given, model_path resolved).
+  /// Current settings (the fixed ones as given, engine.weights resolved).
   AnalyzerOptions options() const;
 
   /// Forgets every face; ids keep counting up.

@@ -65,7 +65,7 @@ struct TrackerOptions {
   /// in [0, 1) (0 = raw), applied at each AU update.
   float au_smoothing = 0.f;
 
-  /// Throws std::invalid_argument naming the field with a value that cannot work.
+  /// Throws OptionError (a std::invalid_argument) naming the field with a value that cannot work.
   void validate() const;
 };
 

@@ -7,9 +7,9 @@
 
 namespace hicomex {
 
-/// Throws std::invalid_argument naming the field at fault (null plane pointer,
-/// non-positive width/height, a stride too small for the width) if `v` cannot
-/// be read as its format says.
+/// Throws MediaError (a std::invalid_argument, hicomex/errors.h) naming the
+/// field at fault (null plane pointer, non-positive width/height, a stride too
+/// small for the width) if `v` cannot be read as its format says.
 void validate_image_view(const ImageView& v);
 
 /// An 8-bit 3-channel RGB Mat (CV_8UC3) of the frame `v`.

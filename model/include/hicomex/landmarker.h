@@ -49,9 +49,10 @@ class Landmarker68 {
  public:
   static constexpr int kInputSize = 112;
 
-  /// Loads the weights once. Throws std::runtime_error naming the file when the
-  /// manifest or its .bin is missing or broken, std::invalid_argument for a bad
-  /// device string or a CUDA device without CUDA.
+  /// Loads the weights once. Throws ModelFileError (a std::runtime_error)
+  /// naming the file when the manifest or its .bin is missing or broken,
+  /// DeviceError (a std::invalid_argument) for a bad device string or a CUDA
+  /// device without CUDA.
   explicit Landmarker68(const LandmarkerOptions& options = {});
   ~Landmarker68();
   Landmarker68(Landmarker68&&) noexcept;

@@ -9,8 +9,9 @@ namespace hicomex {
 /// if it exists, else face-models/ of the source tree this library was built from.
 std::string face_models_dir();
 
-/// Full path of `file` inside face_models_dir(). Throws std::runtime_error
-/// naming that path, and how to fetch the models, when the file is missing.
+/// Full path of `file` inside face_models_dir(). Throws ModelFileError
+/// (NotFound; a std::runtime_error) naming that path, and how to fetch the
+/// models, when the file is missing.
 std::string face_model_path(const std::string& file);
 
 }  // namespace hicomex

@@ -6,7 +6,10 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "hicomex/errors.h"
 
 namespace hicomex {
 
@@ -31,9 +34,14 @@ struct SafetensorsFile {
 
 /// Every loading problem: the message names the file and what is wrong
 /// ("model.safetensors: header length 9999999999 exceeds file size 1234").
-class WeightsError : public std::runtime_error {
+/// A ModelFileError (hicomex/errors.h): kind() says whether the file is
+/// missing, unreadable or corrupt (content that is not a valid model).
+class WeightsError : public ModelFileError {
  public:
-  using std::runtime_error::runtime_error;
+  /// A file whose content is not valid (kind Corrupt).
+  explicit WeightsError(const std::string& message) : ModelFileError(Kind::Corrupt, "", message) {}
+  WeightsError(Kind kind, std::string path, const std::string& message)
+      : ModelFileError(kind, std::move(path), message) {}
 };
 
 /// Largest header accepted (100 MB, as the reference implementation).

@@ -30,6 +30,7 @@
 #include "analyzer/landmark_confidence.h"
 #include "hicomex/align.h"
 #include "hicomex/au_engine.h"
+#include "hicomex/errors.h"
 #include "hicomex/face_detector.h"
 #include "hicomex/face_tracker.h"
 #include "hicomex/head_pose.h"
@@ -49,34 +50,49 @@ std::string resolve_model_path(const std::string& given) {
   const std::string path = given.empty() ? default_model_path() : given;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    throw std::runtime_error("HiCOMEX model " + path + " is a directory, not a weights file (.safetensors)");
-  if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error("HiCOMEX model not found: " + path);
+    throw ModelFileError(ModelFileError::Kind::Unreadable, path,
+                         "HiCOMEX model " + path + " is a directory, not a weights file (.safetensors)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw ModelFileError(ModelFileError::Kind::NotFound, path, "HiCOMEX model not found: " + path);
   return path;
 }
 
 // Analyzers of one process that use the same model share one engine (weights
 // loaded once; streams take turns on it).
 std::shared_ptr<AuEngine> load_engine(const AnalyzerOptions& o) {
-  AuEngineOptions eo;
-  eo.weights = o.model_path;
-  eo.device = o.device;
+  AuEngineOptions eo = o.engine;
   eo.threads = 1;  // one intra-op thread per worker (see the file comment)
-  eo.precision = o.precision;
-  eo.batch_timeout_us = o.batch_timeout_us;
   return AuEngine::shared(eo);
 }
 
 std::unique_ptr<FaceDetector> load_detector(const AnalyzerOptions& o) {
-  FaceDetectorOptions d;
-  d.score_threshold = o.detection_score_threshold;
-  return make_face_detector(o.detector, d);
+  return make_face_detector(o.detector.name, o.detector.options);
 }
 
 LandmarkerOptions landmarker_options(const AnalyzerOptions& o) {
-  LandmarkerOptions l;
-  l.device = o.device;
-  l.threads = 0;  // the worker threads set their own intra-op count
+  LandmarkerOptions l = o.landmarks;
+  l.device = o.engine.device;  // one device for both networks
+  l.threads = 0;               // the worker threads set their own intra-op count
   return l;
+}
+
+// A frame's error again, of the same type, with `prefix` before its message.
+[[noreturn]] void rethrow_with_prefix(const std::string& prefix) {
+  try {
+    throw;
+  } catch (const DeviceError& e) {
+    throw DeviceError(e.value(), e.valid_text(), prefix + e.what());
+  } catch (const OptionError& e) {
+    throw OptionError(e.option(), e.value(), prefix + e.what());
+  } catch (const MediaError& e) {
+    throw MediaError(prefix + e.what());
+  } catch (const ModelFileError& e) {
+    throw ModelFileError(e.kind(), e.path(), prefix + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(prefix + e.what());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(prefix + e.what());
+  }
 }
 
 int worker_count(int requested) {
@@ -183,14 +199,14 @@ struct FaceAnalyzer::Impl {
 
   explicit Impl(const AnalyzerOptions& o)
       : latest(std::make_shared<const AnalyzerOptions>(o)),
-        model_path(o.model_path),
+        model_path(o.engine.weights),
         engine_owner(load_engine(o)),
         engine(*engine_owner),
         engine_membership(engine.join()),
         workers_wanted(worker_count(o.threads)),
         detector(load_detector(o)),
         landmarker(landmarker_options(o)),
-        tracker(tracker_options_of(o)) {
+        tracker(o.tracker) {
     effective_thresholds(o.thresholds, engine.thresholds());  // throws on a wrong count
     tracker_options_from = latest;
     workers.reserve(workers_wanted);
@@ -297,7 +313,7 @@ struct FaceAnalyzer::Impl {
         au_scheduled.clear();
       }
       if (job.options != tracker_options_from) {
-        tracker.set_options(tracker_options_of(o));
+        tracker.set_options(o.tracker);
         tracker_options_from = job.options;
       }
       AnalyzerTiming& timing = job.timing;
@@ -321,7 +337,7 @@ struct FaceAnalyzer::Impl {
       const bool due = job.refresh && tracked_frames % o.inference_interval == 0;
       for (size_t i = 0; i < job.faces.size(); ++i) {
         const TrackedFace& f = job.faces[i];
-        if (f.confidence < o.min_confidence || !f.has_landmarks) continue;
+        if (f.confidence < o.tracker.min_confidence || !f.has_landmarks) continue;
         // A face gets AUs on its first frame whatever the interval.
         if (!due && au_scheduled.count(f.track_id)) continue;
         // The model says how large its aligned face is (200 for the paper-sized one).
@@ -406,10 +422,8 @@ struct FaceAnalyzer::Impl {
     if (job.error) {
       try {
         std::rethrow_exception(job.error);
-      } catch (const std::invalid_argument&) {
-        throw;
-      } catch (const std::exception& e) {
-        throw std::runtime_error(e.what());
+      } catch (...) {
+        rethrow_with_prefix("");
       }
     }
     const AnalyzerOptions& o = *job.options;
@@ -427,9 +441,9 @@ struct FaceAnalyzer::Impl {
     for (size_t k = 0; k < job.au_faces.size(); ++k) {
       const int id = job.faces[job.au_faces[k]].track_id;
       TrackAus& state = au_state[id];
-      smooth(state.probability, job.au_out[k].probabilities, o.au_smoothing);
+      smooth(state.probability, job.au_out[k].probabilities, o.tracker.au_smoothing);
       if (!job.au_out[k].intensities.empty()) {
-        smooth(state.intensity_raw, job.au_out[k].intensities, o.au_smoothing);
+        smooth(state.intensity_raw, job.au_out[k].intensities, o.tracker.au_smoothing);
         // The calibrator sees every evaluation, whatever the mode, so turning
         // calibration on mid-stream uses the history gathered so far.
         std::vector<float> calibrated = calibrator.update(id, state.intensity_raw);
@@ -489,16 +503,16 @@ struct FaceAnalyzer::Impl {
     r.au_occurrence.resize(r.au_ids.size());
     for (size_t k = 0; k < r.au_ids.size(); ++k) r.au_occurrence[k] = r.au_probability[k] >= thresholds[k] ? 1 : 0;
     // OpenFace's success: the landmarks are trusted and AUs were computed for them.
-    r.success = f.confidence >= o.min_confidence && !f.au_probability.empty();
+    r.success = f.confidence >= o.tracker.min_confidence && !f.au_probability.empty();
     return r;
   }
 };
 
 FaceAnalyzer::FaceAnalyzer(const AnalyzerOptions& options) {
   AnalyzerOptions o = options;
-  o.model_path = resolve_model_path(options.model_path);
+  o.engine.weights = resolve_model_path(options.engine.weights);
   validate_runtime_options(o, 0);  // the threshold count is checked once the model is loaded
-  if (o.threads < 0) throw std::invalid_argument("analyzer option threads must be >= 0, got " + std::to_string(o.threads));
+  validate_fixed_options(o);       // device and precision, before any network is loaded
   impl_ = std::make_unique<Impl>(o);
 }
 
@@ -549,10 +563,8 @@ bool FaceAnalyzer::next(AnalyzedFrame* out, bool wait) {
   }
   try {
     *out = d.finish(*job);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("frame " + std::to_string(job->tag) + ": " + e.what());
-  } catch (const std::exception& e) {
-    throw std::runtime_error("frame " + std::to_string(job->tag) + ": " + e.what());
+  } catch (const std::exception&) {
+    rethrow_with_prefix("frame " + std::to_string(job->tag) + ": ");
   }
   return true;
 }
@@ -603,14 +615,9 @@ void FaceAnalyzer::set_options(const AnalyzerOptions& options) {
   validate_runtime_options(options, impl_->engine.aus().size());
   std::lock_guard<std::mutex> lock(impl_->settings_mutex);
   AnalyzerOptions next = *impl_->latest;
-  next.detection_interval = options.detection_interval;
+  next.tracker = options.tracker;
   next.inference_interval = options.inference_interval;
-  next.max_faces = options.max_faces;
-  next.min_face_size = options.min_face_size;
-  next.min_confidence = options.min_confidence;
   next.thresholds = options.thresholds;
-  next.landmark_smoothing_hz = options.landmark_smoothing_hz;
-  next.au_smoothing = options.au_smoothing;
   next.calibration = options.calibration;
   impl_->latest = std::make_shared<const AnalyzerOptions>(std::move(next));
 }
@@ -618,7 +625,9 @@ void FaceAnalyzer::set_options(const AnalyzerOptions& options) {
 AnalyzerOptions FaceAnalyzer::options() const { return *impl_->options_snapshot(); }
 
 void FaceAnalyzer::set_au_batch_frames(int frames) {
-  if (frames < 0) throw std::invalid_argument("analyzer option au_batch_frames must be >= 0, got " + std::to_string(frames));
+  if (frames < 0)
+    throw OptionError("au_batch_frames", std::to_string(frames),
+                      "analyzer option au_batch_frames must be >= 0, got " + std::to_string(frames));
   std::lock_guard<std::mutex> lock(impl_->settings_mutex);
   AnalyzerOptions next = *impl_->latest;
   next.au_batch_frames = frames;
@@ -634,7 +643,7 @@ void FaceAnalyzer::set_thresholds(const std::vector<float>& thresholds) {
 }
 void FaceAnalyzer::set_detection_interval(int frames) {
   AnalyzerOptions o = options();
-  o.detection_interval = frames;
+  o.tracker.detection_interval = frames;
   set_options(o);
 }
 void FaceAnalyzer::set_inference_interval(int frames) {

@@ -6,36 +6,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "hicomex/errors.h"
+#include "hicomex/geometry.h"
 #include "hicomex/landmarker.h"
 
 namespace hicomex {
 namespace {
 
-float area(const Box& b) { return std::max(0.f, b.width) * std::max(0.f, b.height); }
-
-float iou(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  const float uni = area(a) + area(b) - inter;
-  return uni > 0.f ? inter / uni : 0.f;
-}
-
 Box shifted(Box b, float dx, float dy) {
   b.x += dx;
   b.y += dy;
   return b;
-}
-
-Box extent(const std::array<Point2f, 68>& pts) {
-  float x0 = pts[0].x, y0 = pts[0].y, x1 = x0, y1 = y0;
-  for (const auto& p : pts) {
-    x0 = std::min(x0, p.x);
-    y0 = std::min(y0, p.y);
-    x1 = std::max(x1, p.x);
-    y1 = std::max(y1, p.y);
-  }
-  return {x0, y0, x1 - x0, y1 - y0};
 }
 
 Point2f mean_of(const std::array<Point2f, 68>& pts, std::initializer_list<int> idx) {
@@ -72,7 +53,7 @@ float visible_fraction(const Box& b, int w, int h) {
 
 void TrackerOptions::validate() const {
   auto fail = [](const std::string& field, const std::string& why) {
-    throw std::invalid_argument("tracker option " + field + " " + why);
+    throw OptionError("tracker." + field, "", "tracker option " + field + " " + why);
   };
   if (detection_interval < 1) fail("detection_interval", "must be >= 1, got " + std::to_string(detection_interval));
   if (!(min_confidence >= 0.f && min_confidence <= 1.f))
@@ -208,7 +189,7 @@ void FaceTracker::associate(const std::vector<Detection>& dets) {
     t.detection_box = d.box;
     // Follow the detection rather than the old points when the track was lost
     // or its points drifted away from the face the detector sees.
-    if (t.lost || !t.has_raw || iou(extent(t.raw), d.box) < 0.3f) {
+    if (t.lost || !t.has_raw || iou(bounding_box(t.raw), d.box) < 0.3f) {
       t.from_detection = true;
       t.face.box = t.good_box = d.box;
       t.vx = t.vy = 0.f;
@@ -279,7 +260,7 @@ void FaceTracker::smooth_landmarks(Track& t, const std::array<Point2f, 68>& raw)
   }
   // One Euro filter: the cutoff rises with speed, so slow jitter is removed
   // and fast motion is not delayed. Speed is measured in face sizes per second.
-  const Box e = extent(raw);
+  const Box e = bounding_box(raw);
   const float size = std::max({e.width, e.height, 1.f});
   const float dt = static_cast<float>(dt_s_);
   auto alpha = [dt](float cutoff) {
@@ -311,13 +292,13 @@ void FaceTracker::on_landmarks(int track_id, const std::array<Point2f, 68>& poin
     if (t.face.confidence >= options_.min_confidence) {
       if (t.has_raw && !t.from_detection) {
         // Velocity: a short average of the landmark box's motion, pixels per frame.
-        const Point2f c0 = centre(extent(t.raw)), c1 = centre(extent(points));
+        const Point2f c0 = centre(bounding_box(t.raw)), c1 = centre(bounding_box(points));
         t.vx = 0.5f * t.vx + 0.5f * (c1.x - c0.x);
         t.vy = 0.5f * t.vy + 0.5f * (c1.y - c0.y);
       }
       t.raw = points;
       t.has_raw = true;
-      t.good_box = extent(points);
+      t.good_box = bounding_box(points);
       ++t.hits;
       t.last_seen = frame_;
     } else {
@@ -327,7 +308,7 @@ void FaceTracker::on_landmarks(int track_id, const std::array<Point2f, 68>& poin
     }
     smooth_landmarks(t, points);
     t.face.has_landmarks = true;
-    t.face.box = extent(t.face.landmarks);
+    t.face.box = bounding_box(t.face.landmarks);
     t.from_detection = false;
     return;
   }

@@ -2,27 +2,10 @@
 
 #include <algorithm>
 
+#include "hicomex/geometry.h"
+
 namespace hicomex {
 namespace {
-
-float iou(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width), y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  const float uni = a.width * a.height + b.width * b.height - inter;
-  return uni > 0.f ? inter / uni : 0.f;
-}
-
-Box extent(const Landmarks68& pts) {
-  float x0 = pts[0].x, y0 = pts[0].y, x1 = x0, y1 = y0;
-  for (const auto& p : pts) {
-    x0 = std::min(x0, p.x);
-    y0 = std::min(y0, p.y);
-    x1 = std::max(x1, p.x);
-    y1 = std::max(y1, p.y);
-  }
-  return {x0, y0, x1 - x0, y1 - y0};
-}
 
 FaceDetectorOptions verifier_options() {
   FaceDetectorOptions o;
@@ -35,7 +18,7 @@ FaceDetectorOptions verifier_options() {
 LandmarkConfidence::LandmarkConfidence() : verifier_(make_face_detector("blazeface", verifier_options())) {}
 
 float LandmarkConfidence::from_detection(const Detection& detection, const Landmarks68& points) {
-  const float agreement = std::min(1.f, iou(detection.box, extent(points)) / kAgreementIoU);
+  const float agreement = std::min(1.f, iou(detection.box, bounding_box(points)) / kAgreementIoU);
   return std::clamp(detection.score, 0.f, 1.f) * agreement;
 }
 

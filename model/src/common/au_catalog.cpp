@@ -2,6 +2,7 @@
 #include "hicomex/au_catalog.h"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace hicomex {
@@ -76,7 +77,7 @@ const std::vector<int>& disfa_aus() {
 }
 
 const std::vector<int>& synthetic_aus() {
-  static const std::vector<int> aus = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 24, 25, 26};
+  static const std::vector<int> aus(std::begin(kSyntheticAus), std::end(kSyntheticAus));
   return aus;
 }
 

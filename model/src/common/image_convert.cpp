@@ -7,6 +7,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/imgproc/hal/hal.hpp>
 
+#include "hicomex/errors.h"
+
 namespace hicomex {
 namespace {
 
@@ -25,8 +27,8 @@ int plane0_bytes_per_pixel(PixelFormat f) {
 }
 
 [[noreturn]] void fail(const ImageView& v, const std::string& what) {
-  throw std::invalid_argument(std::string("ImageView (") + to_string(v.format) + " " +
-                              std::to_string(v.width) + "x" + std::to_string(v.height) + "): " + what);
+  throw MediaError(std::string("ImageView (") + to_string(v.format) + " " + std::to_string(v.width) + "x" +
+                   std::to_string(v.height) + "): " + what);
 }
 
 void check_plane(const ImageView& v, int plane, int min_stride) {

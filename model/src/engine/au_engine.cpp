@@ -1,12 +1,11 @@
+// The HiCOMEX network runner behind AuEngine (LibTorch). Cross-stream batching
+// is engine/batch_scheduler (torch-free), the shared instances
+// au_engine_registry.cpp.
 #include "hicomex/au_engine.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <exception>
-#include <filesystem>
-#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -15,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/batch_scheduler.h"
 #include "hicomex/align.h"
 #include "nn/autocast.h"
 #include "nn/weights_io.h"
@@ -94,23 +94,14 @@ struct AuEngine::Impl {
   torch::Tensor centres;  // [cap,49,2]
   std::mutex run_mutex;
 
-  // Cross-stream batching (batch_timeout_us > 0): requests queue up; one caller
-  // at a time leads, gathers the queue and runs it as one batch.
-  struct Request {
+  // Every run() goes through the scheduler: with batch_timeout_us > 0 requests
+  // of several streams run together (run_requests), otherwise each at once.
+  struct FaceRequest : BatchRequest {
     const std::vector<AlignedFaceInput>* faces = nullptr;
     std::vector<AuPrediction> result;
-    std::exception_ptr error;
-    bool done = false;
   };
-  std::chrono::microseconds batch_timeout{0};
   static constexpr size_t kMaxBatchFaces = 32;
-  std::mutex batch_mutex;
-  std::condition_variable batch_cv;
-  std::vector<Request*> queue;
-  std::chrono::steady_clock::time_point first_queued;
-  bool leading = false;
-  int participants = 0;
-  BatchStats stats;  // guarded by batch_mutex
+  std::unique_ptr<BatchScheduler> scheduler;
 
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
@@ -118,7 +109,8 @@ struct AuEngine::Impl {
     dtype = precision_dtype(precision, device);
     if (o.batch_timeout_us < 0)
       throw std::invalid_argument("batch_timeout_us must be >= 0, got " + std::to_string(o.batch_timeout_us));
-    batch_timeout = std::chrono::microseconds(o.batch_timeout_us);
+    scheduler = std::make_unique<BatchScheduler>(std::chrono::microseconds(o.batch_timeout_us), kMaxBatchFaces,
+                                                 [this](BatchScheduler::Batch& b) { run_requests(b); });
     threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     crop = info.options.crop_size();
@@ -163,6 +155,35 @@ struct AuEngine::Impl {
                                ") failed: " + e.what_without_backtrace());
     }
   }
+
+  std::vector<AuPrediction> run_batch(const std::vector<AlignedFaceInput>& faces);
+
+  // The scheduler's runner. Without batching a request runs as it is; a
+  // cross-stream batch puts faces with and without centre landmarks in
+  // separate passes (the network takes centres for all faces of a pass or for
+  // none), then hands each request its predictions in order.
+  void run_requests(BatchScheduler::Batch& batch) {
+    if (!scheduler->batching()) {
+      auto& r = static_cast<FaceRequest&>(*batch.requests.front());
+      r.result = run_batch(*r.faces);
+      return;
+    }
+    std::vector<AlignedFaceInput> with, without;
+    for (const auto* q : batch.requests)
+      for (const auto& f : *static_cast<const FaceRequest*>(q)->faces)
+        (f.landmarks49.size() == 49 ? with : without).push_back(f);
+    batch.passes = (with.empty() ? 0 : 1) + (without.empty() ? 0 : 1);
+    std::vector<AuPrediction> out_with, out_without;
+    if (!with.empty()) out_with = run_batch(with);
+    if (!without.empty()) out_without = run_batch(without);
+    size_t iw = 0, io = 0;
+    for (auto* q : batch.requests) {
+      auto& r = static_cast<FaceRequest&>(*q);
+      r.result.reserve(r.faces->size());
+      for (const auto& f : *r.faces)
+        r.result.push_back(std::move(f.landmarks49.size() == 49 ? out_with[iw++] : out_without[io++]));
+    }
+  }
 };
 
 AuEngine::AuEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -188,21 +209,6 @@ AuEngine::AuEngine(const AuEngineOptions& options) : impl_(std::make_unique<Impl
     throw WeightsError(options.weights + ": the network computes non-finite outputs (NaN or infinity) for a plain "
                        "grey face, although every weight is a finite number: the file is corrupt or was not "
                        "written by a finished training run");
-}
-
-std::shared_ptr<AuEngine> AuEngine::shared(const AuEngineOptions& options) {
-  static std::mutex registry_mutex;
-  static std::map<std::string, std::weak_ptr<AuEngine>> registry;
-  std::error_code ec;
-  const auto canonical = std::filesystem::weakly_canonical(options.weights, ec);
-  const std::string key = (ec ? options.weights : canonical.string()) + "|" + options.device + "|" +
-                          std::to_string(options.threads) + "|" + options.precision + "|" +
-                          std::to_string(options.batch_timeout_us);
-  std::lock_guard<std::mutex> lock(registry_mutex);
-  if (auto existing = registry[key].lock()) return existing;
-  auto engine = std::make_shared<AuEngine>(options);
-  registry[key] = engine;
-  return engine;
 }
 
 AuEngine AuEngine::untrained(const ModelInfo& info, const AuEngineOptions& options, uint64_t seed) {
@@ -247,106 +253,34 @@ void AuEngine::run_normalised(const float* crops, int n, const float* centre_lan
 }
 
 std::vector<AuPrediction> AuEngine::run(const std::vector<AlignedFaceInput>& faces) {
-  auto& d = *impl_;
   if (faces.empty()) return {};
-  if (d.batch_timeout.count() == 0) {
-    {
-      std::lock_guard<std::mutex> lock(d.batch_mutex);
-      d.stats.requests += 1;
-      d.stats.batches += 1;
-      d.stats.faces += faces.size();
-    }
-    return run_batch(faces);
-  }
-  Impl::Request req;
-  req.faces = &faces;
-  std::unique_lock<std::mutex> lock(d.batch_mutex);
-  if (d.queue.empty()) d.first_queued = std::chrono::steady_clock::now();
-  d.queue.push_back(&req);
-  d.stats.requests += 1;
-  d.batch_cv.notify_all();
-  while (!req.done) {
-    if (d.leading) {
-      d.batch_cv.wait(lock);
-      continue;
-    }
-    // Lead: wait for every joined stream (or the timeout, or a full batch), then run the queue.
-    d.leading = true;
-    auto queued_faces = [&d] {
-      size_t n = 0;
-      for (const auto* r : d.queue) n += r->faces->size();
-      return n;
-    };
-    d.batch_cv.wait_until(lock, d.first_queued + d.batch_timeout, [&] {
-      return static_cast<int>(d.queue.size()) >= std::max(1, d.participants) || queued_faces() >= Impl::kMaxBatchFaces;
-    });
-    std::vector<Impl::Request*> taken;
-    taken.swap(d.queue);
-    lock.unlock();
-    // Faces with and without centre landmarks go in separate batches (the
-    // network takes centres for all faces of a batch or for none).
-    std::vector<AlignedFaceInput> with, without;
-    for (const auto* r : taken)
-      for (const auto& f : *r->faces) (f.landmarks49.size() == 49 ? with : without).push_back(f);
-    std::exception_ptr error;
-    std::vector<AuPrediction> out_with, out_without;
-    try {
-      if (!with.empty()) out_with = run_batch(with);
-      if (!without.empty()) out_without = run_batch(without);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    lock.lock();
-    size_t iw = 0, io = 0;
-    for (auto* r : taken) {
-      if (error) {
-        r->error = error;
-      } else {
-        r->result.reserve(r->faces->size());
-        for (const auto& f : *r->faces)
-          r->result.push_back(std::move(f.landmarks49.size() == 49 ? out_with[iw++] : out_without[io++]));
-      }
-      r->done = true;
-    }
-    d.stats.batches += (with.empty() ? 0 : 1) + (without.empty() ? 0 : 1);
-    d.stats.faces += with.size() + without.size();
-    d.leading = false;
-    if (!d.queue.empty()) d.first_queued = std::chrono::steady_clock::now();
-    d.batch_cv.notify_all();
-  }
-  if (req.error) std::rethrow_exception(req.error);
-  return std::move(req.result);
+  Impl::FaceRequest request;
+  request.items = faces.size();
+  request.faces = &faces;
+  impl_->scheduler->submit(request);
+  return std::move(request.result);
 }
 
-std::shared_ptr<void> AuEngine::join() {
-  auto* d = impl_.get();
-  {
-    std::lock_guard<std::mutex> lock(d->batch_mutex);
-    d->participants += 1;
-  }
-  return std::shared_ptr<void>(d, [](void* p) {
-    auto* impl = static_cast<Impl*>(p);
-    std::lock_guard<std::mutex> lock(impl->batch_mutex);
-    impl->participants -= 1;
-    impl->batch_cv.notify_all();  // a leader may be waiting for this stream
-  });
-}
+std::shared_ptr<void> AuEngine::join() { return impl_->scheduler->join(); }
 
 AuEngine::BatchStats AuEngine::stats() const {
-  std::lock_guard<std::mutex> lock(impl_->batch_mutex);
-  return impl_->stats;
+  const BatchCounts c = impl_->scheduler->counts();
+  BatchStats st;
+  st.requests = c.requests;
+  st.batches = c.batches;
+  st.faces = c.items;
+  return st;
 }
 
-std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput>& faces) {
+std::vector<AuPrediction> AuEngine::Impl::run_batch(const std::vector<AlignedFaceInput>& faces) {
   const int64_t n = static_cast<int64_t>(faces.size());
   std::vector<AuPrediction> out(faces.size());
   if (n == 0) return out;
-  auto& d = *impl_;
   std::unique_lock<std::mutex> lock;
-  auto [input, centres] = d.staging(n, lock);
-  const int aligned = static_cast<int>(d.info.options.aligned_size());
-  const int offset = centre_crop_offset(aligned, static_cast<int>(d.crop));
-  const size_t plane = static_cast<size_t>(3 * d.crop * d.crop);
+  auto [staged, staged_centres] = staging(n, lock);
+  const int aligned = static_cast<int>(info.options.aligned_size());
+  const int offset = centre_crop_offset(aligned, static_cast<int>(crop));
+  const size_t plane = static_cast<size_t>(3 * crop * crop);
   bool all_landmarks = true;
   for (int64_t i = 0; i < n; ++i) {
     const auto& f = faces[i];
@@ -354,10 +288,10 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
       throw std::invalid_argument("AuEngine::run: face " + std::to_string(i) + " is not a " +
                                   std::to_string(aligned) + "x" + std::to_string(aligned) +
                                   " RGB image from align_face()");
-    cv::Mat crop = f.aligned(cv::Rect(offset, offset, static_cast<int>(d.crop), static_cast<int>(d.crop)));
-    normalise_rgb_to_chw(crop, input.data_ptr<float>() + i * plane);
+    const cv::Mat region = f.aligned(cv::Rect(offset, offset, static_cast<int>(crop), static_cast<int>(crop)));
+    normalise_rgb_to_chw(region, staged.data_ptr<float>() + i * plane);
     if (f.landmarks49.size() == 49) {
-      float* c = centres.data_ptr<float>() + i * 98;
+      float* c = staged_centres.data_ptr<float>() + i * 98;
       for (int k = 0; k < 49; ++k) {
         c[2 * k] = f.landmarks49[k].x - static_cast<float>(offset);
         c[2 * k + 1] = f.landmarks49[k].y - static_cast<float>(offset);
@@ -366,7 +300,7 @@ std::vector<AuPrediction> AuEngine::run_batch(const std::vector<AlignedFaceInput
       all_landmarks = false;
     }
   }
-  auto o = d.forward(input, centres, all_landmarks);
+  auto o = forward(staged, staged_centres, all_landmarks);
   const int64_t a = o.probabilities.size(1);
   const float* pp = o.probabilities.data_ptr<float>();
   const float* lp = o.landmarks.data_ptr<float>();

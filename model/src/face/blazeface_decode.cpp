@@ -52,15 +52,6 @@ std::vector<Detection> decode(const float* scores, const float* regressors,
   return out;
 }
 
-float iou(const Box& a, const Box& b) {
-  const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-  const float x1 = std::min(a.x + a.width, b.x + b.width);
-  const float y1 = std::min(a.y + a.height, b.y + b.height);
-  const float inter = std::max(0.f, x1 - x0) * std::max(0.f, y1 - y0);
-  const float uni = a.width * a.height + b.width * b.height - inter;
-  return uni > 0.f ? inter / uni : 0.f;
-}
-
 std::vector<Detection> weighted_blend(std::vector<Detection> detections, float iou_threshold) {
   std::stable_sort(detections.begin(), detections.end(),
                    [](const Detection& a, const Detection& b) { return a.score > b.score; });

@@ -26,8 +26,6 @@ std::vector<Detection> decode(const float* scores, const float* regressors,
                               const std::vector<Anchor>& anchors, int input_size,
                               float score_threshold);
 
-float iou(const Box& a, const Box& b);
-
 /// MediaPipe's "weighted" non-maximum suppression: the best detection absorbs
 /// every other with IoU above `iou_threshold`; the merged box and keypoints are
 /// the score-weighted mean of the group, the score that of the best.

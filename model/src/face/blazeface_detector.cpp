@@ -3,10 +3,12 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "face/blazeface_decode.h"
 #include "face/detectors.h"
+#include "hicomex/errors.h"
 #include "hicomex/model_paths.h"
 
 namespace hicomex {
@@ -24,12 +26,17 @@ class BlazeFaceDetector final : public FaceDetector {
                                       ? "face_detection_front_128x128_barracuda.onnx"
                                       : "face_detection_back_256x256_barracuda.onnx")
                 : options.model_path;
+    std::error_code ec;
+    if (!std::filesystem::exists(path_, ec))
+      throw ModelFileError(ModelFileError::Kind::NotFound, path_, "BlazeFace model not found: " + path_);
     try {
       net_ = cv::dnn::readNetFromONNX(path_);
     } catch (const cv::Exception& e) {
-      throw std::runtime_error("cannot load BlazeFace model " + path_ + ": " + e.what());
+      throw ModelFileError(ModelFileError::Kind::Corrupt, path_,
+                           "cannot load BlazeFace model " + path_ + ": " + e.what());
     }
-    if (net_.empty()) throw std::runtime_error("cannot load BlazeFace model " + path_ + ": empty network");
+    if (net_.empty())
+      throw ModelFileError(ModelFileError::Kind::Corrupt, path_, "cannot load BlazeFace model " + path_ + ": empty network");
     out_names_ = net_.getUnconnectedOutLayersNames();
     // One forward pass now, so a model with the wrong layout fails at load
     // time with its path rather than on the first frame.
@@ -85,7 +92,8 @@ class BlazeFaceDetector final : public FaceDetector {
       if (c == blazeface::kRegressorSize) r[slot] = &o;
     }
     if (!s[0] || !s[1] || !r[0] || !r[1]) {
-      throw std::runtime_error("BlazeFace model " + path_ +
+      throw ModelFileError(ModelFileError::Kind::Corrupt, path_,
+                           "BlazeFace model " + path_ +
                                " has unexpected outputs (want scores 1x512x1, 1x384x1 and "
                                "regressors 1x512x16, 1x384x16)");
     }

@@ -8,9 +8,14 @@
 
 #include "face/blazeface_decode.h"
 #include "face/detectors.h"
+#include "hicomex/errors.h"
 
 namespace hicomex {
 namespace {
+
+ModelFileError::Kind missing_or_corrupt(const std::string& path) {
+  return std::ifstream(path).good() ? ModelFileError::Kind::Corrupt : ModelFileError::Kind::NotFound;
+}
 
 std::string default_cascade(CascadeKind kind) {
   const std::string file = kind == CascadeKind::Haar ? "haarcascades/haarcascade_frontalface_default.xml"
@@ -20,7 +25,8 @@ std::string default_cascade(CascadeKind kind) {
     const std::string path = std::string(d) + "/" + file;
     if (std::ifstream(path).good()) return path;
   }
-  throw std::runtime_error("face cascade not found: " + std::string(dirs[0]) + "/" + file +
+  throw ModelFileError(ModelFileError::Kind::NotFound, std::string(dirs[0]) + "/" + file,
+                       "face cascade not found: " + std::string(dirs[0]) + "/" + file +
                            " (install Debian's opencv-data, or set FaceDetectorOptions::model_path)");
 }
 
@@ -33,9 +39,10 @@ class CascadeDetector final : public FaceDetector {
     try {
       ok = cascade_.load(path_);
     } catch (const cv::Exception& e) {
-      throw std::runtime_error("cannot load face cascade " + path_ + ": " + e.what());
+      throw ModelFileError(missing_or_corrupt(path_), path_, "cannot load face cascade " + path_ + ": " + e.what());
     }
-    if (!ok || cascade_.empty()) throw std::runtime_error("cannot load face cascade " + path_);
+    if (!ok || cascade_.empty())
+      throw ModelFileError(missing_or_corrupt(path_), path_, "cannot load face cascade " + path_);
   }
 
   std::string name() const override { return kind_ == CascadeKind::Haar ? "haar" : "lbp"; }
@@ -66,7 +73,7 @@ class CascadeDetector final : public FaceDetector {
     std::vector<Detection> kept;
     for (const auto& f : faces) {
       bool overlaps = false;
-      for (const auto& k : kept) overlaps = overlaps || blazeface::iou(f.box, k.box) > options_.nms_iou;
+      for (const auto& k : kept) overlaps = overlaps || iou(f.box, k.box) > options_.nms_iou;
       if (!overlaps) kept.push_back(f);
     }
     apply_size_and_count_limits(kept, options_);

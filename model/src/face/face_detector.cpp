@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "face/detectors.h"
+#include "hicomex/errors.h"
 
 namespace hicomex {
 
@@ -37,17 +38,18 @@ void apply_size_and_count_limits(std::vector<Detection>& faces, const FaceDetect
 std::unique_ptr<FaceDetector> make_face_detector(const std::string& name,
                                                  const FaceDetectorOptions& options) {
   if (!(options.score_threshold >= 0.f && options.score_threshold <= 1.f)) {
-    throw std::invalid_argument("face detector: score_threshold must be in [0, 1], got " +
-                                std::to_string(options.score_threshold));
+    throw OptionError("detector.score_threshold", std::to_string(options.score_threshold),
+                      "face detector: score_threshold must be in [0, 1], got " +
+                          std::to_string(options.score_threshold));
   }
   if (!(options.nms_iou > 0.f && options.nms_iou <= 1.f)) {
-    throw std::invalid_argument("face detector: nms_iou must be in (0, 1], got " +
-                                std::to_string(options.nms_iou));
+    throw OptionError("detector.nms_iou", std::to_string(options.nms_iou),
+                      "face detector: nms_iou must be in (0, 1], got " + std::to_string(options.nms_iou));
   }
   if (options.min_face_size < 0 || options.max_faces < 0) {
-    throw std::invalid_argument("face detector: min_face_size and max_faces must be >= 0, got " +
-                                std::to_string(options.min_face_size) + " and " +
-                                std::to_string(options.max_faces));
+    throw OptionError("detector.min_face_size", std::to_string(options.min_face_size),
+                      "face detector: min_face_size and max_faces must be >= 0, got " +
+                          std::to_string(options.min_face_size) + " and " + std::to_string(options.max_faces));
   }
   if (name == "blazeface") return make_blazeface_detector(BlazeFaceModel::Front128, options);
   if (name == "blazeface-back") return make_blazeface_detector(BlazeFaceModel::Back256, options);
@@ -55,7 +57,7 @@ std::unique_ptr<FaceDetector> make_face_detector(const std::string& name,
   if (name == "lbp") return make_cascade_detector(CascadeKind::Lbp, options);
   std::string valid;
   for (const auto& n : face_detector_names()) valid += (valid.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown face detector '" + name + "' (valid: " + valid + ")");
+  throw OptionError("detector", name, "unknown face detector '" + name + "' (valid: " + valid + ")");
 }
 
 }  // namespace hicomex

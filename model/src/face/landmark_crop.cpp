@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "hicomex/geometry.h"
 #include "hicomex/landmarker.h"
 
 namespace hicomex {
@@ -16,13 +17,7 @@ Box landmark_crop_box(const Box& face, const LandmarkerOptions& options) {
 }
 
 Box landmark_crop_box(const Landmarks68& points) {
-  float x0 = points[0].x, y0 = points[0].y, x1 = x0, y1 = y0;
-  for (const auto& p : points) {
-    x0 = std::min(x0, p.x);
-    y0 = std::min(y0, p.y);
-    x1 = std::max(x1, p.x);
-    y1 = std::max(y1, p.y);
-  }
+  const auto [x0, y0, x1, y1] = bounds_of(points);
   const float side = 1.3f * std::max(x1 - x0, y1 - y0);
   const float cx = (x0 + x1) / 2, cy = (y0 + y1) / 2 + 0.05f * side;
   return {cx - side / 2, cy - side / 2, side, side};

@@ -6,23 +6,14 @@
 
 #include "face/face_landmark_net.h"
 #include "hicomex/model_paths.h"
+#include "hicomex/option_parsers.h"
 
 namespace hicomex {
 namespace {
 
-torch::Device parse_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(name);
-  } catch (const c10::Error&) {
-    throw std::invalid_argument("landmarker: bad device '" + name + "' (use cpu, cuda, cuda:N or auto)");
-  }
-  if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw std::invalid_argument("landmarker: device '" + name + "' asked for but CUDA is not available");
-  }
-  return device;
-}
+// The one device parser (hicomex/option_parsers.h): DeviceError for a text
+// that is no device or a CUDA device this machine lacks.
+torch::Device torch_device(const std::string& name) { return torch::Device(resolve_device(name)); }
 
 }  // namespace
 
@@ -34,7 +25,7 @@ struct Landmarker68::Impl {
 
 Landmarker68::Landmarker68(const LandmarkerOptions& options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
-  impl_->device = parse_device(options.device);
+  impl_->device = torch_device(options.device);
   if (options.threads > 0) torch::set_num_threads(options.threads);
   if (!(options.crop_scale > 0.f)) {
     throw std::invalid_argument("landmarker: crop_scale must be > 0, got " + std::to_string(options.crop_scale));

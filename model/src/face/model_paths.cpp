@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <sys/stat.h>
 
+#include "hicomex/errors.h"
 #include "hicomex_config.h"
 
 namespace hicomex {
@@ -27,7 +28,8 @@ std::string face_models_dir() {
 std::string face_model_path(const std::string& file) {
   const std::string path = face_models_dir() + "/" + file;
   if (!exists(path, false)) {
-    throw std::runtime_error(
+    throw ModelFileError(
+        ModelFileError::Kind::NotFound, path,
         "face model file not found: " + path +
         " (fetch the models with scripts/fetch-face-models.sh [DEST], or point "
         "HICOMEX_FACE_MODELS at a folder that holds them)");

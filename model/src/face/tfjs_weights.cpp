@@ -1,18 +1,35 @@
 #include "face/tfjs_weights.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "hicomex/errors.h"
+
 namespace hicomex {
 namespace {
 
+// Why a file that could not be opened failed: it is not there, or it is there
+// but cannot be read (permissions, a folder).
+ModelFileError::Kind missing_or_unreadable(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) ? ModelFileError::Kind::Unreadable : ModelFileError::Kind::NotFound;
+}
+
+// Everything else that is wrong with the files: their content.
+[[noreturn]] void corrupt(const std::string& path, const std::string& message) {
+  throw ModelFileError(ModelFileError::Kind::Corrupt, path, message);
+}
+
 std::vector<uint8_t> read_file(const std::string& path, const std::string& manifest) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("tfjs weights: cannot open shard " + path + " named in " + manifest);
+  if (!in)
+    throw ModelFileError(missing_or_unreadable(path), path,
+                         "tfjs weights: cannot open shard " + path + " named in " + manifest);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
@@ -35,15 +52,17 @@ size_t stored_size(const std::string& dtype, const std::string& quant_dtype) {
 TfjsWeights TfjsWeights::load(const std::string& manifest_path) {
   using nlohmann::json;
   std::ifstream in(manifest_path);
-  if (!in) throw std::runtime_error("tfjs weights: cannot open manifest " + manifest_path);
+  if (!in)
+    throw ModelFileError(missing_or_unreadable(manifest_path), manifest_path,
+                         "tfjs weights: cannot open manifest " + manifest_path);
   json manifest;
   try {
     manifest = json::parse(in);
   } catch (const json::exception& e) {
-    throw std::runtime_error("tfjs weights: bad JSON in " + manifest_path + ": " + e.what());
+    corrupt(manifest_path, "tfjs weights: bad JSON in " + manifest_path + ": " + e.what());
   }
   if (!manifest.is_array() || manifest.empty()) {
-    throw std::runtime_error("tfjs weights: " + manifest_path + " is not a list of weight groups");
+    corrupt(manifest_path, "tfjs weights: " + manifest_path + " is not a list of weight groups");
   }
 
   TfjsWeights out;
@@ -76,19 +95,19 @@ TfjsWeights TfjsWeights::load(const std::string& manifest_path) {
         }
         const size_t elem = stored_size(dtype, qdtype);
         if (elem == 0) {
-          throw std::runtime_error("tfjs weights: tensor " + t.name + " in " + manifest_path +
-                                   " has unsupported dtype " + dtype +
-                                   (qdtype.empty() ? "" : " quantised as " + qdtype));
+          corrupt(manifest_path, "tfjs weights: tensor " + t.name + " in " + manifest_path +
+                  " has unsupported dtype " + dtype +
+                  (qdtype.empty() ? "" : " quantised as " + qdtype));
         }
         size_t count = 1;
         for (int64_t d : t.shape) {
-          if (d < 0) throw std::runtime_error("tfjs weights: tensor " + t.name + " in " + manifest_path + " has a negative dimension");
+          if (d < 0) corrupt(manifest_path, "tfjs weights: tensor " + t.name + " in " + manifest_path + " has a negative dimension");
           count *= static_cast<size_t>(d);
         }
         if (offset + count * elem > bytes.size()) {
-          throw std::runtime_error("tfjs weights: " + shard_names + " is truncated: tensor " + t.name +
-                                   " needs bytes up to " + std::to_string(offset + count * elem) +
-                                   ", the shards hold " + std::to_string(bytes.size()));
+          corrupt(manifest_path, "tfjs weights: " + shard_names + " is truncated: tensor " + t.name +
+                  " needs bytes up to " + std::to_string(offset + count * elem) +
+                  ", the shards hold " + std::to_string(bytes.size()));
         }
         const uint8_t* src = bytes.data() + offset;
         t.values.resize(count);
@@ -111,12 +130,12 @@ TfjsWeights TfjsWeights::load(const std::string& manifest_path) {
         out.tensors_.push_back(std::move(t));
       }
       if (offset != bytes.size()) {
-        throw std::runtime_error("tfjs weights: " + shard_names + " holds " + std::to_string(bytes.size()) +
-                                 " bytes but " + manifest_path + " describes " + std::to_string(offset));
+        corrupt(manifest_path, "tfjs weights: " + shard_names + " holds " + std::to_string(bytes.size()) +
+                " bytes but " + manifest_path + " describes " + std::to_string(offset));
       }
     }
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("tfjs weights: malformed manifest " + manifest_path + ": " + e.what());
+    corrupt(manifest_path, "tfjs weights: malformed manifest " + manifest_path + ": " + e.what());
   }
   return out;
 }
@@ -132,7 +151,7 @@ const TfjsTensor& TfjsWeights::at(const std::string& name) const {
   for (const auto& t : tensors_) {
     if (t.name == name) return t;
   }
-  throw std::runtime_error("tfjs weights: tensor " + name + " missing from " + manifest_path_);
+  corrupt(manifest_path_, "tfjs weights: tensor " + name + " missing from " + manifest_path_);
 }
 
 }  // namespace hicomex

@@ -37,8 +37,14 @@ constexpr DTypeInfo kDTypes[] = {
     {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
     {DType::BOOL, "BOOL", 1}};
 
-[[noreturn]] void fail(const std::string& origin, const std::string& problem) {
-  throw WeightsError(origin + ": " + problem);
+[[noreturn]] void fail(const std::string& origin, const std::string& problem,
+                       ModelFileError::Kind kind = ModelFileError::Kind::Corrupt) {
+  throw WeightsError(kind, origin, origin + ": " + problem);
+}
+
+// Why a file could not be opened or read: missing, or there but unreadable.
+ModelFileError::Kind kind_of_errno(int err) {
+  return err == ENOENT || err == ENOTDIR ? ModelFileError::Kind::NotFound : ModelFileError::Kind::Unreadable;
 }
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
@@ -247,7 +253,10 @@ SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes, const 
 
 SafetensorsFile read_safetensors(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, "cannot open file (" + errno_text(errno) + ")");
+  if (fd < 0) {
+    const int open_err = errno;
+    fail(path, "cannot open file (" + errno_text(open_err) + ")", kind_of_errno(open_err));
+  }
   std::vector<std::uint8_t> bytes;
   struct stat st {};
   int err = 0;
@@ -255,7 +264,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
     err = errno;
   } else if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail(path, "not a regular file");
+    fail(path, "not a regular file", ModelFileError::Kind::Unreadable);
   } else {
     bytes.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
@@ -269,7 +278,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
     bytes.resize(done);
   }
   ::close(fd);
-  if (err != 0) fail(path, "cannot read file (" + errno_text(err) + ")");
+  if (err != 0) fail(path, "cannot read file (" + errno_text(err) + ")", ModelFileError::Kind::Unreadable);
   return parse_safetensors(bytes, path);
 }
 
@@ -327,7 +336,11 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   const std::string tmp =
       path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail(path, "cannot create temporary file " + tmp + " (" + errno_text(errno) + ")");
+  if (fd < 0) {
+    const int create_err = errno;
+    fail(path, "cannot create temporary file " + tmp + " (" + errno_text(create_err) + ")",
+         ModelFileError::Kind::Unreadable);
+  }
 
   std::string problem;
   std::size_t done = 0;
@@ -343,7 +356,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     problem = "cannot rename " + tmp + " to the destination (" + errno_text(errno) + ")";
   if (!problem.empty()) {
     ::unlink(tmp.c_str());
-    fail(path, problem);
+    fail(path, problem, ModelFileError::Kind::Unreadable);
   }
 }
 

@@ -123,21 +123,23 @@ LoadedHicomex load_hicomex(const std::string& path) {
   } catch (const WeightsError&) {
     throw;
   } catch (const std::exception& e) {
-    throw WeightsError(e.what());
+    throw WeightsError(ModelFileError::Kind::Corrupt, path, e.what());
   }
   // Files written before the checksum existed have none and load as they are.
   if (auto it = file.metadata.find(kChecksumKey); it != file.metadata.end()) {
     const std::string got = tensor_checksum(file);
     if (got != it->second)
-      throw WeightsError(path + ": the tensor data does not match the checksum in the file's metadata (" +
-                         it->second + ", computed " + got + "): the file is corrupt");
+      throw WeightsError(ModelFileError::Kind::Corrupt, path,
+                         path + ": the tensor data does not match the checksum in the file's metadata (" +
+                             it->second + ", computed " + got + "): the file is corrupt");
     out.checksum_verified = true;
   }
   // The options come from the file: a corrupt or hostile one can ask for layers
   // too large to allocate. Say which file and options, without LibTorch's backtrace.
   auto too_large = [&](const std::string& why) {
-    return WeightsError(path + ": the network its options describe cannot be built (" + why +
-                        "); options: " + options_to_json(out.info.options));
+    return WeightsError(ModelFileError::Kind::Corrupt, path,
+                        path + ": the network its options describe cannot be built (" + why +
+                            "); options: " + options_to_json(out.info.options));
   };
   try {
     out.net = Hicomex(out.info.options);

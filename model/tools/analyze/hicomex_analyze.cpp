@@ -25,8 +25,8 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -34,6 +34,7 @@
 
 #include "frame_source.h"
 #include "hicomex/face_analyzer.h"
+#include "hicomex/option_parsers.h"
 #include "hicomex/result_writer.h"
 #include "hicomex_config.h"
 
@@ -46,20 +47,11 @@ void on_signal(int) { g_interrupted = 1; }
 
 enum Exit { kOk = 0, kInputError = 1, kOutputError = 2, kSetupError = 3, kFrameError = 4, kInterrupted = 130 };
 
-std::vector<float> parse_thresholds(const std::string& text) {
-  std::vector<float> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stof(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--threshold: '" + item + "' is not a number");
-    }
-  }
-  return out;
+// A CLI11 check through one of the library's option parsers: its message
+// names the token and the valid forms.
+template <typename Parse>
+std::function<std::string(const std::string&)> parsed_by(Parse parse) {
+  return [parse](const std::string& text) { return option_problem(parse, text); };
 }
 
 ResultWriter::Format format_for(const std::string& requested, const std::string& out_path) {
@@ -112,26 +104,28 @@ int main(int argc, char** argv) {
                "count its header declares; the frames read are written), 2 output error, 3 model\n"
                "or option error, 4 a frame failed, 130 interrupted (output kept up to there)."};
   std::string input, output, format, thresholds, calibration;
-  AnalyzerOptions o;
+  AnalyzerOptions o;  // every default below is AnalyzerOptions' own
   bool overwrite = false, sequence = false, quiet = false, smoothing = false, probabilities = false,
        accept_truncated = false;
   app.add_option("INPUT", input, "image, folder of images, or video file")->required();
   app.add_option("-o,--output", output, "result file (.csv or .jsonl)")->required();
   app.add_option("--format", format, "csv or jsonl (default: from the output's extension)")
       ->check(CLI::IsMember({"csv", "jsonl"}));
-  app.add_option("--model", o.model_path,
+  app.add_option("--model", o.engine.weights,
                  "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed hicomex-default.safetensors)");
-  app.add_option("--detector", o.detector, "blazeface, blazeface-back (small faces), haar or lbp")->capture_default_str();
-  app.add_option("--detection-interval", o.detection_interval, "run the face detector every N frames")
+  app.add_option("--detector", o.detector.name, "blazeface, blazeface-back (small faces), haar or lbp")
+      ->capture_default_str();
+  app.add_option("--detection-interval", o.tracker.detection_interval, "run the face detector every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--inference-interval", o.inference_interval, "run the AU network every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--max-faces", o.max_faces, "at most N faces per frame, largest first (0 = all)")
+  app.add_option("--max-faces", o.tracker.max_faces, "at most N faces per frame, largest first (0 = all)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--min-face-size", o.min_face_size, "ignore faces smaller than this many pixels")
+  app.add_option("--min-face-size", o.tracker.min_face_size, "ignore faces smaller than this many pixels")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--threshold", thresholds,
-                 "AU decision threshold: one value for every AU, or a comma-separated list in the model's AU order");
+                 std::string("AU decision thresholds (default: the model's): ") + kThresholdForms)
+      ->check(parsed_by(parse_threshold_spec));
   app.add_option("--calibration", calibration,
                  "per-person intensity calibration: dynamic subtracts each tracked face's running 10th\n"
                  "percentile (its neutral level; an AU is then present only at a calibrated intensity\n"
@@ -142,14 +136,14 @@ int main(int argc, char** argv) {
   app.add_flag("--probabilities", probabilities,
                "CSV: add AUxx_p occurrence probability columns after AUxx_c (JSON lines always have them)");
   app.add_flag("--smoothing", smoothing, "smooth landmarks (One Euro, 1.5 Hz) and AU probabilities (0.5) over time");
-  app.add_option("--landmark-smoothing", o.landmark_smoothing_hz, "One Euro minimum cutoff in Hz (0 = raw)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--au-smoothing", o.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
-      ->check(CLI::Range(0.0, 0.999));
-  app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--precision", o.precision,
+  app.add_option("--landmark-smoothing", o.tracker.landmark_min_cutoff_hz, "One Euro minimum cutoff in Hz (0 = raw)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--au-smoothing", o.tracker.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+  app.add_option("--device", o.engine.device, kDeviceForms)->capture_default_str()->check(parsed_by(parse_device));
+  app.add_option("--precision", o.engine.precision,
                  "AU network arithmetic: auto (bf16 on CPUs with AVX512-BF16 and on CUDA, else fp32), fp32, bf16, fp16 (CUDA)")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+      ->capture_default_str()->check(parsed_by(parse_precision));
   app.add_option("--threads", o.threads, "worker threads (0 = one per core; more than the cores are not used)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--au-batch", o.au_batch_frames,
@@ -174,8 +168,8 @@ int main(int argc, char** argv) {
                  o.threads, cores, cores);
 
   if (smoothing) {
-    if (app.count("--landmark-smoothing") == 0) o.landmark_smoothing_hz = 1.5f;
-    if (app.count("--au-smoothing") == 0) o.au_smoothing = 0.5f;
+    if (app.count("--landmark-smoothing") == 0) o.tracker.landmark_min_cutoff_hz = 1.5f;
+    if (app.count("--au-smoothing") == 0) o.tracker.au_smoothing = 0.5f;
   }
 
   std::unique_ptr<tools::FrameSource> source;
@@ -200,8 +194,10 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<FaceAnalyzer> analyzer;
   try {
-    o.thresholds = parse_thresholds(thresholds);
+    // The one threshold grammar (hicomex/option_parsers.h), tied to the model's AUs once it is loaded.
+    const ThresholdSpec spec = parse_threshold_spec(thresholds);
     analyzer = std::make_unique<FaceAnalyzer>(o);
+    analyzer->set_thresholds(resolve_thresholds(spec, analyzer->au_ids(), analyzer->model_thresholds()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hicomex-analyze: %s\n", e.what());
     return kSetupError;

@@ -20,6 +20,7 @@
 #include "hicomex/face_analyzer.h"
 #include "hicomex/face_detector.h"
 #include "hicomex/model_paths.h"
+#include "hicomex/option_parsers.h"
 #include "hicomex_config.h"
 #include "nn/weights_io.h"
 
@@ -93,18 +94,26 @@ int main(int argc, char** argv) {
                "second frame, one frame at a time (process), and frames/s when the same frames are\n"
                "streamed through the worker threads (submit/next, AU batches over frames).\n"
                "Without --model it times an untrained paper-sized HiCOMEX."};
-  std::string model, detector = "blazeface", device = "cpu", precision = "auto";
-  int threads = 0, frames_per_case = 60, detection_interval = 5;
+  AnalyzerOptions o;  // the analyzer's defaults (AnalyzerOptions), but on the CPU:
+  o.engine.device = "cpu";  // the figures in docs/analyzer.md are CPU ones
+  std::string& model = o.engine.weights;
+  int frames_per_case = 60;
   bool json_out = false;
+  const auto check_with = [](auto parse) {
+    return [parse](const std::string& text) { return option_problem(parse, text); };
+  };
   app.add_option("--model", model, "HiCOMEX weights to time (default: untrained paper-sized model)")
       ->check(CLI::ExistingFile);
-  app.add_option("--detector", detector, "face detector")->capture_default_str();
-  app.add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--precision", precision, "AU network arithmetic: auto, fp32, bf16 or fp16 (CUDA)")->capture_default_str();
-  app.add_option("--threads", threads, "analyzer worker threads (0 = one per core)")->capture_default_str();
+  app.add_option("--detector", o.detector.name, "face detector")->capture_default_str();
+  app.add_option("--device", o.engine.device, kDeviceForms)->capture_default_str()->check(check_with(parse_device));
+  app.add_option("--precision", o.engine.precision, "AU network arithmetic: auto, fp32, bf16 or fp16 (CUDA)")
+      ->capture_default_str()->check(check_with(parse_precision));
+  app.add_option("--threads", o.threads, "analyzer worker threads (0 = one per core)")->capture_default_str();
   app.add_option("--frames", frames_per_case, "timed frames per case")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--detection-interval", detection_interval, "detector every N frames")
+  app.add_option("--detection-interval", o.tracker.detection_interval, "detector every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  const int& detection_interval = o.tracker.detection_interval;
+  const std::string& detector = o.detector.name;
   app.add_flag("--json", json_out, "print JSON instead of the table");
   CLI11_PARSE(app, argc, argv);
 
@@ -119,13 +128,6 @@ int main(int argc, char** argv) {
       nn::save_hicomex(temp_model, nn::Hicomex(info.options), info);
       model = temp_model;
     }
-    AnalyzerOptions o;
-    o.model_path = model;
-    o.detector = detector;
-    o.device = device;
-    o.precision = precision;
-    o.threads = threads;
-    o.detection_interval = detection_interval;
     FaceAnalyzer analyzer(o);
     if (!temp_model.empty()) fs::remove(temp_model);
 
