@@ -122,6 +122,9 @@ struct AnalyzerTiming {
   bool detector_ran = false;
   bool au_ran = false;
   int faces = 0;
+  /// Faces whose landmark check (the detector on the landmark crop) ran on
+  /// this frame; the others reused their last check (TrackerOptions::verify_interval).
+  int landmark_checks = 0;
 };
 
 /// One frame's results from FaceAnalyzer::next(), in submission order.

@@ -61,6 +61,10 @@ struct TrackerOptions {
   /// (speed measured in face sizes per second).
   float landmark_min_cutoff_hz = 0.f;
   float landmark_beta = 5.f;
+  /// Landmark check reuse: the check that the landmarks sit on a face (the
+  /// detector on the landmark crop) runs at least every N frames per face;
+  /// in between it runs only when the crop's picture changed (1 = every frame).
+  int verify_interval = 3;
   /// AU probability smoothing: weight of the past in an exponential average,
   /// in [0, 1) (0 = raw), applied at each AU update.
   float au_smoothing = 0.f;

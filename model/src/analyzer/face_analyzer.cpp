@@ -310,6 +310,7 @@ struct FaceAnalyzer::Impl {
       const AnalyzerOptions& o = *job.options;
       if (job.reset_before) {
         tracker.reset();
+        confidence.clear();
         au_scheduled.clear();
       }
       if (job.options != tracker_options_from) {
@@ -329,7 +330,7 @@ struct FaceAnalyzer::Impl {
         timing.detection_ms = ms_since(t);
       }
       t = Clock::now();
-      track_landmarks(rgb);
+      timing.landmark_checks = track_landmarks(rgb, o.tracker.verify_interval);
       job.faces = tracker.end_frame();
       timing.landmarks_ms = ms_since(t);
 
@@ -348,6 +349,7 @@ struct FaceAnalyzer::Impl {
         au_scheduled.insert(f.track_id);
       }
       job.track_ids = tracker.track_ids();
+      confidence.retain(job.track_ids);
       for (auto it = au_scheduled.begin(); it != au_scheduled.end();) {
         if (std::find(job.track_ids.begin(), job.track_ids.end(), *it) == job.track_ids.end())
           it = au_scheduled.erase(it);
@@ -364,10 +366,12 @@ struct FaceAnalyzer::Impl {
     job.timing.total_ms = ms_since(t_start);
   }
 
-  // Landmarks for every followed face in one batch, with their confidence.
-  void track_landmarks(const cv::Mat& rgb) {
+  // Landmarks for every followed face in one batch, with their confidence;
+  // returns how many faces had their landmark check run on the crop.
+  int track_landmarks(const cv::Mat& rgb, int verify_interval) {
+    int landmark_checks = 0;
     const std::vector<LandmarkJob> jobs_ = tracker.landmark_jobs();
-    if (jobs_.empty()) return;
+    if (jobs_.empty()) return 0;
     std::vector<cv::Mat> crops;
     crops.reserve(jobs_.size());
     for (const auto& j : jobs_) crops.push_back(crop_face(rgb, j.square, Landmarker68::kInputSize));
@@ -376,17 +380,16 @@ struct FaceAnalyzer::Impl {
       const Box& sq = jobs_[i].square;
       const float s = sq.width / Landmarker68::kInputSize;
       for (auto& p : points[i]) p = {sq.x + p.x * s, sq.y + p.y * s};
-      float c;
-      if (jobs_[i].detected) {
-        Detection d;
-        d.box = jobs_[i].detection_box;
-        d.score = jobs_[i].detection_score;
-        c = LandmarkConfidence::from_detection(d, points[i]);
-      } else {
-        c = confidence.from_crop(crops[i], sq, points[i]);
-      }
+      Detection d;
+      d.box = jobs_[i].detection_box;
+      d.score = jobs_[i].detection_score;
+      bool checked = false;
+      const float c = confidence.for_track(jobs_[i].track_id, crops[i], sq, points[i],
+                                           jobs_[i].detected ? &d : nullptr, verify_interval, &checked);
+      landmark_checks += checked;
       tracker.on_landmarks(jobs_[i].track_id, points[i], c);
     }
+    return landmark_checks;
   }
 
   // ---- stage 2 ----

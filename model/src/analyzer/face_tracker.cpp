@@ -56,6 +56,7 @@ void TrackerOptions::validate() const {
     throw OptionError("tracker." + field, "", "tracker option " + field + " " + why);
   };
   if (detection_interval < 1) fail("detection_interval", "must be >= 1, got " + std::to_string(detection_interval));
+  if (verify_interval < 1) fail("verify_interval", "must be >= 1, got " + std::to_string(verify_interval));
   if (!(min_confidence >= 0.f && min_confidence <= 1.f))
     fail("min_confidence", "must be in [0, 1], got " + std::to_string(min_confidence));
   if (confirm_hits < 1) fail("confirm_hits", "must be >= 1, got " + std::to_string(confirm_hits));

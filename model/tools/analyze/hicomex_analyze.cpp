@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--detection-interval", o.tracker.detection_interval, "run the face detector every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--verify-interval", o.tracker.verify_interval,
+                 "check that the landmarks sit on a face at least every N frames (in between only when the "
+                 "face's crop changed; 1 = every frame)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--inference-interval", o.inference_interval, "run the AU network every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-faces", o.tracker.max_faces, "at most N faces per frame, largest first (0 = all)")

@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
   app.add_option("--frames", frames_per_case, "timed frames per case")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--detection-interval", o.tracker.detection_interval, "detector every N frames")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--verify-interval", o.tracker.verify_interval, "landmark check at least every N frames")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   const int& detection_interval = o.tracker.detection_interval;
   const std::string& detector = o.detector.name;
   app.add_flag("--json", json_out, "print JSON instead of the table");
@@ -193,6 +195,7 @@ int main(int argc, char** argv) {
     report["worker_threads"] = analyzer.worker_threads();
     report["au_batch_frames"] = analyzer.au_batch_frames();
     report["detection_interval"] = detection_interval;
+    report["verify_interval"] = o.tracker.verify_interval;
     report["frame"] = "640x480";
     report["frames_per_case"] = frames_per_case;
     report["version"] = HICOMEX_VERSION;
@@ -207,8 +210,10 @@ int main(int argc, char** argv) {
     if (json_out) {
       std::cout << report.dump(2) << "\n";
     } else {
-      std::printf("model %s, detector %s (every %d frames), device %s (%s), 640x480, %d frames per case\n",
-                  analyzer.model_id().c_str(), detector.c_str(), detection_interval, analyzer.device().c_str(),
+      std::printf("model %s, detector %s (every %d frames, landmark check at least every %d), device %s (%s), "
+                  "640x480, %d frames per case\n",
+                  analyzer.model_id().c_str(), detector.c_str(), detection_interval, o.tracker.verify_interval,
+                  analyzer.device().c_str(),
                   analyzer.precision().c_str(), frames_per_case);
       std::printf("mean ms per frame (detection and AU averaged over all frames; 'run' = when they ran)\n\n");
       std::printf("%5s %6s %6s %9s %9s %9s %9s %9s %9s %9s %9s\n", "faces", "AU ev.", "found", "detect", "landmk",
