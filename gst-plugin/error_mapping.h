@@ -1,5 +1,6 @@
 // The one place where the library's typed errors (hicomex/errors.h) become
-// GStreamer error domains and codes (docs/elements.md, "Errors"):
+// GStreamer error domains and codes (docs/elements.md, "Errors"), and where
+// the text of a failed start is worded:
 //
 //   error                                   start (READY->PAUSED)   a frame
 //   ModelFileError NotFound                 RESOURCE/NOT_FOUND      RESOURCE/NOT_FOUND
@@ -35,6 +36,14 @@ ErrorCode error_code_of(const std::exception& e, ErrorStage stage);
 /// caller's source position.
 void post_error(GstElement* element, GstMessageType type, const std::exception& e, ErrorStage stage,
                 const std::string& text, const char* file, const char* function, int line);
+
+/// The model as users know it: `weights` (the model property), or, when it is
+/// empty, the default model it stands for.
+std::string describe_model(const std::string& weights);
+
+/// What a failed start says (the message users read; the code comes from
+/// error_code_of()): the model `model` (describe_model()), or the file at fault.
+std::string start_failure_text(const std::exception& e, const std::string& model);
 
 }  // namespace hicomex::gst
 

@@ -50,77 +50,81 @@
 #include <malloc.h>
 
 #include <atomic>
-#include <climits>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "analyzer_settings.h"
 #include "error_mapping.h"
-#include "hicomex/errors.h"
 #include "hicomex/face_analyzer.h"
 #include "hicomex_meta_utils.h"
+#include "in_flight_frames.h"
+#include "qos_tracker.h"
+#include "rgb_converter.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_hicomex_debug);
 #define GST_CAT_DEFAULT gst_hicomex_debug
 
 namespace {
 
-/* Settings: written by the application, copied by the streaming thread when
- * `changed` says so. State: built in start(), used by the streaming thread,
- * dropped in stop(). The QoS deadline is written by the src pad's event
- * handler (any thread) under the object lock. */
-struct HicomexPrivate {
+/* The property values. Written by the application thread (set_property),
+ * read by get_property, by start() and, when `changed` says so, by the
+ * streaming thread at the next frame: always under `lock`. */
+struct Settings {
   std::mutex lock;
-  hicomex::gst::AnalyzerSettings settings;
+  hicomex::gst::AnalyzerSettings values;
+  /* Set by set_property, cleared by whoever hands `values` to the analyzer. */
   bool changed = false;
   /* An invalid value set before the element had a bus (gst-launch sets
    * properties before the pipeline exists): warned about at start. */
   std::string pending_warning, pending_debug;
+};
 
+/* The running analysis: filled in start(), emptied in stop() (both on the
+ * state-change thread while no buffer flows). In between it belongs to the
+ * streaming thread, apart from the members marked otherwise. */
+struct State {
+  /* Streaming thread; discard() also from FLUSH_START (any thread), which
+   * FaceAnalyzer allows. */
   std::unique_ptr<hicomex::FaceAnalyzer> analyzer;
+  /* The settings in force (the analyzer's, plus post-messages). */
   hicomex::gst::AnalyzerSettings applied;
+  /* set_caps() (streaming thread): the input frames and their colour path. */
   GstVideoInfo info;
   bool have_info = false;
-  /* YUV input goes through GStreamer's own converter, set up as videoconvert
-   * sets it up, so a frame gives the same faces and AUs whether it arrives as
-   * I420/NV12 or already converted to RGB by videoconvert: one colour path. */
-  GstVideoConverter *converter = nullptr;
-  GstVideoInfo rgb_info;
+  hicomex::gst::RgbConverter converter;
+  /* Frames submitted since start, and the last frame's running time. */
   guint64 frames = 0;
   gint64 last_timestamp = 0;
-
-  GstClockTime earliest_time = GST_CLOCK_TIME_NONE;
-  std::atomic<guint64> skipped_inferences{0};
   bool intensity_logged = false;    /* whether the model has intensities, said once per start */
-
   /* Frames handed to the analyzer, oldest first, mapped until their results
-   * are back. Streaming thread only, except stop() and flushes. */
-  struct InFlight {
-    GstBuffer *buf = nullptr;
-    GstVideoFrame frame;
-    guint64 number = 0;
-    GstClockTime pts = GST_CLOCK_TIME_NONE;
-    GstClockTime stream_time = GST_CLOCK_TIME_NONE;
-  };
-  std::mutex queue_lock;
-  std::deque<InFlight> in_flight;
-  bool live_known = false;          /* upstream asked once per start */
+   * are back: under the queue's own lock (stop() and flushes clear it). */
+  hicomex::gst::InFlightQueue in_flight;
+  /* Whether upstream is live: asked once per start, at the first frame. */
+  bool live_known = false;
   bool live = false;
+  /* Atomic: also read by the latency query (any thread). */
   std::atomic<guint> max_in_flight{1};
-  std::atomic<bool> started{false};  /* between start() and stop() */
   std::atomic<GstClockTime> frame_duration{GST_CLOCK_TIME_NONE};
+  /* Between start() and stop(); read by set_property (application thread). */
+  std::atomic<bool> started{false};
+
+  /* The analyzer's workers read the frames in flight: they stop first. */
+  ~State () { analyzer.reset (); }
 };
 
 }  // namespace
 
 struct _GstHicomex {
   GstBaseTransform parent;
-  HicomexPrivate *priv;
+  Settings *settings;
+  State *state;
+  /* QoS deadline (src pad's event thread) and skipped inferences: under the
+   * tracker's own lock. */
+  hicomex::gst::QosTracker *qos;
 };
 
 #define gst_hicomex_parent_class parent_class
@@ -483,8 +487,10 @@ gst_hicomex_class_init (GstHicomexClass * klass)
 static void
 gst_hicomex_init (GstHicomex * self)
 {
-  self->priv = new HicomexPrivate ();
-  gst_video_info_init (&self->priv->info);
+  self->settings = new Settings ();
+  self->state = new State ();
+  self->qos = new hicomex::gst::QosTracker ();
+  gst_video_info_init (&self->state->info);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
   /* QoS on: late frames skip the AU network (see src_event). */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), TRUE);
@@ -495,11 +501,41 @@ gst_hicomex_finalize (GObject * object)
 {
   GstHicomex *self = GST_HICOMEX (object);
 
-  if (self->priv->converter)
-    gst_video_converter_free (self->priv->converter);
-  delete self->priv;
-  self->priv = NULL;
+  delete self->state;
+  delete self->settings;
+  delete self->qos;
+  self->state = NULL;
+  self->settings = NULL;
+  self->qos = NULL;
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Reports an invalid calibration text: a warning on the bus, or, before the
+ * element has one, at the next start. Outside the settings lock: the bus may
+ * call back into the element. */
+static void
+warn_invalid_calibration (GstHicomex * self, const gchar * value,
+    const std::exception & e)
+{
+  gchar *text;
+  {
+    std::lock_guard<std::mutex> lock (self->settings->lock);
+    text = g_strdup_printf ("Invalid value \"%s\" for property "
+        "'calibration' (expected none or dynamic); keeping \"%s\".", value,
+        hicomex::to_string (self->settings->values.options.calibration));
+  }
+  GstBus *bus = gst_element_get_bus (GST_ELEMENT_CAST (self));
+  if (bus) {
+    gst_object_unref (bus);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", text),
+        ("%s", e.what ()));
+  } else {
+    GST_WARNING_OBJECT (self, "%s", text);
+    std::lock_guard<std::mutex> lock (self->settings->lock);
+    self->settings->pending_warning = text;
+    self->settings->pending_debug = e.what ();
+  }
+  g_free (text);
 }
 
 static void
@@ -509,7 +545,7 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
   GstHicomex *self = GST_HICOMEX (object);
   /* The model, device, threads...: in use until the next start. Taking the
    * value now would read back a setting that is not the one in force. */
-  if ((pspec->flags & GST_PARAM_MUTABLE_READY) && self->priv->started) {
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY) && self->state->started) {
     gchar *text = g_strdup_value_contents (value);
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("Property '%s' can only change in the READY or NULL state; "
@@ -525,31 +561,12 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
       calibration = v && *v ? hicomex::au_calibration_from_string (v) :
           defaults ().options.calibration;
     } catch (const std::exception &e) {
-      /* Outside the lock: the bus may call back into the element. */
-      gchar *text;
-      {
-        std::lock_guard<std::mutex> lock (self->priv->lock);
-        text = g_strdup_printf ("Invalid value \"%s\" for property "
-            "'calibration' (expected none or dynamic); keeping \"%s\".", v,
-            hicomex::to_string (self->priv->settings.options.calibration));
-      }
-      GstBus *bus = gst_element_get_bus (GST_ELEMENT_CAST (self));
-      if (bus) {
-        gst_object_unref (bus);
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", text),
-            ("%s", e.what ()));
-      } else {
-        GST_WARNING_OBJECT (self, "%s", text);
-        std::lock_guard<std::mutex> lock (self->priv->lock);
-        self->priv->pending_warning = text;
-        self->priv->pending_debug = e.what ();
-      }
-      g_free (text);
+      warn_invalid_calibration (self, v, e);
       return;
     }
   }
-  std::lock_guard<std::mutex> lock (self->priv->lock);
-  hicomex::gst::AnalyzerSettings & s = self->priv->settings;
+  std::lock_guard<std::mutex> lock (self->settings->lock);
+  hicomex::gst::AnalyzerSettings & s = self->settings->values;
   hicomex::AnalyzerOptions & o = s.options;
   const hicomex::AnalyzerOptions & d = defaults ().options;
   auto string_of = [value] () {
@@ -617,7 +634,7 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
   }
-  self->priv->changed = true;
+  self->settings->changed = true;
 }
 
 static void
@@ -627,11 +644,11 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
   GstHicomex *self = GST_HICOMEX (object);
 
   if (prop_id == PROP_SKIPPED_INFERENCES) {
-    g_value_set_uint64 (value, self->priv->skipped_inferences.load ());
+    g_value_set_uint64 (value, self->qos->skipped ());
     return;
   }
-  std::lock_guard<std::mutex> lock (self->priv->lock);
-  const hicomex::gst::AnalyzerSettings & s = self->priv->settings;
+  std::lock_guard<std::mutex> lock (self->settings->lock);
+  const hicomex::gst::AnalyzerSettings & s = self->settings->values;
   const hicomex::AnalyzerOptions & o = s.options;
   auto set_string = [value] (const std::string & v) {
     g_value_set_string (value, v.empty ()? NULL : v.c_str ());
@@ -692,103 +709,68 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
   }
 }
 
-/* The model path as users know it: the property, or the default it stands for. */
-static std::string
-describe_model (const std::string & model)
-{
-  if (!model.empty ())
-    return model;
-  try {
-    return hicomex::default_model_path ();
-  } catch (const std::exception &) {
-    return "(default model)";
-  }
-}
-
-/* What a failed start says (the message users read; the code comes from
- * the error's type, error_mapping.h): the model, or the file at fault. */
-static std::string
-start_failure_text (const std::exception & e, const std::string & model)
-{
-  using hicomex::ModelFileError;
-  const std::string why = e.what ();
-  if (const auto * file = dynamic_cast < const ModelFileError * >(&e)) {
-    const bool other_file = !file->path ().empty () && file->path () != model;
-    if (file->kind () == ModelFileError::Kind::NotFound)
-      return other_file ? "Could not find model file \"" + file->path () +
-          "\" for HiCOMEX model \"" + model + "\": " + why :
-          "Could not find HiCOMEX model \"" + model + "\".";
-    return other_file ? "Could not load model file \"" + file->path () +
-        "\" for HiCOMEX model \"" + model + "\": " + why :
-        "Could not load HiCOMEX model \"" + model + "\": " + why;
-  }
-  if (dynamic_cast < const hicomex::OptionError * >(&e)
-      || dynamic_cast < const std::invalid_argument * >(&e))
-    return "Invalid analyzer settings for model \"" + model + "\": " + why;
-  return "Could not start HiCOMEX with model \"" + model + "\": " + why;
-}
-
 static gboolean
 gst_hicomex_start (GstBaseTransform * trans)
 {
   GstHicomex *self = GST_HICOMEX (trans);
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
   hicomex::gst::AnalyzerSettings settings;
   std::string warning, warning_debug;
   {
-    std::lock_guard<std::mutex> lock (priv->lock);
-    settings = priv->settings;
-    priv->changed = false;
-    std::swap (warning, priv->pending_warning);
-    std::swap (warning_debug, priv->pending_debug);
+    std::lock_guard<std::mutex> lock (self->settings->lock);
+    settings = self->settings->values;
+    self->settings->changed = false;
+    std::swap (warning, self->settings->pending_warning);
+    std::swap (warning_debug, self->settings->pending_debug);
   }
   if (!warning.empty ())
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", warning.c_str ()),
         ("%s", warning_debug.c_str ()));
-  const std::string model = describe_model (settings.options.engine.weights);
+  const std::string model =
+      hicomex::gst::describe_model (settings.options.engine.weights);
 
   try {
-    priv->analyzer = std::make_unique<hicomex::FaceAnalyzer> (
+    state->analyzer = std::make_unique<hicomex::FaceAnalyzer> (
         hicomex::gst::construction_options (settings));
   } catch (const std::exception &e) {
     /* The code comes from the error's type (error_mapping.h). */
     HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
-        hicomex::gst::ErrorStage::Start, start_failure_text (e, model));
+        hicomex::gst::ErrorStage::Start,
+        hicomex::gst::start_failure_text (e, model));
     return FALSE;
   }
 
   try {
-    priv->analyzer->set_options (hicomex::gst::runtime_options (settings,
-            priv->analyzer->au_ids (), priv->analyzer->model_thresholds ()));
+    state->analyzer->set_options (hicomex::gst::runtime_options (settings,
+            state->analyzer->au_ids (), state->analyzer->model_thresholds ()));
   } catch (const std::exception &e) {
     HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
         hicomex::gst::ErrorStage::Start, "Invalid threshold \"" +
         settings.threshold + "\" for model \"" + model + "\": " + e.what ());
-    priv->analyzer.reset ();
+    state->analyzer.reset ();
     return FALSE;
   }
-  if (!priv->analyzer->model_checksummed ())
+  if (!state->analyzer->model_checksummed ())
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
         ("HiCOMEX model \"%s\" has no tensor checksum: a damaged copy cannot be "
-            "told from a good one.", priv->analyzer->model_path ().c_str ()),
+            "told from a good one.", state->analyzer->model_path ().c_str ()),
         ("written before checksums existed; saving it again with hicomex-train adds one"));
-  priv->applied = settings;
-  priv->frames = 0;
-  priv->last_timestamp = 0;
-  priv->have_info = false;
-  priv->live_known = false;
-  priv->max_in_flight = 1;
-  priv->intensity_logged = false;
-  priv->started = true;
-  priv->skipped_inferences = 0;
-  GST_OBJECT_LOCK (self);
-  priv->earliest_time = GST_CLOCK_TIME_NONE;
-  GST_OBJECT_UNLOCK (self);
+  state->applied = settings;
+  state->frames = 0;
+  state->last_timestamp = 0;
+  state->have_info = false;
+  state->live_known = false;
+  state->max_in_flight = 1;
+  state->intensity_logged = false;
+  state->started = true;
+  self->qos->reset_skipped ();
+  self->qos->reset ();
   GST_INFO_OBJECT (self, "loaded model %s (%s) from %s on %s (%s), %zu AUs, "
-      "calibration %s", priv->analyzer->model_id ().c_str (),
-      settings.options.detector.name.c_str (), priv->analyzer->model_path ().c_str (),
-      priv->analyzer->device ().c_str (), priv->analyzer->precision ().c_str (),
-      priv->analyzer->au_ids ().size (),
+      "calibration %s", state->analyzer->model_id ().c_str (),
+      settings.options.detector.name.c_str (),
+      state->analyzer->model_path ().c_str (),
+      state->analyzer->device ().c_str (), state->analyzer->precision ().c_str (),
+      state->analyzer->au_ids ().size (),
       hicomex::to_string (settings.options.calibration));
   return TRUE;
 }
@@ -798,38 +780,30 @@ gst_hicomex_start (GstBaseTransform * trans)
 static void
 drop_in_flight (GstHicomex * self)
 {
-  HicomexPrivate *priv = self->priv;
-  if (priv->analyzer)
-    priv->analyzer->discard ();
-  std::lock_guard<std::mutex> lock (priv->queue_lock);
-  for (auto &f : priv->in_flight) {
-    gst_video_frame_unmap (&f.frame);
-    gst_buffer_unref (f.buf);
-  }
-  priv->in_flight.clear ();
+  if (self->state->analyzer)
+    self->state->analyzer->discard ();
+  self->state->in_flight.clear ();
 }
 
 static gboolean
 gst_hicomex_stop (GstBaseTransform * trans)
 {
   GstHicomex *self = GST_HICOMEX (trans);
+  State *state = self->state;
 
-  if (self->priv->analyzer)
+  if (state->analyzer)
     GST_DEBUG_OBJECT (self, "stopping after %" G_GUINT64_FORMAT " frames, %"
-        G_GUINT64_FORMAT " skipped inferences", self->priv->frames,
-        self->priv->skipped_inferences.load ());
+        G_GUINT64_FORMAT " skipped inferences", state->frames,
+        self->qos->skipped ());
   drop_in_flight (self);
-  self->priv->analyzer.reset ();
+  state->analyzer.reset ();
   /* The analyzer's worker threads each had a malloc arena; give what they
    * freed back to the system, or a process that starts and stops pipelines
    * keeps every arena's peak (docs/reliability.md). */
   malloc_trim (0);
-  if (self->priv->converter) {
-    gst_video_converter_free (self->priv->converter);
-    self->priv->converter = nullptr;
-  }
-  self->priv->have_info = false;
-  self->priv->started = false;
+  state->converter.reset ();
+  state->have_info = false;
+  state->started = false;
   return TRUE;
 }
 
@@ -838,7 +812,7 @@ gst_hicomex_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     G_GNUC_UNUSED GstCaps * outcaps)
 {
   GstHicomex *self = GST_HICOMEX (trans);
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
   GstVideoInfo info;
 
   if (!gst_video_info_from_caps (&info, incaps)) {
@@ -846,56 +820,22 @@ gst_hicomex_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     return FALSE;
   }
   /* Faces of the old geometry mean nothing in the new one. */
-  if (priv->have_info && priv->analyzer &&
-      (info.width != priv->info.width || info.height != priv->info.height ||
-          info.finfo->format != priv->info.finfo->format)) {
+  if (state->have_info && state->analyzer &&
+      (info.width != state->info.width || info.height != state->info.height ||
+          info.finfo->format != state->info.finfo->format)) {
     GST_INFO_OBJECT (self, "frame changed from %dx%d to %dx%d %s: "
-        "forgetting the tracked faces", priv->info.width, priv->info.height,
+        "forgetting the tracked faces", state->info.width, state->info.height,
         info.width, info.height, gst_video_format_to_string (info.finfo->format));
-    priv->analyzer->reset ();
+    state->analyzer->reset ();
   }
-  priv->info = info;
-  priv->have_info = true;
-  if (priv->converter) {
-    gst_video_converter_free (priv->converter);
-    priv->converter = nullptr;
+  state->info = info;
+  state->have_info = true;
+  if (!state->converter.configure (info)) {
+    GST_ERROR_OBJECT (self, "no colour converter from %s to RGB",
+        GST_VIDEO_INFO_NAME (&info));
+    return FALSE;
   }
-  if (GST_VIDEO_INFO_IS_YUV (&info) &&
-      GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8) {
-    gst_video_info_set_format (&priv->rgb_info, GST_VIDEO_FORMAT_RGB,
-        info.width, info.height);
-    /* The converter only changes colour: everything else must match. */
-    priv->rgb_info.fps_n = info.fps_n;
-    priv->rgb_info.fps_d = info.fps_d;
-    priv->rgb_info.par_n = info.par_n;
-    priv->rgb_info.par_d = info.par_d;
-    priv->rgb_info.interlace_mode = info.interlace_mode;
-    /* videoconvert's defaults (GStreamer 1.22), one thread. */
-    GstStructure *config = gst_structure_new ("GstVideoConverter",
-        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-        GST_VIDEO_DITHER_BAYER,
-        GST_VIDEO_CONVERTER_OPT_DITHER_QUANTIZATION, G_TYPE_UINT, 1,
-        GST_VIDEO_CONVERTER_OPT_CHROMA_RESAMPLER_METHOD,
-        GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-        GST_VIDEO_CONVERTER_OPT_ALPHA_MODE, GST_TYPE_VIDEO_ALPHA_MODE,
-        GST_VIDEO_ALPHA_MODE_COPY,
-        GST_VIDEO_CONVERTER_OPT_CHROMA_MODE, GST_TYPE_VIDEO_CHROMA_MODE,
-        GST_VIDEO_CHROMA_MODE_FULL,
-        GST_VIDEO_CONVERTER_OPT_MATRIX_MODE, GST_TYPE_VIDEO_MATRIX_MODE,
-        GST_VIDEO_MATRIX_MODE_FULL,
-        GST_VIDEO_CONVERTER_OPT_GAMMA_MODE, GST_TYPE_VIDEO_GAMMA_MODE,
-        GST_VIDEO_GAMMA_MODE_NONE,
-        GST_VIDEO_CONVERTER_OPT_PRIMARIES_MODE, GST_TYPE_VIDEO_PRIMARIES_MODE,
-        GST_VIDEO_PRIMARIES_MODE_NONE,
-        GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1, NULL);
-    priv->converter = gst_video_converter_new (&info, &priv->rgb_info, config);
-    if (!priv->converter) {
-      GST_ERROR_OBJECT (self, "no colour converter from %s to RGB",
-          GST_VIDEO_INFO_NAME (&info));
-      return FALSE;
-    }
-  }
-  priv->frame_duration = (info.fps_n > 0 && info.fps_d > 0) ?
+  state->frame_duration = (info.fps_n > 0 && info.fps_d > 0) ?
       gst_util_uint64_scale_int (GST_SECOND, info.fps_d, info.fps_n) :
       GST_CLOCK_TIME_NONE;
   return TRUE;
@@ -909,17 +849,15 @@ gst_hicomex_sink_event (GstBaseTransform * trans, GstEvent * event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
       /* Wakes a streaming thread waiting for results; the frames are dropped. */
-      if (self->priv->analyzer)
-        self->priv->analyzer->discard ();
+      if (self->state->analyzer)
+        self->state->analyzer->discard ();
       break;
     case GST_EVENT_FLUSH_STOP:
       /* A seek: the next frame is not the continuation of the last. */
       drop_in_flight (self);
-      GST_OBJECT_LOCK (self);
-      self->priv->earliest_time = GST_CLOCK_TIME_NONE;
-      GST_OBJECT_UNLOCK (self);
-      if (self->priv->analyzer)
-        self->priv->analyzer->reset ();
+      self->qos->reset ();
+      if (self->state->analyzer)
+        self->state->analyzer->reset ();
       break;
     default:
       /* EOS, segments, caps, gaps, tags...: after the frames before them. */
@@ -950,84 +888,38 @@ gst_hicomex_src_event (GstBaseTransform * trans, GstEvent * event)
   GstClockTimeDiff diff;
   GstClockTime timestamp;
   gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
-  GST_OBJECT_LOCK (self);
-  if (GST_CLOCK_TIME_IS_VALID (timestamp))
-    self->priv->earliest_time = (diff < 0 && (GstClockTime) (-diff) > timestamp)
-        ? 0 : timestamp + diff;
-  GST_OBJECT_UNLOCK (self);
+  self->qos->update (timestamp, diff);
   GST_LOG_OBJECT (self, "QoS: proportion %.3f, diff %" G_GINT64_FORMAT
       ", earliest %" GST_TIME_FORMAT, proportion, (gint64) diff,
       GST_TIME_ARGS (timestamp + diff));
   return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
 }
 
-static bool
-image_view_of (const GstVideoFrame * frame, hicomex::ImageView * view)
-{
-  using hicomex::PixelFormat;
-  switch (GST_VIDEO_FRAME_FORMAT (frame)) {
-    case GST_VIDEO_FORMAT_RGB: view->format = PixelFormat::RGB; break;
-    case GST_VIDEO_FORMAT_BGR: view->format = PixelFormat::BGR; break;
-    case GST_VIDEO_FORMAT_RGBA: view->format = PixelFormat::RGBA; break;
-    case GST_VIDEO_FORMAT_BGRA: view->format = PixelFormat::BGRA; break;
-    case GST_VIDEO_FORMAT_RGBx: view->format = PixelFormat::RGBx; break;
-    case GST_VIDEO_FORMAT_BGRx: view->format = PixelFormat::BGRx; break;
-    case GST_VIDEO_FORMAT_xRGB: view->format = PixelFormat::xRGB; break;
-    case GST_VIDEO_FORMAT_xBGR: view->format = PixelFormat::xBGR; break;
-    case GST_VIDEO_FORMAT_GRAY8: view->format = PixelFormat::GRAY8; break;
-    case GST_VIDEO_FORMAT_I420: view->format = PixelFormat::I420; break;
-    case GST_VIDEO_FORMAT_NV12: view->format = PixelFormat::NV12; break;
-    default:
-      return false;
-  }
-  view->width = GST_VIDEO_FRAME_WIDTH (frame);
-  view->height = GST_VIDEO_FRAME_HEIGHT (frame);
-  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (frame) && p < 3; ++p) {
-    view->data[p] = static_cast<const std::uint8_t *>(
-        GST_VIDEO_FRAME_PLANE_DATA (frame, p));
-    view->stride[p] = GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
-  }
-  return true;
-}
-
 /* Hands settings changed since the last frame to the analyzer. */
 static void
 apply_changed_settings (GstHicomex * self)
 {
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
   hicomex::gst::AnalyzerSettings settings;
   {
-    std::lock_guard<std::mutex> lock (priv->lock);
-    if (!priv->changed)
+    std::lock_guard<std::mutex> lock (self->settings->lock);
+    if (!self->settings->changed)
       return;
-    priv->changed = false;
-    settings = priv->settings;
+    self->settings->changed = false;
+    settings = self->settings->values;
   }
   try {
-    priv->analyzer->set_options (hicomex::gst::runtime_options (settings,
-            priv->analyzer->au_ids (), priv->analyzer->model_thresholds ()));
-    priv->applied = settings;
+    state->analyzer->set_options (hicomex::gst::runtime_options (settings,
+            state->analyzer->au_ids (), state->analyzer->model_thresholds ()));
+    state->applied = settings;
     GST_DEBUG_OBJECT (self, "settings applied");
   } catch (const std::exception &e) {
     /* Keep what was in force: a typo must not stop the stream. */
     HICOMEX_POST_ERROR (self, GST_MESSAGE_WARNING, e,
         hicomex::gst::ErrorStage::Start, std::string ("Ignoring invalid "
             "settings (") + e.what () + "); the previous ones stay in force.");
-    priv->applied.post_messages = settings.post_messages;
+    state->applied.post_messages = settings.post_messages;
   }
-}
-
-/* Whether `buf` is already late for the sink, per the last QoS event. */
-static bool
-is_late (GstHicomex * self, GstBaseTransform * trans, GstClockTime running_time)
-{
-  if (!gst_base_transform_is_qos_enabled (trans) ||
-      !GST_CLOCK_TIME_IS_VALID (running_time))
-    return false;
-  GST_OBJECT_LOCK (self);
-  const GstClockTime earliest = self->priv->earliest_time;
-  GST_OBJECT_UNLOCK (self);
-  return GST_CLOCK_TIME_IS_VALID (earliest) && running_time <= earliest;
 }
 
 /* Whether upstream is live, asked once per start: a live stream runs every
@@ -1036,29 +928,29 @@ is_late (GstHicomex * self, GstBaseTransform * trans, GstClockTime running_time)
 static void
 configure_liveness (GstHicomex * self, GstBaseTransform * trans)
 {
-  HicomexPrivate *priv = self->priv;
-  if (priv->live_known)
+  State *state = self->state;
+  if (state->live_known)
     return;
-  priv->live_known = true;
+  state->live_known = true;
   GstQuery *query = gst_query_new_latency ();
   gboolean live = FALSE;
   if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
     gst_query_parse_latency (query, &live, NULL, NULL);
   gst_query_unref (query);
-  priv->live = live;
+  state->live = live;
   int batch;
   {
-    std::lock_guard<std::mutex> lock (priv->lock);
-    batch = priv->settings.options.au_batch_frames;
+    std::lock_guard<std::mutex> lock (self->settings->lock);
+    batch = self->settings->values.options.au_batch_frames;
   }
-  priv->analyzer->set_au_batch_frames (live ? 1 : batch);
-  priv->max_in_flight = live ? 1u : (guint) priv->analyzer->max_pending ();
+  state->analyzer->set_au_batch_frames (live ? 1 : batch);
+  state->max_in_flight = live ? 1u : (guint) state->analyzer->max_pending ();
   GST_INFO_OBJECT (self, "%s source: AU batches of %d frame(s), up to %u "
       "frame(s) in flight, %d worker thread(s)", live ? "live" : "non-live",
-      priv->analyzer->au_batch_frames (), priv->max_in_flight.load (),
-      priv->analyzer->worker_threads ());
+      state->analyzer->au_batch_frames (), state->max_in_flight.load (),
+      state->analyzer->worker_threads ());
   /* The frames held change the latency a live pipeline must allow for. */
-  if (priv->max_in_flight > 1)
+  if (state->max_in_flight > 1)
     gst_element_post_message (GST_ELEMENT_CAST (self),
         gst_message_new_latency (GST_OBJECT_CAST (self)));
 }
@@ -1068,9 +960,9 @@ gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
     G_GNUC_UNUSED gboolean is_discont, GstBuffer * buf)
 {
   GstHicomex *self = GST_HICOMEX (trans);
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
 
-  if (!priv->analyzer || !priv->have_info) {
+  if (!state->analyzer || !state->have_info) {
     gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("buffer before caps or before start"));
@@ -1089,71 +981,78 @@ gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
   }
   /* Without a time the landmark filter counts the frame as 1/30 s. */
   if (GST_CLOCK_TIME_IS_VALID (running_time))
-    priv->last_timestamp = (gint64) running_time;
-  const guint64 frame_number = ++priv->frames;
+    state->last_timestamp = (gint64) running_time;
+  const guint64 frame_number = ++state->frames;
 
-  const bool late = is_late (self, trans, running_time);
+  const bool late = gst_base_transform_is_qos_enabled (trans) &&
+      self->qos->is_late (running_time);
   if (late) {
-    const guint64 n = ++priv->skipped_inferences;
+    const guint64 n = self->qos->count_skipped ();
     GST_INFO_OBJECT (self, "frame %" G_GUINT64_FORMAT " (running time %"
         GST_TIME_FORMAT ") is late: reusing the last AU values (%"
         G_GUINT64_FORMAT " skipped)", frame_number,
         GST_TIME_ARGS (running_time), n);
   }
 
-  HicomexPrivate::InFlight f;
+  hicomex::gst::InFlightFrame f;
   f.buf = buf;
   f.number = frame_number;
   f.pts = pts;
   f.stream_time = stream_time;
-  if (!gst_video_frame_map (&f.frame, &priv->info, buf, GST_MAP_READ)) {
-    gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read the video frame."),
-        ("gst_video_frame_map failed on buffer %p", buf));
-    return GST_FLOW_ERROR;
-  }
-  if (priv->converter) {
-    /* The analyzer reads the RGB copy; the frame in flight maps it (the map
-     * holds its reference) while the original buffer goes downstream. */
-    GstBuffer *rgb = gst_buffer_new_allocate (NULL, priv->rgb_info.size, NULL);
-    GstVideoFrame out;
-    const bool mapped = gst_video_frame_map (&out, &priv->rgb_info, rgb,
-        GST_MAP_READWRITE);
-    if (mapped)
-      gst_video_converter_frame (priv->converter, &f.frame, &out);
-    gst_video_frame_unmap (&f.frame);
-    gst_buffer_unref (rgb);
-    if (!mapped) {
-      gst_buffer_unref (buf);
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not convert the video frame."),
-          ("mapping a %dx%d RGB frame failed", priv->rgb_info.width,
-              priv->rgb_info.height));
-      return GST_FLOW_ERROR;
-    }
-    f.frame = out;
-  }
   hicomex::ImageView view;
-  if (!image_view_of (&f.frame, &view)) {
-    gst_video_frame_unmap (&f.frame);
-    gst_buffer_unref (buf);
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
-        ("unsupported format %s", GST_VIDEO_INFO_NAME (&priv->info)));
-    return GST_FLOW_NOT_NEGOTIATED;
+  switch (hicomex::gst::map_for_analysis (buf, &state->info, state->converter,
+          &f, &view)) {
+    case hicomex::gst::MapResult::Ok:
+      break;
+    case hicomex::gst::MapResult::MapFailed:
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not read the video frame."),
+          ("gst_video_frame_map failed on buffer %p", buf));
+      return GST_FLOW_ERROR;
+    case hicomex::gst::MapResult::ConvertFailed:
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not convert the video frame."),
+          ("mapping a %dx%d RGB frame failed",
+              state->converter.rgb_info ().width,
+              state->converter.rgb_info ().height));
+      return GST_FLOW_ERROR;
+    case hicomex::gst::MapResult::Unsupported:
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+          ("unsupported format %s", GST_VIDEO_INFO_NAME (&state->info)));
+      return GST_FLOW_NOT_NEGOTIATED;
   }
   try {
     /* A late frame keeps the last AU values (new faces still get theirs). */
-    priv->analyzer->submit (view, priv->last_timestamp, !late, frame_number);
+    state->analyzer->submit (view, state->last_timestamp, !late, frame_number);
   } catch (const std::exception &e) {
-    gst_video_frame_unmap (&f.frame);
-    gst_buffer_unref (buf);
+    hicomex::gst::release (f);
     HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
         hicomex::gst::ErrorStage::Frame, "Face analysis failed on frame " +
         std::to_string (frame_number) + ".");
     return GST_FLOW_ERROR;
   }
-  std::lock_guard<std::mutex> lock (priv->queue_lock);
-  priv->in_flight.push_back (f);
+  state->in_flight.push (f);
   return GST_FLOW_OK;
+}
+
+/* Logs, once per start, whether the model gives intensities. */
+static void
+log_intensity_once (GstHicomex * self, const hicomex::AnalyzedFrame & done,
+    const std::string & model_id)
+{
+  State *state = self->state;
+  if (state->intensity_logged || done.faces.empty ())
+    return;
+  state->intensity_logged = true;
+  if (done.faces.front ().au_intensity.empty ())
+    GST_INFO_OBJECT (self, "model %s predicts occurrence only (no intensity "
+        "head): no intensities, calibration has no effect", model_id.c_str ());
+  else
+    GST_INFO_OBJECT (self, "model %s predicts AU intensities",
+        model_id.c_str ());
 }
 
 /* The oldest frame in flight with its results attached, or NULL when it is
@@ -1161,34 +1060,23 @@ gst_hicomex_submit_input_buffer (GstBaseTransform * trans,
 static GstBuffer *
 take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
 {
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
   *ret = GST_FLOW_OK;
-  {
-    std::lock_guard<std::mutex> lock (priv->queue_lock);
-    if (priv->in_flight.empty ())
-      return NULL;
-  }
+  if (state->in_flight.empty ())
+    return NULL;
   hicomex::AnalyzedFrame done;
-  HicomexPrivate::InFlight f;
+  hicomex::gst::InFlightFrame f;
   try {
-    const bool got = priv->analyzer->next (&done, wait);
-    std::lock_guard<std::mutex> lock (priv->queue_lock);
-    if (!got) {
-      /* Not ready, or dropped by a flush running on another thread. */
+    /* Not ready, or dropped by a flush running on another thread. */
+    if (!state->analyzer->next (&done, wait) || !state->in_flight.pop (&f)) {
       if (wait)
         *ret = GST_FLOW_FLUSHING;
       return NULL;
     }
-    f = priv->in_flight.front ();
-    priv->in_flight.pop_front ();
   } catch (const std::exception &e) {
-    {
-      std::lock_guard<std::mutex> lock (priv->queue_lock);
-      f = priv->in_flight.front ();
-      priv->in_flight.pop_front ();
+    if (state->in_flight.pop (&f)) {
+      hicomex::gst::release (f);
     }
-    gst_video_frame_unmap (&f.frame);
-    gst_buffer_unref (f.buf);
     HICOMEX_POST_ERROR (self, GST_MESSAGE_ERROR, e,
         hicomex::gst::ErrorStage::Frame, "Face analysis failed on frame " +
         std::to_string (f.number) + ".");
@@ -1202,12 +1090,12 @@ take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
    * (a shallow copy when shared: the pixels are never copied). */
   GstBuffer *buf = gst_buffer_make_writable (f.buf);
 
-  const std::string & model_id = priv->analyzer->model_id ();
-  const std::vector<int> &au_ids = priv->analyzer->au_ids ();
+  const std::string & model_id = state->analyzer->model_id ();
+  const std::vector<int> &au_ids = state->analyzer->au_ids ();
   try {
     hicomex::gst::attach_results (buf, done.faces, model_id, au_ids, width,
         height);
-    if (priv->applied.post_messages)
+    if (state->applied.post_messages)
       gst_element_post_message (GST_ELEMENT_CAST (self),
           hicomex::gst::results_message (GST_OBJECT_CAST (self), done.faces,
               model_id, au_ids, f.number, f.pts, f.stream_time));
@@ -1219,14 +1107,7 @@ take_analyzed (GstHicomex * self, bool wait, GstFlowReturn * ret)
     *ret = GST_FLOW_ERROR;
     return NULL;
   }
-  if (!priv->intensity_logged && !done.faces.empty ()) {
-    priv->intensity_logged = true;
-    if (done.faces.front ().au_intensity.empty ())
-      GST_INFO_OBJECT (self, "model %s predicts occurrence only (no intensity "
-          "head): no intensities, calibration has no effect", model_id.c_str ());
-    else
-      GST_INFO_OBJECT (self, "model %s predicts AU intensities", model_id.c_str ());
-  }
+  log_intensity_once (self, done, model_id);
   const hicomex::AnalyzerTiming & t = done.timing;
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %zu faces, %.1f ms of "
       "work (detector %s, AUs %s)", f.number, done.faces.size (), t.total_ms,
@@ -1241,15 +1122,11 @@ static GstFlowReturn
 gst_hicomex_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 {
   GstHicomex *self = GST_HICOMEX (trans);
-  HicomexPrivate *priv = self->priv;
+  State *state = self->state;
   *outbuf = NULL;
-  if (!priv->analyzer)
+  if (!state->analyzer)
     return GST_FLOW_OK;
-  bool full;
-  {
-    std::lock_guard<std::mutex> lock (priv->queue_lock);
-    full = priv->in_flight.size () >= priv->max_in_flight;
-  }
+  const bool full = state->in_flight.size () >= state->max_in_flight;
   GstFlowReturn ret;
   *outbuf = take_analyzed (self, full, &ret);
   return ret;
@@ -1260,10 +1137,10 @@ gst_hicomex_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 static GstFlowReturn
 drain (GstHicomex * self)
 {
-  HicomexPrivate *priv = self->priv;
-  if (!priv->analyzer)
+  State *state = self->state;
+  if (!state->analyzer)
     return GST_FLOW_OK;
-  priv->analyzer->flush ();
+  state->analyzer->flush ();
   GstFlowReturn ret = GST_FLOW_OK;
   while (GstBuffer *buf = take_analyzed (self, true, &ret)) {
     ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), buf);
@@ -1291,9 +1168,9 @@ gst_hicomex_query (GstBaseTransform * trans, GstPadDirection direction,
   GstClockTime min, max;
   gst_query_parse_latency (query, &live, &min, &max);
   /* Frames held beyond the one being analysed wait that many frame periods. */
-  const guint held = self->priv->max_in_flight > 0 ?
-      self->priv->max_in_flight - 1 : 0;
-  const GstClockTime period = self->priv->frame_duration;
+  const guint max_in_flight = self->state->max_in_flight;
+  const guint held = max_in_flight > 0 ? max_in_flight - 1 : 0;
+  const GstClockTime period = self->state->frame_duration;
   if (held > 0 && GST_CLOCK_TIME_IS_VALID (period)) {
     const GstClockTime extra = held * period;
     min += extra;

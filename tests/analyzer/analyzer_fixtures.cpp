@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "nn/weights_io.h"
@@ -31,21 +30,6 @@ std::string write_small_model(const std::string& path) {
   info.thresholds = small_model_thresholds();
   nn::save_hicomex(path, net, info);
   return path;
-}
-
-std::string fresh_temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("hicomex_analyzer_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-cv::Mat load_rgb(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw std::runtime_error("cannot read test photo " + path);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
 }
 
 namespace {

@@ -1,7 +1,6 @@
 // hicomex-analyze end to end: an image folder and a short video in, an
 // OpenFace-style CSV (or JSON lines) out; bad inputs give clear errors.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "../support/small_model.h"
 #include "analyzer_fixtures.h"
 #include "nn/weights_io.h"
+#include "process.h"
 
 using namespace hicomex::test;
 namespace fs = std::filesystem;
@@ -27,20 +27,17 @@ struct ToolRun {
   std::string errors;
 };
 
-// Runs the tool with `args` (a shell fragment), capturing stderr.
+// Runs the tool with `args` (a shell fragment) in a shell, capturing stderr.
 ToolRun analyze(const std::string& args) {
-  const std::string err = (fs::temp_directory_path() / "hicomex_analyze_stderr.txt").string();
-  const std::string cmd = std::string(HICOMEX_ANALYZE_TOOL) + " " + args + " --threads 2 --device cpu 2> " + err;
-  const int rc = std::system(cmd.c_str());
+  const RunResult result = run_shell(std::string(HICOMEX_ANALYZE_TOOL) + " " + args + " --threads 2 --device cpu");
   ToolRun r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  std::ifstream in(err);
-  r.errors.assign(std::istreambuf_iterator<char>(in), {});
+  r.status = result.status;
+  r.errors = result.err;
   return r;
 }
 
 std::string model_arg() {
-  return "--model " + write_small_model((fs::temp_directory_path() / "hicomex_analyzer_small.safetensors").string());
+  return "--model " + write_small_model(process_temp_dir().file("hicomex_analyzer_small.safetensors"));
 }
 
 std::vector<std::vector<std::string>> read_csv(const std::string& path) {
@@ -74,7 +71,8 @@ constexpr size_t kColumns = 5 + 6 + 136 + 2 * 12;
 }  // namespace
 
 TEST(AnalyzeTool, WritesOneCsvRowPerFaceOfAnImageFolder) {
-  const std::string dir = fresh_temp_dir("folder");
+  const TempDir tmp_folder("hicomex-analyze-folder");
+  const std::string dir = tmp_folder.str();
   const cv::Mat grace = cv::imread(kGraceHopper);
   cv::Mat flipped;
   cv::flip(grace, flipped, 1);
@@ -82,7 +80,8 @@ TEST(AnalyzeTool, WritesOneCsvRowPerFaceOfAnImageFolder) {
   fs::copy_file(kLandscape, dir + "/b_landscape.jpg");
   cv::imwrite(dir + "/c_grace_flipped.png", flipped);
   std::ofstream(dir + "/notes.txt") << "not an image";
-  const std::string out = fresh_temp_dir("folder_out") + "/faces.csv";
+  const TempDir tmp_folder_out("hicomex-analyze-folder_out");
+  const std::string out = tmp_folder_out.str() + "/faces.csv";
 
   const ToolRun r = analyze(dir + " -o " + out + " " + model_arg());
   ASSERT_EQ(r.status, 0) << r.errors;
@@ -103,7 +102,8 @@ TEST(AnalyzeTool, WritesOneCsvRowPerFaceOfAnImageFolder) {
 }
 
 TEST(AnalyzeTool, WritesOneRowPerFrameOfAShortVideoWithOneTrackId) {
-  const std::string dir = fresh_temp_dir("video");
+  const TempDir tmp_video("hicomex-analyze-video");
+  const std::string dir = tmp_video.str();
   const std::string video = dir + "/clip.avi";
   const cv::Mat grace = cv::imread(kGraceHopper);
   {
@@ -131,7 +131,8 @@ TEST(AnalyzeTool, WritesOneRowPerFrameOfAShortVideoWithOneTrackId) {
 }
 
 TEST(AnalyzeTool, WritesJsonLinesForAJsonlOutput) {
-  const std::string out = fresh_temp_dir("jsonl") + "/faces.jsonl";
+  const TempDir tmp_jsonl("hicomex-analyze-jsonl");
+  const std::string out = tmp_jsonl.str() + "/faces.jsonl";
   const ToolRun r = analyze(kGraceHopper + " -o " + out + " " + model_arg());
   ASSERT_EQ(r.status, 0) << r.errors;
   std::ifstream in(out);
@@ -151,7 +152,8 @@ TEST(AnalyzeTool, NamesAMissingInput) {
 }
 
 TEST(AnalyzeTool, RejectsAFileThatIsNeitherImageNorVideo) {
-  const std::string dir = fresh_temp_dir("garbage");
+  const TempDir tmp_garbage("hicomex-analyze-garbage");
+  const std::string dir = tmp_garbage.str();
   std::ofstream(dir + "/clip.mp4") << "this is not a video";
   std::ofstream(dir + "/photo.jpg") << "this is not a jpeg";
   const ToolRun video = analyze(dir + "/clip.mp4 -o " + dir + "/a.csv " + model_arg());
@@ -163,14 +165,16 @@ TEST(AnalyzeTool, RejectsAFileThatIsNeitherImageNorVideo) {
 }
 
 TEST(AnalyzeTool, RejectsAFolderWithoutImages) {
-  const std::string dir = fresh_temp_dir("empty");
+  const TempDir tmp_empty("hicomex-analyze-empty");
+  const std::string dir = tmp_empty.str();
   const ToolRun r = analyze(dir + " -o " + dir + "/out.csv " + model_arg());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.errors.find("no image files"), std::string::npos) << r.errors;
 }
 
 TEST(AnalyzeTool, KeepsAnExistingOutputUnlessToldToOverwrite) {
-  const std::string out = fresh_temp_dir("existing") + "/faces.csv";
+  const TempDir tmp_existing("hicomex-analyze-existing");
+  const std::string out = tmp_existing.str() + "/faces.csv";
   std::ofstream(out) << "precious";
   const ToolRun refused = analyze(kGraceHopper + " -o " + out + " " + model_arg());
   EXPECT_EQ(refused.status, 2);
@@ -182,7 +186,8 @@ TEST(AnalyzeTool, KeepsAnExistingOutputUnlessToldToOverwrite) {
 }
 
 TEST(AnalyzeTool, NamesAMissingModel) {
-  const std::string out = fresh_temp_dir("nomodel") + "/faces.csv";
+  const TempDir tmp_nomodel("hicomex-analyze-nomodel");
+  const std::string out = tmp_nomodel.str() + "/faces.csv";
   const ToolRun r = analyze(kGraceHopper + " -o " + out + " --model /nonexistent/model.safetensors");
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.errors.find("/nonexistent/model.safetensors"), std::string::npos) << r.errors;
@@ -208,7 +213,8 @@ std::string drifting_video(const std::string& dir, int frames) {
 }  // namespace
 
 TEST(AnalyzeTool, BatchesOfFramesWriteTheRowsOfFrameAtATime) {
-  const std::string dir = fresh_temp_dir("batches");
+  const TempDir tmp_batches("hicomex-analyze-batches");
+  const std::string dir = tmp_batches.str();
   const std::string video = drifting_video(dir, 45);
   ASSERT_EQ(analyze(video + " -o " + dir + "/b8.csv --au-batch 8 " + model_arg()).status, 0);
   ASSERT_EQ(analyze(video + " -o " + dir + "/b1.csv --au-batch 1 " + model_arg()).status, 0);
@@ -229,16 +235,15 @@ TEST(AnalyzeTool, BatchesOfFramesWriteTheRowsOfFrameAtATime) {
 }
 
 TEST(AnalyzeTool, SigtermKeepsEveryRowReadBeforeIt) {
-  const std::string dir = fresh_temp_dir("sigterm");
+  const TempDir tmp_sigterm("hicomex-analyze-sigterm");
+  const std::string dir = tmp_sigterm.str();
   const std::string video = drifting_video(dir, 600);
   const std::string out = dir + "/cut.csv";
   // `timeout` sends SIGTERM, as docker and systemd do.
-  const std::string err = dir + "/stderr.txt";
-  const int rc = std::system(("timeout --preserve-status -s TERM 3 " + std::string(HICOMEX_ANALYZE_TOOL) + " " + video + " -o " + out +
-                              " " + model_arg() + " --threads 2 --device cpu 2> " + err).c_str());
-  std::ifstream in(err);
-  const std::string errors((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 130) << errors;
+  const RunResult result = run_shell("timeout --preserve-status -s TERM 3 " + std::string(HICOMEX_ANALYZE_TOOL) +
+                                     " " + video + " -o " + out + " " + model_arg() + " --threads 2 --device cpu");
+  const std::string& errors = result.err;
+  EXPECT_EQ(result.status, 130) << errors;
   EXPECT_NE(errors.find("interrupted"), std::string::npos) << errors;
   const auto rows = read_csv(out);
   ASSERT_GT(rows.size(), 2u) << "frames analysed before the signal are written";
@@ -257,7 +262,8 @@ TEST(AnalyzeTool, ABadOptionExitsWithTheDocumentedOptionErrorCode) {
 }
 
 TEST(AnalyzeTool, ADirectoryGivenAsTheModelIsCalledADirectory) {
-  const std::string dir = fresh_temp_dir("model_dir");
+  const TempDir tmp_model_dir("hicomex-analyze-model_dir");
+  const std::string dir = tmp_model_dir.str();
   const ToolRun r = analyze(kGraceHopper + " -o " + dir + "/x.csv --model " + dir);
   EXPECT_EQ(r.status, 3) << r.errors;
   EXPECT_NE(r.errors.find("is a directory"), std::string::npos) << r.errors;
@@ -271,7 +277,7 @@ namespace {
 // The small model with an intensity head (untrained: intensities near 0.2).
 std::string intensity_model_arg() {
   static const std::string path = [] {
-    const std::string p = (fs::temp_directory_path() / "hicomex_analyzer_small_intensity.safetensors").string();
+    const std::string p = process_temp_dir().file("hicomex_analyzer_small_intensity.safetensors");
     hicomex::HicomexOptions o = small_test_options_with_intensity();
     torch::manual_seed(5);
     hicomex::nn::Hicomex net(o);
@@ -316,7 +322,8 @@ std::string still_video(const std::string& dir, int frames) {
 // --threshold reads the library's one threshold grammar, as the element does
 // (hicomex/option_parsers.h): AU=value pairs, one value, or one per AU in order.
 TEST(AnalyzeTool, ThresholdsUseTheGrammarOfTheElement) {
-  const std::string dir = fresh_temp_dir("thresholds");
+  const TempDir tmp_thresholds("hicomex-analyze-thresholds");
+  const std::string dir = tmp_thresholds.str();
   auto presence = [&dir](const std::string& csv) {
     const auto rows = read_csv(dir + "/" + csv);
     std::map<std::string, std::string> out;
@@ -346,7 +353,8 @@ TEST(AnalyzeTool, ThresholdsUseTheGrammarOfTheElement) {
 }
 
 TEST(AnalyzeTool, AnImageGetsIntensityColumnsInRangeAndNoCalibrationByDefault) {
-  const std::string dir = fresh_temp_dir("intensity_image");
+  const TempDir tmp_intensity_image("hicomex-analyze-intensity_image");
+  const std::string dir = tmp_intensity_image.str();
   // threshold 0: without calibration presence is the probability test alone,
   // so every AU is present; with calibration it needs intensity >= 1 too.
   const ToolRun plain = analyze(kGraceHopper + " -o " + dir + "/plain.csv --threshold 0 " + intensity_model_arg());
@@ -391,7 +399,8 @@ TEST(AnalyzeTool, AnImageGetsIntensityColumnsInRangeAndNoCalibrationByDefault) {
 }
 
 TEST(AnalyzeTool, AVideoIsCalibratedPerPersonByDefault) {
-  const std::string dir = fresh_temp_dir("intensity_video");
+  const TempDir tmp_intensity_video("hicomex-analyze-intensity_video");
+  const std::string dir = tmp_intensity_video.str();
   const int frames = 130;  // the prior (10 neutral frames at the 10th percentile) is outweighed after 90
   const std::string video = still_video(dir, frames);
   const ToolRun dynamic = analyze(video + " -o " + dir + "/dynamic.jsonl " + intensity_model_arg());
@@ -432,21 +441,11 @@ void write_portrait_avi(const std::string& path, int n, double fps) {
   ASSERT_TRUE(w.isOpened());
   for (int i = 0; i < n; ++i) w.write(grace);
 }
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
-    pclose(p);
-  }
-  return out;
-}
 }  // namespace
 
 TEST(AnalyzeTool, AVideoCutShortIsReportedWithTheFramesItHolds) {
-  const std::string dir = fresh_temp_dir("truncated");
+  const TempDir tmp_truncated("hicomex-analyze-truncated");
+  const std::string dir = tmp_truncated.str();
   const std::string full = dir + "/full.avi", cut = dir + "/cut.avi";
   write_portrait_avi(full, 40, 10.0);
   {
@@ -475,17 +474,19 @@ TEST(AnalyzeTool, AVideoCutShortIsReportedWithTheFramesItHolds) {
 }
 
 TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {
-  const std::string dir = fresh_temp_dir("vfr");
+  const TempDir tmp_vfr("hicomex-analyze-vfr");
+  const std::string dir = tmp_vfr.str();
   const std::string video = dir + "/vfr.mkv";
   // 25 frames/s nominal with frames dropped at random: gaps of 0.08 s, 0.12 s ...
   const std::string make = "gst-launch-1.0 -q filesrc location=" + kGraceHopper +
                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=30 ! video/x-raw,framerate=25/1 ! "
                            "identity drop-probability=0.5 ! videoconvert ! x264enc bframes=0 ! matroskamux ! "
                            "filesink location=" + video;
-  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  const RunResult made = run_shell(make);
+  ASSERT_EQ(made.status, 0) << make << "\n" << made.err;
   // The file's presentation times as GStreamer reads them.
-  const std::string listing = run_capture("gst-launch-1.0 -v filesrc location=" + video +
-                                          " ! matroskademux ! fakesink silent=false 2>&1");
+  const std::string listing = run_shell("gst-launch-1.0 -v filesrc location=" + video +
+                                        " ! matroskademux ! fakesink silent=false 2>&1").out;
   std::vector<double> pts;
   for (size_t at = listing.find("pts: "); at != std::string::npos; at = listing.find("pts: ", at + 5)) {
     int h = 0, m = 0;
@@ -508,7 +509,8 @@ TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {
 }
 
 TEST(AnalyzeTool, AFolderAsOutputIsCalledAFolderAndGarbageInputGivesOneMessage) {
-  const std::string dir = fresh_temp_dir("outfolder");
+  const TempDir tmp_outfolder("hicomex-analyze-outfolder");
+  const std::string dir = tmp_outfolder.str();
   for (const std::string& o : {dir, dir + "/"}) {
     const ToolRun r = analyze(kGraceHopper + " -o " + o + " " + model_arg());
     EXPECT_EQ(r.status, 2);

@@ -19,6 +19,7 @@
 #include "hicomex/model_paths.h"
 #include "hicomex/option_parsers.h"
 #include "hicomex/safetensors.h"
+#include "temp_dir.h"
 
 using namespace hicomex;
 namespace fs = std::filesystem;
@@ -27,21 +28,7 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A fresh folder under the temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("hicomex_options_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using hicomex::test::TempDir;
 
 std::string garbage_file(const TempDir& dir) {
   const std::string path = dir.file("garbage.safetensors");
@@ -265,7 +252,7 @@ TEST(TypedErrors, AreTheStdExceptionsCallersCatch) {
 }
 
 TEST(TypedErrors, AWeightsFileThatIsMissingUnreadableOrCorruptSaysWhich) {
-  TempDir dir("weights");
+  TempDir dir("hicomex-options-weights");
   auto kind_of = [](const std::string& path) {
     try {
       read_safetensors(path);
@@ -279,7 +266,7 @@ TEST(TypedErrors, AWeightsFileThatIsMissingUnreadableOrCorruptSaysWhich) {
   };
   EXPECT_EQ(kind_of(dir.file("missing.safetensors")), ModelFileError::Kind::NotFound);
   EXPECT_EQ(kind_of(garbage_file(dir)), ModelFileError::Kind::Corrupt);
-  EXPECT_EQ(kind_of(dir.path.string()), ModelFileError::Kind::Unreadable) << "a folder";
+  EXPECT_EQ(kind_of(dir.str()), ModelFileError::Kind::Unreadable) << "a folder";
   const std::string locked = dir.file("locked.safetensors");
   std::ofstream(locked) << "whatever";
   ::chmod(locked.c_str(), 0);
@@ -310,7 +297,7 @@ TEST(TypedErrors, AMissingFaceModelOrDetectorIsTyped) {
 // FaceAnalyzer checks the device and the precision before it loads any
 // network, so a garbage file that merely exists is enough to see them fail.
 TEST(TypedErrors, FaceAnalyzerThrowsTheTypeOfEachStartFailure) {
-  TempDir dir("analyzer");
+  TempDir dir("hicomex-options-analyzer");
   const std::string garbage = garbage_file(dir);
   auto options = [](const std::string& model) {
     AnalyzerOptions o;
@@ -327,7 +314,7 @@ TEST(TypedErrors, FaceAnalyzerThrowsTheTypeOfEachStartFailure) {
     EXPECT_EQ(e.path(), dir.file("missing.safetensors"));
   }
   try {
-    FaceAnalyzer a(options(dir.path.string()));
+    FaceAnalyzer a(options(dir.str()));
     FAIL() << "no exception";
   } catch (const ModelFileError& e) {
     EXPECT_EQ(e.kind(), ModelFileError::Kind::Unreadable) << "a folder: " << e.what();

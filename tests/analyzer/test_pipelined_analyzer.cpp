@@ -21,7 +21,7 @@ namespace {
 
 std::string small_model() {
   static const std::string path =
-      write_small_model((std::filesystem::temp_directory_path() / "hicomex_pipelined_small.safetensors").string());
+      write_small_model(process_temp_dir().file("hicomex_pipelined_small.safetensors"));
   return path;
 }
 

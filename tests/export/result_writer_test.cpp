@@ -13,25 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "hicomex/result_writer.h"
+#include "temp_dir.h"
+#include "text_files.h"
 
 namespace fs = std::filesystem;
 using hicomex::FaceResult;
 using hicomex::ResultWriter;
+using hicomex::test::read_lines;
+using hicomex::test::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/hicomex-export-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // A face from a model with an intensity head (calibrated and raw intensities).
 FaceResult make_face(int track_id, float shift) {
@@ -68,13 +59,6 @@ ResultWriter::Options with_intensity(ResultWriter::Intensity intensity, bool pro
 
 bool has_column(const std::vector<std::string>& header, const std::string& name) {
   return std::find(header.begin(), header.end(), name) != header.end();
-}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
 }
 
 // Splits on ", " the way OpenFace readers do (pandas with skipinitialspace).

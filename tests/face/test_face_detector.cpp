@@ -9,7 +9,9 @@
 
 #include "hicomex/face_detector.h"
 #include "hicomex/model_paths.h"
-#include "test_photos.h"
+#include "media_paths.h"
+#include "photo.h"
+#include "temp_dir.h"
 
 using namespace hicomex;
 
@@ -151,14 +153,15 @@ TEST(FaceDetector, RejectsImagesThatAreNotRgb) {
 TEST(FaceDetector, NamesAMissingModelFileInTheError) {
   ::setenv("HICOMEX_FACE_MODELS", "/nonexistent/face-models", 1);
   const std::string msg = message_of([] { make_face_detector("blazeface"); });
-  ::setenv("HICOMEX_FACE_MODELS", HICOMEX_TEST_FACE_MODELS, 1);
+  ::setenv("HICOMEX_FACE_MODELS", test::source_face_models_dir().c_str(), 1);
   EXPECT_NE(msg.find("/nonexistent/face-models/face_detection_front_128x128_barracuda.onnx"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("fetch-face-models.sh"), std::string::npos) << msg;
 }
 
 TEST(FaceDetector, NamesACorruptModelFileInTheError) {
-  const std::string path = ::testing::TempDir() + "corrupt_blazeface.onnx";
+  const test::TempDir tmp("hicomex-face-detector");
+  const std::string path = tmp.file("corrupt_blazeface.onnx");
   std::ofstream(path) << "this is not an onnx file";
   FaceDetectorOptions options;
   options.model_path = path;
@@ -167,5 +170,4 @@ TEST(FaceDetector, NamesACorruptModelFileInTheError) {
   options.model_path = "/nonexistent/cascade.xml";
   const std::string msg2 = message_of([&] { make_face_detector("haar", options); });
   EXPECT_NE(msg2.find("/nonexistent/cascade.xml"), std::string::npos) << msg2;
-  std::remove(path.c_str());
 }

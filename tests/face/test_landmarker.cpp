@@ -14,7 +14,8 @@
 #include "hicomex/face_detector.h"
 #include "hicomex/landmarker.h"
 #include "hicomex/model_paths.h"
-#include "test_photos.h"
+#include "media_paths.h"
+#include "photo.h"
 
 using namespace hicomex;
 

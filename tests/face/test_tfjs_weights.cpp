@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -11,8 +11,10 @@
 
 #include "face/tfjs_weights.h"
 #include "hicomex/model_paths.h"
+#include "temp_dir.h"
 
 using hicomex::TfjsWeights;
+using hicomex::test::TempDir;
 
 namespace {
 
@@ -34,12 +36,6 @@ std::string error_of(const std::string& manifest) {
   return "";
 }
 
-// A fresh folder under the test temp dir.
-std::string temp_dir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "tfjs_" + name;
-  std::system(("mkdir -p '" + dir + "'").c_str());
-  return dir;
-}
 
 }  // namespace
 
@@ -88,7 +84,8 @@ TEST(TfjsWeights, DequantisesAsByteTimesScalePlusMin) {
 }
 
 TEST(TfjsWeights, ReadsUnquantisedFloatsAndUint16AcrossTwoShards) {
-  const std::string dir = temp_dir("plain");
+  const TempDir tmp("hicomex-tfjs-plain");
+  const std::string dir = tmp.str();
   const float f[3] = {1.5f, -2.25f, 3.0f};
   std::string a(reinterpret_cast<const char*>(f), sizeof f);
   const uint16_t q[2] = {0, 1000};
@@ -106,8 +103,9 @@ TEST(TfjsWeights, ReadsUnquantisedFloatsAndUint16AcrossTwoShards) {
 }
 
 TEST(TfjsWeights, NamesTheShardWhenItIsTruncated) {
-  const std::string dir = temp_dir("truncated");
-  std::system(("cp '" + hicomex::face_model_path(kManifest) + "' '" + dir + "/'").c_str());
+  const TempDir tmp("hicomex-tfjs-truncated");
+  const std::string dir = tmp.str();
+  std::filesystem::copy_file(hicomex::face_model_path(kManifest), dir + "/" + kManifest);
   auto bytes = read_bytes(hicomex::face_model_path("face_landmark_68_model.bin"));
   write_file(dir + "/face_landmark_68_model.bin", std::string(bytes.begin(), bytes.begin() + bytes.size() / 2));
   const std::string msg = error_of(dir + "/" + kManifest);
@@ -116,14 +114,16 @@ TEST(TfjsWeights, NamesTheShardWhenItIsTruncated) {
 }
 
 TEST(TfjsWeights, NamesTheManifestWhenItsJsonIsBroken) {
-  const std::string dir = temp_dir("badjson");
+  const TempDir tmp("hicomex-tfjs-badjson");
+  const std::string dir = tmp.str();
   write_file(dir + "/m.json", "[{\"paths\": [\"x.bin\"], \"weights\": [");
   const std::string msg = error_of(dir + "/m.json");
   EXPECT_NE(msg.find(dir + "/m.json"), std::string::npos) << msg;
 }
 
 TEST(TfjsWeights, NamesAMissingShardAndAMissingManifest) {
-  const std::string dir = temp_dir("noshard");
+  const TempDir tmp("hicomex-tfjs-noshard");
+  const std::string dir = tmp.str();
   write_file(dir + "/m.json", R"([{"paths": ["gone.bin"], "weights": []}])");
   EXPECT_NE(error_of(dir + "/m.json").find(dir + "/gone.bin"), std::string::npos);
   EXPECT_NE(error_of(dir + "/nothing.json").find(dir + "/nothing.json"), std::string::npos);
@@ -141,7 +141,8 @@ TEST(TfjsWeights, NamesAMissingTensorAndTheManifest) {
 }
 
 TEST(TfjsWeights, RejectsTrailingBytesTheManifestDoesNotDescribe) {
-  const std::string dir = temp_dir("trailing");
+  const TempDir tmp("hicomex-tfjs-trailing");
+  const std::string dir = tmp.str();
   write_file(dir + "/s.bin", std::string(5, '\0'));
   write_file(dir + "/m.json", R"([{"paths": ["s.bin"], "weights": [
       {"name": "f", "shape": [1], "dtype": "float32"}]}])");

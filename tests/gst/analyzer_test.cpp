@@ -97,7 +97,7 @@ class FacePhoto : public HicomexElement, public ::testing::WithParamInterface<Gs
 
 TEST_P(FacePhoto, GetsOneFaceWithLandmarksInsideItsBoxAndARoiMeta) {
   const GstVideoFormat format = GetParam();
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(format, rgb.cols, rgb.rows));
   GstBuffer* out = run(buffer_from_rgb(rgb, format));
 
@@ -151,7 +151,7 @@ INSTANTIATE_TEST_SUITE_P(HicomexElement, FacePhoto,
                          [](const auto& info) { return std::string(gst_video_format_to_string(info.param)); });
 
 TEST_F(HicomexElement, LeavesThePixelsAsTheyWere) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
   GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
   GstMemory* memory = gst_buffer_peek_memory(in, 0);
@@ -169,7 +169,7 @@ TEST_F(HicomexElement, LeavesThePixelsAsTheyWere) {
 }
 
 TEST_F(HicomexElement, FramesWithoutAFaceGetAnEmptyMetaAndNoRoi) {
-  const cv::Mat landscape = load_rgb(kLandscapePhoto);
+  const cv::Mat landscape = load_rgb(kLandscape);
   start(caps_string(GST_VIDEO_FORMAT_RGB, landscape.cols, landscape.rows));
   GstBuffer* out = run(buffer_from_rgb(landscape, GST_VIDEO_FORMAT_RGB));
   GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
@@ -188,7 +188,7 @@ TEST_F(HicomexElement, FramesWithoutAFaceGetAnEmptyMetaAndNoRoi) {
 }
 
 TEST_F(HicomexElement, ThresholdChangesApplyAtTheNextFrame) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
     g_object_set(e, "threshold", "0", nullptr);
   });
@@ -211,7 +211,7 @@ TEST_F(HicomexElement, ThresholdChangesApplyAtTheNextFrame) {
 }
 
 TEST_F(HicomexElement, AnInvalidThresholdWhilePlayingWarnsAndKeepsTheLastOne) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
     g_object_set(e, "threshold", "0", nullptr);
   });
@@ -235,7 +235,7 @@ TEST_F(HicomexElement, AnInvalidThresholdWhilePlayingWarnsAndKeepsTheLastOne) {
 
 TEST_F(HicomexElement, KeepsAtMostMaxFacesLargestFirst) {
   // Two copies of the photo side by side, one of them smaller.
-  const cv::Mat face = load_rgb(kFacePhoto);
+  const cv::Mat face = load_rgb(kGraceHopper);
   cv::Mat canvas = grey_rgb(768, 384);
   cv::Mat big, small;
   cv::resize(face, big, {384, 384});
@@ -260,7 +260,7 @@ TEST_F(HicomexElement, KeepsAtMostMaxFacesLargestFirst) {
 }
 
 TEST_F(HicomexElement, ReadsPaddedStridesAndOddSizes) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_I420, rgb.cols, rgb.rows));
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_I420, 40));
   EXPECT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
@@ -281,7 +281,7 @@ TEST_F(HicomexElement, ReadsPaddedStridesAndOddSizes) {
 }
 
 TEST_F(HicomexElement, FollowsAResolutionChangeMidStream) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
   ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
@@ -299,7 +299,7 @@ TEST_F(HicomexElement, FollowsAResolutionChangeMidStream) {
 }
 
 TEST_F(HicomexElement, PostsOneMessagePerFrameWhenAsked) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
     g_object_set(e, "post-messages", TRUE, nullptr);
   });
@@ -328,7 +328,7 @@ TEST_F(HicomexElement, PostsOneMessagePerFrameWhenAsked) {
 }
 
 TEST_F(HicomexElement, LateFramesSkipTheAuNetworkButAreNotDropped) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
   gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));  // the face gets its AUs
   // The sink says: everything before 10 s is late.
@@ -503,7 +503,7 @@ namespace {
 // without it, then the face again.
 std::vector<cv::Mat> moving_face_clip() {
   cv::Mat face;
-  cv::resize(load_rgb(kFacePhoto), face, cv::Size(150, 150), 0, 0, cv::INTER_AREA);
+  cv::resize(load_rgb(kGraceHopper), face, cv::Size(150, 150), 0, 0, cv::INTER_AREA);
   std::vector<cv::Mat> out;
   for (int i = 0; i < 13; ++i) {
     cv::Mat f(240, 320, CV_8UC3, cv::Scalar(90, 110, 100));
@@ -730,7 +730,7 @@ std::vector<std::string> bus_warnings(GstBus* bus) {
 }  // namespace
 
 TEST_F(HicomexElement, AModelWithAnIntensityHeadPutsIntensitiesInTheMetaTheRoiAndTheMessage) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
     g_object_set(e, "post-messages", TRUE, nullptr);
   }, intensity_model());
@@ -778,7 +778,7 @@ TEST_F(HicomexElement, AModelWithAnIntensityHeadPutsIntensitiesInTheMetaTheRoiAn
 }
 
 TEST_F(HicomexElement, CalibrationNoneKeepsTheRawIntensitiesAndDynamicAppliesFromTheNextFrame) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   // threshold 0: presence is the probability test alone without calibration
   // (every AU), and needs a calibrated intensity >= 1 with it.
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
@@ -824,7 +824,7 @@ TEST_F(HicomexElement, CalibrationNoneKeepsTheRawIntensitiesAndDynamicAppliesFro
 }
 
 TEST_F(HicomexElement, AnUnknownCalibrationIsAWarningNamingThePropertyAndTheValue) {
-  const cv::Mat rgb = load_rgb(kFacePhoto);
+  const cv::Mat rgb = load_rgb(kGraceHopper);
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
     g_object_set(e, "calibration", "none", nullptr);
   }, intensity_model());
@@ -879,7 +879,7 @@ std::vector<nlohmann::json> faces_of(const std::string& line, const std::string&
 TEST(HicomexPipeline, YuvInputGivesTheSameResultsAsRgbConvertedByVideoconvert) {
   init_gst();
   TempDir dir;
-  const std::string src = "filesrc location=" + kFacePhoto + " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! ";
+  const std::string src = "filesrc location=" + kGraceHopper + " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! ";
   const std::string analyse = "hicomex model=" + small_model() + " calibration=none";
   for (const char* yuv : {"I420", "NV12"}) {
     const auto direct = faces_of(src + "video/x-raw,format=" + std::string(yuv) + " ! " + analyse,

@@ -1,57 +1,27 @@
 // Helpers for the tests that run the hicomex analyzer element: the small test
-// model, photos as GstBuffers in any layout, programs run as child processes.
+// model, photos as GstBuffers in any layout. The photos' paths, load_rgb and
+// the process runner come from tests/support.
 #pragma once
 #include <glib.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "gst_test_util.h"
+#include "media_paths.h"
+#include "photo.h"
 
 namespace gsttest {
 
-inline const std::string kFacePhoto = "/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg";
-inline const std::string kLandscapePhoto = "/usr/share/doc/facedetect/examples/640px-IceBlockNearJoekullsarlon.jpg";
-
-struct SpawnResult {
-  int status = -1;
-  std::string out, err;
-};
-
-inline SpawnResult spawn(const std::vector<std::string>& argv, const std::string& cwd = {},
-                         const std::vector<std::pair<std::string, std::string>>& env = {}) {
-  std::vector<gchar*> args;
-  for (const auto& a : argv) args.push_back(const_cast<gchar*>(a.c_str()));
-  args.push_back(nullptr);
-  gchar** envp = g_get_environ();
-  for (const auto& [k, v] : env) envp = g_environ_setenv(envp, k.c_str(), v.c_str(), TRUE);
-  gchar *out = nullptr, *err = nullptr;
-  gint status = -1;
-  GError* error = nullptr;
-  SpawnResult r;
-  const gboolean spawned = g_spawn_sync(cwd.empty() ? nullptr : cwd.c_str(), args.data(), envp,
-                                        G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err, &status, &error);
-  g_strfreev(envp);
-  if (!spawned) {
-    r.err = error->message;
-    g_error_free(error);
-    return r;
-  }
-  r.status = g_spawn_check_wait_status(status, nullptr) ? 0 : (status ? status : 1);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free(out);
-  g_free(err);
-  return r;
-}
+using hicomex::test::kGraceHopper;
+using hicomex::test::kLandscape;
+using hicomex::test::load_rgb;
 
 // The untrained small model (12 AUs, id "hicomex-gst-test", thresholds 0.5),
 // written once per test binary by the write-test-model program.
@@ -61,7 +31,7 @@ inline const std::string& small_model() {
     const char* writer = g_getenv("HICOMEX_WRITE_TEST_MODEL");
     if (!writer) throw std::runtime_error("HICOMEX_WRITE_TEST_MODEL not set by meson");
     const std::string p = dir.file("small.safetensors");
-    const SpawnResult r = spawn({writer, p});
+    const hicomex::test::RunResult r = hicomex::test::run({writer, p});
     if (r.status != 0) throw std::runtime_error("write-test-model failed: " + r.err);
     return p;
   }();
@@ -75,19 +45,11 @@ inline const std::string& intensity_model() {
     const char* writer = g_getenv("HICOMEX_WRITE_TEST_MODEL");
     if (!writer) throw std::runtime_error("HICOMEX_WRITE_TEST_MODEL not set by meson");
     const std::string p = dir.file("small-intensity.safetensors");
-    const SpawnResult r = spawn({writer, "--intensity", p});
+    const hicomex::test::RunResult r = hicomex::test::run({writer, "--intensity", p});
     if (r.status != 0) throw std::runtime_error("write-test-model --intensity failed: " + r.err);
     return p;
   }();
   return path;
-}
-
-inline cv::Mat load_rgb(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw std::runtime_error("cannot read test photo " + path);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
 }
 
 // `rgb` (CV_8UC3) as a GstBuffer of `format` (RGB, GRAY8, I420 or NV12). With

@@ -1,17 +1,21 @@
-// Helpers shared by the GStreamer tests: faces, frames and temp files.
+// Helpers shared by the GStreamer tests: faces and frames. Temporary
+// folders, text files and child processes come from tests/support.
 #pragma once
 #include <gst/gst.h>
 #include <gst/video/video.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "hicomex/face_result.h"
+#include "process.h"
+#include "temp_dir.h"
+#include "text_files.h"
 
 namespace gsttest {
+
+using hicomex::test::read_lines;
+using hicomex::test::TempDir;
 
 inline void init_gst() {
   static bool done = [] {
@@ -68,27 +72,6 @@ inline std::string caps_string(GstVideoFormat format, int width, int height) {
   return std::string("video/x-raw,format=") + gst_video_format_to_string(format) +
          ",width=" + std::to_string(width) + ",height=" + std::to_string(height) +
          ",framerate=30/1";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/hicomex-gst-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
 }
 
 inline std::vector<std::string> split_row(const std::string& line) {

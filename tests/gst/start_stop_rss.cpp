@@ -21,6 +21,8 @@
 
 #include <unistd.h>
 
+#include "media_paths.h"
+
 namespace {
 
 double rss_mb() {
@@ -34,7 +36,7 @@ double rss_mb() {
 
 int main(int argc, char** argv) {
   int pipelines = 4, cycles = 250;
-  std::string photo = "/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg", json_path;
+  std::string photo = hicomex::test::kGraceHopper, json_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {

@@ -17,13 +17,15 @@
 
 namespace {
 
-using gsttest::SpawnResult;
+using SpawnResult = hicomex::test::RunResult;
 
-// Runs a program, optionally with GST_DEBUG set (analyzer_test_util.h's spawn).
+// Runs a program (tests/support's run), optionally with GST_DEBUG set.
 SpawnResult spawn(const std::vector<std::string>& argv, const std::string& cwd = {},
                   const char* gst_debug = nullptr) {
-  if (!gst_debug) return gsttest::spawn(argv, cwd);
-  return gsttest::spawn(argv, cwd, {{"GST_DEBUG", gst_debug}});
+  hicomex::test::RunOptions options;
+  options.cwd = cwd;
+  if (gst_debug) options.env = {{"GST_DEBUG", gst_debug}};
+  return hicomex::test::run(argv, options);
 }
 
 // Lines starting with "gst-launch-1.0" inside ``` blocks of the doc.
@@ -114,7 +116,7 @@ TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
     if (!std::regex_search(line, std::regex("! hicomex( |$)")) || line.find("face.jpg") == std::string::npos)
       continue;
     gsttest::TempDir dir;
-    std::filesystem::copy_file(gsttest::kFacePhoto, dir.file("face.jpg"));
+    std::filesystem::copy_file(gsttest::kGraceHopper, dir.file("face.jpg"));
     std::filesystem::copy_file(gsttest::small_model(), dir.file("my-model.safetensors"));
     const SpawnResult r = spawn(shell_words(line), dir.path().string());
     EXPECT_EQ(r.status, 0) << line << "\n" << r.out << r.err;
@@ -132,7 +134,7 @@ TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
 
 TEST(HicomexPlugin, PrecisionRunsBf16AndNamesABadValue) {
   gsttest::init_gst();
-  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kFacePhoto +
+  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex device=cpu model=" +
                            gsttest::small_model();
   gsttest::TempDir dir;
@@ -155,7 +157,7 @@ TEST(HicomexPlugin, TwoStreamsWithCrossStreamBatchingEachGetTheirResults) {
   gsttest::init_gst();
   gsttest::TempDir dir;
   auto branch = [&](const std::string& out) {
-    return "filesrc location=" + gsttest::kFacePhoto +
+    return "filesrc location=" + gsttest::kGraceHopper +
            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=6 ! hicomex device=cpu batch-timeout=200000 model=" +
            gsttest::small_model() + " ! hicomexexport location=" + out + " ! fakesink ";
   };
@@ -169,7 +171,7 @@ TEST(HicomexPlugin, MetaReaderReadsWhatTheAnalyzerWrote) {
   gsttest::init_gst();
   const char* reader = g_getenv("HICOMEX_META_READER");
   ASSERT_NE(reader, nullptr);
-  const SpawnResult r = spawn({reader, "filesrc location=" + gsttest::kFacePhoto +
+  const SpawnResult r = spawn({reader, "filesrc location=" + gsttest::kGraceHopper +
                                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex model=" +
                                            gsttest::small_model() + " threshold=0 ! appsink name=sink"});
   EXPECT_EQ(r.status, 0) << r.err;
@@ -183,7 +185,7 @@ TEST(HicomexPlugin, MetaReaderPrintsIntensitiesOfAModelWithAnIntensityHead) {
   gsttest::init_gst();
   const char* reader = g_getenv("HICOMEX_META_READER");
   ASSERT_NE(reader, nullptr);
-  const std::string head = "filesrc location=" + gsttest::kFacePhoto +
+  const std::string head = "filesrc location=" + gsttest::kGraceHopper +
                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex threshold=0 "
                            "calibration=none model=";
   const SpawnResult with = spawn({reader, head + gsttest::intensity_model() + " ! appsink name=sink"});
@@ -199,7 +201,7 @@ TEST(HicomexPlugin, MetaReaderPrintsIntensitiesOfAModelWithAnIntensityHead) {
 TEST(HicomexPlugin, CalibrationAndProbabilitiesWorkFromGstLaunch) {
   gsttest::init_gst();
   gsttest::TempDir dir;
-  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kFacePhoto +
+  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex device=cpu model=" +
                            gsttest::intensity_model();
   const SpawnResult r = spawn(

@@ -26,9 +26,9 @@ TEST(HicomexUnderValgrind, AShortPipelineHasNoDefiniteLeakOrInvalidAccess) {
   if (!g_find_program_in_path("valgrind")) GTEST_SKIP() << "valgrind is not installed";
   // Build this binary's registry outside valgrind: scanning plugins under it
   // would take longer than the pipeline.
-  ASSERT_EQ(spawn({"gst-inspect-1.0", "hicomex"}).status, 0);
+  ASSERT_EQ(hicomex::test::run({"gst-inspect-1.0", "hicomex"}).status, 0);
 
-  const std::string pipeline = "filesrc location=" + kFacePhoto +
+  const std::string pipeline = "filesrc location=" + kGraceHopper +
                                " ! jpegdec ! videoconvert ! video/x-raw,format=I420 ! imagefreeze num-buffers=3"
                                " ! hicomex model=" + small_model() + " threads=1 post-messages=true ! fakesink";
   std::vector<std::string> argv = {"valgrind", "--tool=memcheck", "--leak-check=full",
@@ -42,18 +42,19 @@ TEST(HicomexUnderValgrind, AShortPipelineHasNoDefiniteLeakOrInvalidAccess) {
   argv.push_back(std::string("--suppressions=") + HICOMEX_SOURCE_ROOT + "/tests/gst/valgrind.supp");
   argv.push_back("gst-launch-1.0");
   argv.push_back("-q");
-  for (const std::string& w : std::vector<std::string>{"filesrc", "location=" + kFacePhoto, "!", "jpegdec", "!",
+  for (const std::string& w : std::vector<std::string>{"filesrc", "location=" + kGraceHopper, "!", "jpegdec", "!",
                                                         "videoconvert", "!", "video/x-raw,format=I420", "!",
                                                         "imagefreeze", "num-buffers=3", "!", "hicomex",
                                                         "model=" + small_model(), "threads=1",
                                                         "post-messages=true", "!", "fakesink"})
     argv.push_back(w);
-  const SpawnResult r = spawn(argv, {},
-                              {{"GST_REGISTRY_UPDATE", "no"},
-                               {"G_SLICE", "always-malloc"},
-                               {"G_DEBUG", "gc-friendly"},
-                               {"ORC_CODE", "backup"},
-                               {"OMP_NUM_THREADS", "1"}});
+  hicomex::test::RunOptions options;
+  options.env = {{"GST_REGISTRY_UPDATE", "no"},
+                 {"G_SLICE", "always-malloc"},
+                 {"G_DEBUG", "gc-friendly"},
+                 {"ORC_CODE", "backup"},
+                 {"OMP_NUM_THREADS", "1"}};
+  const hicomex::test::RunResult r = hicomex::test::run(argv, options);
   EXPECT_EQ(r.status, 0) << pipeline << "\n" << tail(r.err, 80);
   EXPECT_NE(r.err.find("ERROR SUMMARY: 0 errors"), std::string::npos) << tail(r.err, 80);
 }

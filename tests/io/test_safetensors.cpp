@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "hicomex/safetensors.h"
+#include "temp_dir.h"
 
 namespace hicomex {
 namespace {
@@ -66,15 +67,6 @@ void expect_same(const SafetensorsFile& a, const SafetensorsFile& b) {
 
 class Safetensors : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("hicomex-io-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   std::string write_bytes(const Bytes& bytes, const std::string& name = "bad.safetensors") {
@@ -123,7 +115,9 @@ class Safetensors : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  // A fresh folder per test, removed after it.
+  const hicomex::test::TempDir tmp_{"hicomex-io"};
+  const fs::path dir_ = tmp_.path();
 };
 
 const Bytes kEight(8, 0x11);

@@ -18,11 +18,13 @@
 #include "hicomex/au_catalog.h"
 #include "hicomex/au_centres.h"
 #include "hicomex/au_engine.h"
+#include "hicomex/errors.h"
 #include "hicomex/op_profile.h"
 #include "nn/fused_ops.h"
 #include "nn/hicomex_net.h"
 #include "nn/region_fast.h"
 #include "nn/weights_io.h"
+#include "temp_dir.h"
 
 using namespace hicomex;
 using namespace hicomex::nn;
@@ -40,9 +42,8 @@ torch::Tensor face_like_landmarks(int64_t batch, double crop) {
   return crop * (0.3 + 0.4 * torch::rand({batch, 49, 2}));
 }
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("hicomex_nn_" + name)).string();
-}
+// A file in this process's temporary folder (removed when the tests end).
+std::string temp_path(const std::string& name) { return hicomex::test::process_temp_dir().file("hicomex_nn_" + name); }
 
 }  // namespace
 
@@ -554,10 +555,34 @@ TEST(AuEngine, MissingWeightsFileIsNamed) {
   }
 }
 
+// The engine reads its device through the one device parser
+// (hicomex/option_parsers.h): a DeviceError naming the text.
 TEST(AuEngine, UnknownDeviceIsRejected) {
   ModelInfo info;
   info.options = small_options();
-  EXPECT_THROW(AuEngine::untrained(info, AuEngineOptions{"", "tpu"}), std::runtime_error);
+  try {
+    AuEngine::untrained(info, AuEngineOptions{"", "tpu"});
+    FAIL() << "no exception";
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.value(), "tpu");
+    EXPECT_FALSE(e.valid_text());
+    EXPECT_NE(std::string(e.what()).find("'tpu'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AuEngine, MissingCudaDeviceIsADeviceError) {
+  if (torch::cuda::device_count() > 7) GTEST_SKIP() << "this machine has a cuda:7";
+  ModelInfo info;
+  info.options = small_options();
+  try {
+    AuEngine::untrained(info, AuEngineOptions{"", "cuda:7"});
+    FAIL() << "no exception";
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.value(), "cuda:7");
+    EXPECT_TRUE(e.valid_text()) << "the text is fine, the device is missing";
+    EXPECT_NE(std::string(e.what()).find("cuda:7"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
 }
 
 namespace {
@@ -612,6 +637,13 @@ TEST(AuEngine, BadPrecisionIsNamed) {
   o.precision = "int8";
   const auto unknown = message_of([&] { AuEngine::untrained(info, o); });
   EXPECT_NE(unknown.find("'int8'"), std::string::npos) << unknown;
+  try {
+    AuEngine::untrained(info, o);
+    FAIL() << "no exception";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.option(), "precision");
+    EXPECT_EQ(e.value(), "int8");
+  }
   EXPECT_NE(unknown.find("fp32, bf16 or fp16"), std::string::npos) << unknown;
   o.precision = "fp16";
   const auto cpu_half = message_of([&] { AuEngine::untrained(info, o); });

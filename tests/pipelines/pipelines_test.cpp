@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +17,9 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,10 +28,13 @@
 #include <opencv2/videoio.hpp>
 
 #include "process.h"
+#include "temp_dir.h"
+#include "text_files.h"
 
 namespace fs = std::filesystem;
 using hicomex::test::Process;
 using hicomex::test::read_text;
+using hicomex::test::TempDir;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
@@ -82,8 +89,9 @@ std::vector<cv::Mat> decode_all(const fs::path& video) {
 class Pipelines : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("hicomex_pipelines_" + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    // Kept after the run when HICOMEX_KEEP_TEST_FILES is set.
+    tmp_ = std::make_unique<TempDir>("hicomex-pipelines");
+    dir_ = tmp_->path();
     bin_ = env_or_die("HICOMEX_PIPELINES_BIN");
     scripts_ = env_or_die("HICOMEX_PIPELINES_SRC");
     model_ = (dir_ / "small.safetensors").string();
@@ -97,9 +105,7 @@ class Pipelines : public ::testing::Test {
                  std::string("synth") + faces);
     }
   }
-  static void TearDownTestSuite() {
-    if (!std::getenv("HICOMEX_KEEP_TEST_FILES")) fs::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { tmp_.reset(); }
 
   static std::string video(const std::string& faces) {
     return (dir_ / ("faces" + faces + ".mp4")).string();
@@ -127,10 +133,12 @@ class Pipelines : public ::testing::Test {
     return std::regex_search(out, m, std::regex("rtsp://[^ ]+")) ? m.str() : "";
   }
 
+  static std::unique_ptr<TempDir> tmp_;
   static fs::path dir_, bin_, scripts_;
   static std::string model_;
 };
 
+std::unique_ptr<TempDir> Pipelines::tmp_;
 fs::path Pipelines::dir_, Pipelines::bin_, Pipelines::scripts_;
 std::string Pipelines::model_;
 

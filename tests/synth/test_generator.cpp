@@ -13,19 +13,14 @@
 #include <opencv2/videoio.hpp>
 
 #include "dataset_writer.h"
+#include "temp_dir.h"
 #include "video_writer.h"
 
 using namespace hicomex::synth;
+using hicomex::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("hicomex_synth_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -93,7 +88,8 @@ TEST(ExpressionRules, RoundTripThroughJsonAndRejectBadValues) {
 }
 
 TEST(Dataset, ManifestRoundTripsWithSubjectsSplitByIdentity) {
-  const fs::path dir = fresh_dir("dataset");
+  const TempDir tmp("hicomex-synth-dataset");
+  const fs::path dir = tmp.path();
   DatasetOptions o;
   o.out_dir = (dir / "a").string();
   o.count = 12;
@@ -147,7 +143,8 @@ TEST(Dataset, RejectsBadOptions) {
 }
 
 TEST(Video, FrameCountEqualsTheCsvFrames) {
-  const fs::path dir = fresh_dir("video");
+  const TempDir tmp("hicomex-synth-video");
+  const fs::path dir = tmp.path();
   VideoOptions o;
   o.out_path = (dir / "demo.mp4").string();
   o.csv_path = (dir / "demo.csv").string();

@@ -13,17 +13,6 @@ namespace fs = std::filesystem;
 
 namespace hicomex::training::test {
 
-TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "hicomex-train-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 void write_text(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);

@@ -1,5 +1,6 @@
-// Helpers for the training tests: temporary folders, files written on the spot,
-// a plausible 68-point face and a face image drawn around it.
+// Helpers for the training tests: files written on the spot, a plausible
+// 68-point face and a face image drawn around it. Temporary folders are
+// tests/support's TempDir.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -7,21 +8,11 @@
 
 #include <opencv2/core.hpp>
 
+#include "temp_dir.h"
+
 namespace hicomex::training::test {
 
-/// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return (path_ / rel).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using hicomex::test::TempDir;
 
 /// Writes `text` to `path`, creating parent folders.
 void write_text(const std::string& path, const std::string& text);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixtures.h"
+#include "process.h"
 #include "tiny_dataset.h"
 #include "training/evaluate.h"
 #include "training/metrics.h"
@@ -24,24 +25,18 @@ struct Run {
   std::string out, err;
 };
 
-/// Runs tool `env_var` (its path comes from meson) with `args`; captures stdout / stderr.
-/// `env` (e.g. "VAR=value ") is put in front of the command.
-Run run_tool_env(const std::string& env, const char* env_var, const std::string& args, const TempDir& dir) {
+/// Runs tool `env_var` (its path comes from meson) with `args` (a shell
+/// fragment) in a shell; captures stdout / stderr. `env` (e.g. "VAR=value ")
+/// is put in front of the command. `dir` is the test's folder (unused: the
+/// output is captured through pipes).
+Run run_tool_env(const std::string& env, const char* env_var, const std::string& args, const TempDir& /*dir*/) {
   const char* exe = std::getenv(env_var);
   if (!exe) throw std::runtime_error(std::string(env_var) + " is not set (run through meson test)");
-  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = env + std::string(exe) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
+  const hicomex::test::RunResult result = hicomex::test::run_shell(env + std::string(exe) + " " + args);
   Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.code = result.status;
+  r.out = result.out;
+  r.err = result.err;
   return r;
 }
 
@@ -93,6 +88,18 @@ TEST(HicomexTrainCli, BadFoldIsAnError) {
   r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --test-fold one --out " + (d / "o"), d);
   EXPECT_NE(r.code, 0);
   EXPECT_TRUE(mentions(r.err, "'one'")) << r.err;
+}
+
+// The device goes through the one device parser (hicomex/option_parsers.h):
+// an unknown text is refused before any work, naming the text and the forms.
+TEST(HicomexTrainCli, UnknownDeviceIsNamed) {
+  TempDir d;
+  const auto manifest = write_tiny_manifest(d / "data", 3, 1);
+  const auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --device bogus --size tiny --out " + (d / "o"), d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_TRUE(mentions(r.err, "'bogus'")) << r.err;
+  EXPECT_TRUE(mentions(r.err, "cuda:N")) << r.err;
+  EXPECT_FALSE(fs::exists(d / "o")) << "nothing written for a bad device";
 }
 
 TEST(HicomexEvalCli, ScoresKnownPredictions) {

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "fixtures.h"
+#include "hicomex/errors.h"
 #include "hicomex/safetensors.h"
 #include "nn/weights_io.h"
 #include "tiny_dataset.h"
@@ -257,5 +258,30 @@ TEST_F(TinyTraining, IntensityStageNeedsAFinishedModelAndAHead) {
     FAIL() << "a base model was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("finished model"), std::string::npos) << e.what();
+  }
+}
+
+// The training library reads the device through the one device parser
+// (hicomex/option_parsers.h): DeviceError naming the text, for a text that is
+// no device and for a CUDA device this machine does not have.
+TEST_F(TinyTraining, BadDeviceIsADeviceErrorNamingIt) {
+  TrainConfig c = config("bad-device");
+  c.device = "bogus";
+  try {
+    run(c);
+    FAIL() << "no exception";
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.value(), "bogus");
+    EXPECT_NE(std::string(e.what()).find("'bogus'"), std::string::npos) << e.what();
+  }
+  if (torch::cuda::device_count() > 7) return;
+  c.device = "cuda:7";
+  try {
+    run(c);
+    FAIL() << "no exception";
+  } catch (const DeviceError& e) {
+    EXPECT_EQ(e.value(), "cuda:7");
+    EXPECT_TRUE(e.valid_text());
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
   }
 }

@@ -16,6 +16,7 @@
 #include "nn/autocast.h"
 #include "hicomex_config.h"
 #include "hicomex_version.h"
+#include "hicomex/option_parsers.h"
 #include "nn/weights_io.h"
 #include "training/evaluate.h"
 #include "training/loader.h"
@@ -33,13 +34,10 @@ namespace {
 // Children of HicomexImpl frozen in stage 2 (the modules feature_parameters() covers).
 const char* const kFeatureModules[] = {"region1", "region2", "global", "local"};
 
-torch::Device pick_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  torch::Device d(name);  // throws c10::Error for a bad string
-  if (d.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device " + name + ": this LibTorch build or machine has no CUDA");
-  return d;
-}
+// The training device through the one device parser (hicomex/option_parsers.h):
+// "cpu" or "cuda:N" of this machine, or DeviceError naming the text (unknown,
+// or a CUDA device this machine lacks).
+torch::Device pick_device(const std::string& name) { return torch::Device(resolve_device(name)); }
 
 /// Stage 1: everything trains, relations off. Stage 2: relations on, feature
 /// modules frozen - no gradients and eval mode, so their BatchNorm statistics stay put too.

@@ -60,8 +60,10 @@ void set_intra_op_threads(int threads);
 class AuEngine {
  public:
   /// Loads the weights and runs one grey face through them (non-finite outputs
-  /// are a WeightsError too); throws WeightsError (file problems) or std::runtime_error
-  /// (device problems, e.g. "cuda" without a GPU), naming the file or device.
+  /// are a WeightsError too); throws WeightsError (file problems), DeviceError
+  /// (a device that is no device or not on this machine, e.g. "cuda" without a
+  /// GPU) or OptionError (a precision the device cannot run), naming the file,
+  /// device or value (hicomex/errors.h).
   explicit AuEngine(const AuEngineOptions& options);
   /// The process-wide engine for these options: every caller asking for the
   /// same weights file (same path, device and threads) gets the same instance,

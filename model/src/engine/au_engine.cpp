@@ -16,6 +16,8 @@
 
 #include "engine/batch_scheduler.h"
 #include "hicomex/align.h"
+#include "hicomex/errors.h"
+#include "hicomex/option_parsers.h"
 #include "nn/autocast.h"
 #include "nn/weights_io.h"
 
@@ -23,40 +25,33 @@ namespace hicomex {
 
 namespace {
 
-torch::Device pick_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (name == "cpu") return torch::Device(torch::kCPU);
-  if (name.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw std::runtime_error("device '" + name + "' requested but LibTorch sees no CUDA GPU (" +
-                               "this build's LibTorch may be CPU-only; use device=auto or cpu)");
-    int index = 0;
-    if (name.size() > 5 && name[4] == ':') index = std::stoi(name.substr(5));
-    if (index < 0 || index >= static_cast<int>(torch::cuda::device_count()))
-      throw std::runtime_error("device '" + name + "': no such GPU");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  throw std::runtime_error("unknown device '" + name + "' (expected auto, cpu, cuda or cuda:N)");
+// The device through the one device parser (hicomex/option_parsers.h):
+// resolve_device() gives "cpu" or "cuda:N" of this machine, or throws
+// DeviceError naming the text (unknown, or no such GPU here).
+torch::Device pick_device(const std::string& name) { return torch::Device(resolve_device(name)); }
+
+// The precision through the one precision parser (OptionError naming an
+// unknown text); "auto": bf16 where it is fast (CUDA, or a CPU with
+// AVX512-BF16 instructions), fp32 elsewhere (emulated bf16 would be slower
+// than fp32).
+Precision resolve_precision(const std::string& text, const torch::Device& device) {
+  const Precision p = parse_precision(text);
+  if (p != Precision::Auto) return p;
+  return device.is_cuda() || cpu_has_avx512_bf16() ? Precision::Bf16 : Precision::Fp32;
 }
 
-// "auto": bf16 where it is fast (CUDA, or a CPU with AVX512-BF16 instructions),
-// fp32 elsewhere (emulated bf16 would be slower than fp32).
-std::string resolve_precision(const std::string& precision, const torch::Device& device) {
-  if (precision != "auto") return precision;
-  return device.is_cuda() || cpu_has_avx512_bf16() ? "bf16" : "fp32";
-}
-
-c10::ScalarType precision_dtype(const std::string& precision, const torch::Device& device) {
-  const bool cuda = device.is_cuda();
-  if (precision == "fp32") return torch::kFloat;
-  if (precision == "bf16") return torch::kBFloat16;
-  if (precision == "fp16") {
-    if (!cuda)
-      throw std::invalid_argument("precision 'fp16' needs a CUDA device (device is " + device.str() +
-                                  "); use bf16 on the CPU");
-    return torch::kHalf;
+c10::ScalarType precision_dtype(Precision precision, const torch::Device& device) {
+  switch (precision) {
+    case Precision::Fp16:
+      if (!device.is_cuda())
+        throw OptionError("precision", "fp16",
+                          "precision 'fp16' needs a CUDA device (device is " + device.str() + "); use bf16 on the CPU");
+      return torch::kHalf;
+    case Precision::Bf16: return torch::kBFloat16;
+    case Precision::Fp32:
+    case Precision::Auto: break;
   }
-  throw std::invalid_argument("unknown precision '" + precision + "' (expected auto, fp32, bf16 or fp16)");
+  return torch::kFloat;
 }
 
 }  // namespace
@@ -105,8 +100,9 @@ struct AuEngine::Impl {
 
   void setup(const AuEngineOptions& o) {
     device = pick_device(o.device);
-    precision = resolve_precision(o.precision, device);
-    dtype = precision_dtype(precision, device);
+    const Precision p = resolve_precision(o.precision, device);
+    dtype = precision_dtype(p, device);
+    precision = to_string(p);
     if (o.batch_timeout_us < 0)
       throw std::invalid_argument("batch_timeout_us must be >= 0, got " + std::to_string(o.batch_timeout_us));
     scheduler = std::make_unique<BatchScheduler>(std::chrono::microseconds(o.batch_timeout_us), kMaxBatchFaces,
