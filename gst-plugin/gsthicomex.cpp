@@ -142,6 +142,7 @@ enum
   PROP_THREADS,
   PROP_DETECTOR,
   PROP_DETECTION_INTERVAL,
+  PROP_VERIFY_INTERVAL,
   PROP_INFERENCE_INTERVAL,
   PROP_MAX_FACES,
   PROP_MIN_FACE_SIZE,
@@ -350,6 +351,21 @@ gst_hicomex_class_init (GstHicomexClass * klass)
           "Run the face detector every N frames, follow faces by their "
           "landmarks in between", 1, G_MAXINT,
           (guint) o.tracker.detection_interval, playing));
+  /**
+   * GstHicomex:verify-interval:
+   *
+   * Between detector runs, each face's landmarks are checked by running the
+   * face detector on the landmark crop; that check is the costliest part of
+   * following a face. It runs at least every N frames per face, and in
+   * between only when the crop's picture changed (the face moved within it,
+   * turned, left it or was covered); otherwise the last check is reused with
+   * the current landmarks. 1 checks every frame. Default: 3.
+   */
+  g_object_class_install_property (gobject_class, PROP_VERIFY_INTERVAL,
+      g_param_spec_uint ("verify-interval", "Verify interval",
+          "Check that the landmarks sit on a face at least every N frames; in "
+          "between only when the face's crop changed (1 = every frame)", 1,
+          G_MAXINT, (guint) o.tracker.verify_interval, playing));
   /**
    * GstHicomex:inference-interval:
    *
@@ -604,6 +620,9 @@ gst_hicomex_set_property (GObject * object, guint prop_id,
     case PROP_DETECTION_INTERVAL:
       o.tracker.detection_interval = (int) g_value_get_uint (value);
       break;
+    case PROP_VERIFY_INTERVAL:
+      o.tracker.verify_interval = (int) g_value_get_uint (value);
+      break;
     case PROP_INFERENCE_INTERVAL:
       o.inference_interval = (int) g_value_get_uint (value);
       break;
@@ -678,6 +697,9 @@ gst_hicomex_get_property (GObject * object, guint prop_id,
       break;
     case PROP_DETECTION_INTERVAL:
       g_value_set_uint (value, (guint) o.tracker.detection_interval);
+      break;
+    case PROP_VERIFY_INTERVAL:
+      g_value_set_uint (value, (guint) o.tracker.verify_interval);
       break;
     case PROP_INFERENCE_INTERVAL:
       g_value_set_uint (value, (guint) o.inference_interval);
