@@ -19,6 +19,7 @@
 #include "hicomex/model_paths.h"
 #include "hicomex/option_parsers.h"
 #include "hicomex/safetensors.h"
+#include "media_paths.h"
 #include "temp_dir.h"
 
 using namespace hicomex;
@@ -361,4 +362,28 @@ TEST(TypedErrors, FaceAnalyzerThrowsTheTypeOfEachStartFailure) {
   } catch (const OptionError& e) {
     EXPECT_EQ(e.option(), "tracker.detection_interval");
   }
+}
+
+// A tree run (this test, the tools and gst-launch with the build tree's plugin)
+// must take the source tree's bundled files first, never an older installed copy.
+TEST(BundledFiles, ARunFromTheBuildTreeTakesTheSourceTreesCopiesFirst) {
+  EXPECT_EQ(bundled_search_order("/inst/m", "/src/m", true), (std::vector<std::string>{"/src/m", "/inst/m"}));
+  EXPECT_EQ(bundled_search_order("/inst/m", "/src/m", false), (std::vector<std::string>{"/inst/m", "/src/m"}));
+  EXPECT_TRUE(running_from_build_tree()) << "this test's libhicomex is loaded from the build tree";
+
+  const char* old_model = std::getenv("HICOMEX_MODEL");
+  const std::string saved_model = old_model ? old_model : "";
+  const char* old_faces = std::getenv("HICOMEX_FACE_MODELS");
+  const std::string saved_faces = old_faces ? old_faces : "";
+  ::unsetenv("HICOMEX_MODEL");
+  ::unsetenv("HICOMEX_FACE_MODELS");
+  const std::string source_model = test::source_root() + "/models/hicomex-default.safetensors";
+  if (fs::exists(source_model)) {
+    EXPECT_EQ(fs::canonical(default_model_path()), fs::canonical(source_model));
+  }
+  if (fs::is_directory(test::source_face_models_dir())) {
+    EXPECT_EQ(fs::canonical(face_models_dir()), fs::canonical(test::source_face_models_dir()));
+  }
+  if (old_model) ::setenv("HICOMEX_MODEL", saved_model.c_str(), 1);
+  if (old_faces) ::setenv("HICOMEX_FACE_MODELS", saved_faces.c_str(), 1);
 }

@@ -8,6 +8,8 @@
 
 namespace hicomex::test {
 
+std::string source_root() { return HICOMEX_TEST_SOURCE_ROOT; }
+
 std::string source_face_models_dir() { return HICOMEX_TEST_FACE_MODELS_DIR; }
 
 std::string face_models_dir() {

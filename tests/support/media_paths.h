@@ -13,6 +13,8 @@ inline const std::string kLandscape = "/usr/share/doc/facedetect/examples/640px-
 /// One face, turned a little (package python3-skimage).
 inline const std::string kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 
+/// This source tree's root folder (fixed at build time).
+std::string source_root();
 /// This source tree's face-models folder (fixed at build time), whatever
 /// HICOMEX_FACE_MODELS says now.
 std::string source_face_models_dir();

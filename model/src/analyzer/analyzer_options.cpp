@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "hicomex/errors.h"
+#include "hicomex/model_paths.h"
 #include "hicomex/option_parsers.h"
 #include "hicomex_config.h"
 
@@ -27,10 +28,11 @@ std::string default_model_path() {
                            std::string("HiCOMEX model not found: ") + env + " (from $HICOMEX_MODEL)");
     return env;
   }
-  const std::string candidates[] = {
-      std::string(HICOMEX_INSTALL_DATADIR) + "/models/" + kDefaultModelFile,
-      std::string(HICOMEX_SOURCE_ROOT) + "/models/" + kDefaultModelFile,
-  };
+  // The source tree's model first when this library runs from its build tree
+  // (so a tree run never picks an older installed model), else the installed one.
+  const std::vector<std::string> candidates =
+      bundled_search_order(std::string(HICOMEX_INSTALL_DATADIR) + "/models/" + kDefaultModelFile,
+                           std::string(HICOMEX_SOURCE_ROOT) + "/models/" + kDefaultModelFile, running_from_build_tree());
   for (const auto& c : candidates) {
     if (std::filesystem::exists(c)) return c;
   }
