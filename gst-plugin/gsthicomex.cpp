@@ -359,7 +359,7 @@ gst_hicomex_class_init (GstHicomexClass * klass)
    * following a face. It runs at least every N frames per face, and in
    * between only when the crop's picture changed (the face moved within it,
    * turned, left it or was covered); otherwise the last check is reused with
-   * the current landmarks. 1 checks every frame. Default: 3.
+   * the current landmarks. 1 checks every frame. Default: 5.
    */
   g_object_class_install_property (gobject_class, PROP_VERIFY_INTERVAL,
       g_param_spec_uint ("verify-interval", "Verify interval",

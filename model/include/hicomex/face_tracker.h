@@ -64,7 +64,7 @@ struct TrackerOptions {
   /// Landmark check reuse: the check that the landmarks sit on a face (the
   /// detector on the landmark crop) runs at least every N frames per face;
   /// in between it runs only when the crop's picture changed (1 = every frame).
-  int verify_interval = 3;
+  int verify_interval = 5;
   /// AU probability smoothing: weight of the past in an exponential average,
   /// in [0, 1) (0 = raw), applied at each AU update.
   float au_smoothing = 0.f;
