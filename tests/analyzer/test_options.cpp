@@ -364,6 +364,46 @@ TEST(TypedErrors, FaceAnalyzerThrowsTheTypeOfEachStartFailure) {
   }
 }
 
+// The AU engine loads on a second thread while the face detector, the landmark
+// net and the landmark check load on the caller's: when both sides fail, the
+// engine's failure is the one reported (as when they loaded in turn), and a
+// working analyzer comes out of the same concurrent load.
+TEST(TypedErrors, WhenTheModelAndTheDetectorBothFailTheModelIsReported) {
+  TempDir dir("hicomex-options-both");
+  AnalyzerOptions o;
+  o.engine.weights = dir.file("missing.safetensors");
+  o.engine.device = "cpu";
+  o.detector.name = "retinaface";  // no such detector: fails at once on this thread
+  o.threads = 1;
+  try {
+    FaceAnalyzer a(o);
+    FAIL() << "no exception";
+  } catch (const ModelFileError& e) {
+    EXPECT_EQ(e.kind(), ModelFileError::Kind::NotFound);
+    EXPECT_EQ(e.path(), dir.file("missing.safetensors"));
+  }
+  o.engine.weights = garbage_file(dir);
+  try {
+    FaceAnalyzer a(o);
+    FAIL() << "no exception";
+  } catch (const ModelFileError& e) {
+    EXPECT_EQ(e.kind(), ModelFileError::Kind::Corrupt) << e.what();
+  }
+  // Only the detector fails: its own error.
+  o.engine.weights.clear();  // the default model
+  try {
+    FaceAnalyzer a(o);
+    FAIL() << "no exception";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.option(), "detector");
+    EXPECT_EQ(e.value(), "retinaface");
+  }
+  o.detector.name = "blazeface";
+  FaceAnalyzer a(o);
+  EXPECT_FALSE(a.model_id().empty());
+  EXPECT_GT(a.au_ids().size(), 0u);
+}
+
 // A tree run (this test, the tools and gst-launch with the build tree's plugin)
 // must take the source tree's bundled files first, never an older installed copy.
 TEST(BundledFiles, ARunFromTheBuildTreeTakesTheSourceTreesCopiesFirst) {
