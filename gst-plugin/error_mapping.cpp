@@ -25,8 +25,8 @@ void post_error(GstElement* element, GstMessageType type, const std::exception& 
                 const std::string& text, const char* file, const char* function, int line) {
   const ErrorCode c = error_code_of(e, stage);
   // gst_element_message_full() takes both strings (g_free()s them).
-  gst_element_message_full(element, type, c.domain, c.code, g_strdup(text.c_str()), g_strdup(e.what()), file,
-                           function, line);
+  gst_element_message_full(element, type, c.domain, c.code, g_strdup(text.c_str()), g_strdup(e.what()), file, function,
+                           line);
 }
 
 std::string describe_model(const std::string& weights) {
@@ -43,8 +43,9 @@ std::string start_failure_text(const std::exception& e, const std::string& model
   if (const auto* file = dynamic_cast<const ModelFileError*>(&e)) {
     const bool other_file = !file->path().empty() && file->path() != model;
     if (file->kind() == ModelFileError::Kind::NotFound)
-      return other_file ? "Could not find model file \"" + file->path() + "\" for HiCOMEX model \"" + model + "\": " + why
-                        : "Could not find HiCOMEX model \"" + model + "\".";
+      return other_file
+                 ? "Could not find model file \"" + file->path() + "\" for HiCOMEX model \"" + model + "\": " + why
+                 : "Could not find HiCOMEX model \"" + model + "\".";
     return other_file ? "Could not load model file \"" + file->path() + "\" for HiCOMEX model \"" + model + "\": " + why
                       : "Could not load HiCOMEX model \"" + model + "\": " + why;
   }

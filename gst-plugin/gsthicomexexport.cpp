@@ -1,3 +1,6 @@
+/* GObject element code in GStreamer's gst-indent layout, as upstream's elements:
+ * not clang-formatted. */
+/* clang-format off */
 /**
  * SECTION:element-hicomexexport
  * @title: hicomexexport

@@ -1,3 +1,6 @@
+/* GObject element code in GStreamer's gst-indent layout, as upstream's elements:
+ * not clang-formatted. */
+/* clang-format off */
 /* hicomexexport: writes the results carried by GstHicomexMeta to a file. */
 #pragma once
 

@@ -19,24 +19,21 @@ std::string au_field(int id, const char* suffix) {
 double get_double(const GstStructure* s, const char* field) {
   double v = 0.0;
   if (!gst_structure_get_double(s, field, &v))
-    throw std::invalid_argument(std::string("hicomex structure: missing double field '") +
-                                field + "'");
+    throw std::invalid_argument(std::string("hicomex structure: missing double field '") + field + "'");
   return v;
 }
 
 int get_int(const GstStructure* s, const char* field) {
   int v = 0;
   if (!gst_structure_get_int(s, field, &v))
-    throw std::invalid_argument(std::string("hicomex structure: missing int field '") + field +
-                                "'");
+    throw std::invalid_argument(std::string("hicomex structure: missing int field '") + field + "'");
   return v;
 }
 
 bool get_bool(const GstStructure* s, const char* field) {
   gboolean v = FALSE;
   if (!gst_structure_get_boolean(s, field, &v))
-    throw std::invalid_argument(std::string("hicomex structure: missing boolean field '") +
-                                field + "'");
+    throw std::invalid_argument(std::string("hicomex structure: missing boolean field '") + field + "'");
   return v;
 }
 
@@ -62,14 +59,13 @@ GstStructure* face_structure(const FaceResult& f) {
   }
   GstStructure* aus = au_structure(f);
   GstStructure* s = gst_structure_new(
-      "face", "track-id", G_TYPE_INT, f.track_id, "x", G_TYPE_DOUBLE, (double)f.box.x, "y",
-      G_TYPE_DOUBLE, (double)f.box.y, "width", G_TYPE_DOUBLE, (double)f.box.width, "height",
-      G_TYPE_DOUBLE, (double)f.box.height, "detection-score", G_TYPE_DOUBLE,
-      (double)f.detection_score, "confidence", G_TYPE_DOUBLE, (double)f.confidence, "success",
-      G_TYPE_BOOLEAN, (gboolean)f.success, "pitch", G_TYPE_DOUBLE, (double)f.pose.pitch, "yaw",
-      G_TYPE_DOUBLE, (double)f.pose.yaw, "roll", G_TYPE_DOUBLE, (double)f.pose.roll, "tx",
-      G_TYPE_DOUBLE, (double)f.pose.tx, "ty", G_TYPE_DOUBLE, (double)f.pose.ty, "tz",
-      G_TYPE_DOUBLE, (double)f.pose.tz, "aus", GST_TYPE_STRUCTURE, aus, nullptr);
+      "face", "track-id", G_TYPE_INT, f.track_id, "x", G_TYPE_DOUBLE, (double)f.box.x, "y", G_TYPE_DOUBLE,
+      (double)f.box.y, "width", G_TYPE_DOUBLE, (double)f.box.width, "height", G_TYPE_DOUBLE, (double)f.box.height,
+      "detection-score", G_TYPE_DOUBLE, (double)f.detection_score, "confidence", G_TYPE_DOUBLE, (double)f.confidence,
+      "success", G_TYPE_BOOLEAN, (gboolean)f.success, "pitch", G_TYPE_DOUBLE, (double)f.pose.pitch, "yaw",
+      G_TYPE_DOUBLE, (double)f.pose.yaw, "roll", G_TYPE_DOUBLE, (double)f.pose.roll, "tx", G_TYPE_DOUBLE,
+      (double)f.pose.tx, "ty", G_TYPE_DOUBLE, (double)f.pose.ty, "tz", G_TYPE_DOUBLE, (double)f.pose.tz, "aus",
+      GST_TYPE_STRUCTURE, aus, nullptr);
   gst_structure_take_value(s, "landmarks", &landmarks);
   gst_structure_free(aus);
   return s;
@@ -77,15 +73,13 @@ GstStructure* face_structure(const FaceResult& f) {
 
 }  // namespace
 
-std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces,
-                              const std::vector<int>& fallback) {
+std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces, const std::vector<int>& fallback) {
   const std::vector<int>* ids = nullptr;
   for (const FaceResult& f : faces) {
     const auto optional_fits = [&](std::size_t n) { return n == 0 || n == f.au_ids.size(); };
     if (f.au_probability.size() != f.au_ids.size() || f.au_occurrence.size() != f.au_ids.size() ||
         !optional_fits(f.au_intensity.size()) || !optional_fits(f.au_intensity_raw.size()))
-      throw std::invalid_argument("face " + std::to_string(f.track_id) +
-                                  ": AU value vectors do not match its au_ids");
+      throw std::invalid_argument("face " + std::to_string(f.track_id) + ": AU value vectors do not match its au_ids");
     if (f.au_ids.empty()) continue;
     if (!ids)
       ids = &f.au_ids;
@@ -98,13 +92,12 @@ std::vector<int> frame_au_ids(const std::vector<FaceResult>& faces,
   return ids ? *ids : fallback;
 }
 
-GstHicomexMeta* add_hicomex_meta(GstBuffer* buffer, const std::vector<FaceResult>& faces,
-                                 const std::string& model_id, const std::vector<int>& au_ids) {
+GstHicomexMeta* add_hicomex_meta(GstBuffer* buffer, const std::vector<FaceResult>& faces, const std::string& model_id,
+                                 const std::vector<int>& au_ids) {
   const std::vector<int> ids = frame_au_ids(faces, au_ids);
   const bool intensity = std::any_of(faces.begin(), faces.end(), has_intensity);
-  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta_full(
-      buffer, model_id.empty() ? nullptr : model_id.c_str(), ids.data(),
-      static_cast<guint>(ids.size()), intensity);
+  GstHicomexMeta* meta = gst_buffer_add_hicomex_meta_full(buffer, model_id.empty() ? nullptr : model_id.c_str(),
+                                                          ids.data(), static_cast<guint>(ids.size()), intensity);
   if (!meta) throw std::runtime_error("cannot add GstHicomexMeta to the buffer");
   for (const FaceResult& f : faces) {
     GstHicomexFace* out = gst_hicomex_meta_add_face(meta);
@@ -172,25 +165,20 @@ GstStructure* au_structure(const FaceResult& face) {
   GstStructure* s = gst_structure_new_empty(kAuStructureName);
   const bool intensity = face.au_intensity.size() == face.au_ids.size();
   const bool raw = face.au_intensity_raw.size() == face.au_ids.size();
-  for (std::size_t i = 0; i < face.au_ids.size() && i < face.au_probability.size() &&
-                          i < face.au_occurrence.size();
+  for (std::size_t i = 0; i < face.au_ids.size() && i < face.au_probability.size() && i < face.au_occurrence.size();
        ++i) {
     const int id = face.au_ids[i];
-    gst_structure_set(s, au_field(id, "p").c_str(), G_TYPE_DOUBLE,
-                      (double)face.au_probability[i], au_field(id, "c").c_str(),
-                      G_TYPE_BOOLEAN, (gboolean)(face.au_occurrence[i] != 0), nullptr);
+    gst_structure_set(s, au_field(id, "p").c_str(), G_TYPE_DOUBLE, (double)face.au_probability[i],
+                      au_field(id, "c").c_str(), G_TYPE_BOOLEAN, (gboolean)(face.au_occurrence[i] != 0), nullptr);
     if (intensity)
-      gst_structure_set(s, au_field(id, "i").c_str(), G_TYPE_DOUBLE, (double)face.au_intensity[i],
-                        nullptr);
+      gst_structure_set(s, au_field(id, "i").c_str(), G_TYPE_DOUBLE, (double)face.au_intensity[i], nullptr);
     if (intensity && raw)
-      gst_structure_set(s, au_field(id, "i-raw").c_str(), G_TYPE_DOUBLE,
-                        (double)face.au_intensity_raw[i], nullptr);
+      gst_structure_set(s, au_field(id, "i-raw").c_str(), G_TYPE_DOUBLE, (double)face.au_intensity_raw[i], nullptr);
   }
   return s;
 }
 
-void add_face_roi_metas(GstBuffer* buffer, const std::vector<FaceResult>& faces,
-                        int frame_width, int frame_height) {
+void add_face_roi_metas(GstBuffer* buffer, const std::vector<FaceResult>& faces, int frame_width, int frame_height) {
   for (const FaceResult& f : faces) {
     // ROI boxes are unsigned: clamp to the frame (a tracked face can overhang it).
     auto clamp = [](double v, int hi) {
@@ -244,26 +232,21 @@ GstStructure* results_structure(const std::vector<FaceResult>& faces, const std:
     }
     gst_value_list_append_and_take_value(&list, &v);
   }
-  GstStructure* s = gst_structure_new(kMessageName, "frame", G_TYPE_UINT64, frame, "timestamp",
-                                      G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64,
-                                      stream_time, "model", G_TYPE_STRING, model_id.c_str(),
-                                      "has-intensity", G_TYPE_BOOLEAN, (gboolean)intensity,
-                                      nullptr);
+  GstStructure* s = gst_structure_new(kMessageName, "frame", G_TYPE_UINT64, frame, "timestamp", G_TYPE_UINT64, pts,
+                                      "stream-time", G_TYPE_UINT64, stream_time, "model", G_TYPE_STRING,
+                                      model_id.c_str(), "has-intensity", G_TYPE_BOOLEAN, (gboolean)intensity, nullptr);
   gst_structure_take_value(s, "au-ids", &ids_value);
   gst_structure_take_value(s, "faces", &list);
   return s;
 }
 
-GstMessage* results_message(GstObject* src, const std::vector<FaceResult>& faces,
-                            const std::string& model_id, const std::vector<int>& au_ids,
-                            guint64 frame, GstClockTime pts, GstClockTime stream_time) {
-  return gst_message_new_element(
-      src, results_structure(faces, model_id, au_ids, frame, pts, stream_time));
+GstMessage* results_message(GstObject* src, const std::vector<FaceResult>& faces, const std::string& model_id,
+                            const std::vector<int>& au_ids, guint64 frame, GstClockTime pts, GstClockTime stream_time) {
+  return gst_message_new_element(src, results_structure(faces, model_id, au_ids, frame, pts, stream_time));
 }
 
 std::vector<FaceResult> faces_from_results_structure(const GstStructure* s) {
-  if (!s || !gst_structure_has_name(s, kMessageName))
-    throw std::invalid_argument("not a 'hicomex' results structure");
+  if (!s || !gst_structure_has_name(s, kMessageName)) throw std::invalid_argument("not a 'hicomex' results structure");
   const GValue* ids_value = gst_structure_get_value(s, "au-ids");
   const GValue* list = gst_structure_get_value(s, "faces");
   if (!ids_value || !GST_VALUE_HOLDS_ARRAY(ids_value))
@@ -277,19 +260,17 @@ std::vector<FaceResult> faces_from_results_structure(const GstStructure* s) {
   std::vector<FaceResult> faces;
   for (guint k = 0; k < gst_value_list_get_size(list); ++k) {
     const GValue* fv = gst_value_list_get_value(list, k);
-    if (!GST_VALUE_HOLDS_STRUCTURE(fv))
-      throw std::invalid_argument("hicomex structure: 'faces' holds a non-structure");
+    if (!GST_VALUE_HOLDS_STRUCTURE(fv)) throw std::invalid_argument("hicomex structure: 'faces' holds a non-structure");
     const GstStructure* fs = gst_value_get_structure(fv);
     FaceResult f;
     f.track_id = get_int(fs, "track-id");
-    f.box = {(float)get_double(fs, "x"), (float)get_double(fs, "y"),
-             (float)get_double(fs, "width"), (float)get_double(fs, "height")};
+    f.box = {(float)get_double(fs, "x"), (float)get_double(fs, "y"), (float)get_double(fs, "width"),
+             (float)get_double(fs, "height")};
     f.detection_score = (float)get_double(fs, "detection-score");
     f.confidence = (float)get_double(fs, "confidence");
     f.success = get_bool(fs, "success");
-    f.pose = {(float)get_double(fs, "pitch"), (float)get_double(fs, "yaw"),
-              (float)get_double(fs, "roll"),  (float)get_double(fs, "tx"),
-              (float)get_double(fs, "ty"),    (float)get_double(fs, "tz")};
+    f.pose = {(float)get_double(fs, "pitch"), (float)get_double(fs, "yaw"), (float)get_double(fs, "roll"),
+              (float)get_double(fs, "tx"),    (float)get_double(fs, "ty"),  (float)get_double(fs, "tz")};
     const GValue* lm = gst_structure_get_value(fs, "landmarks");
     if (!lm || !GST_VALUE_HOLDS_ARRAY(lm) || gst_value_array_get_size(lm) != 2 * f.landmarks.size())
       throw std::invalid_argument("hicomex structure: 'landmarks' is not an array of 136 values");
@@ -318,9 +299,8 @@ std::vector<FaceResult> faces_from_results_structure(const GstStructure* s) {
   return faces;
 }
 
-void attach_results(GstBuffer* buffer, const std::vector<FaceResult>& faces,
-                    const std::string& model_id, const std::vector<int>& au_ids,
-                    int frame_width, int frame_height) {
+void attach_results(GstBuffer* buffer, const std::vector<FaceResult>& faces, const std::string& model_id,
+                    const std::vector<int>& au_ids, int frame_width, int frame_height) {
   add_hicomex_meta(buffer, faces, model_id, au_ids);
   add_face_roi_metas(buffer, faces, frame_width, frame_height);
 }

@@ -54,8 +54,7 @@ bool image_view_of(const GstVideoFrame* frame, ImageView* view) {
     case GST_VIDEO_FORMAT_GRAY8: view->format = PixelFormat::GRAY8; break;
     case GST_VIDEO_FORMAT_I420: view->format = PixelFormat::I420; break;
     case GST_VIDEO_FORMAT_NV12: view->format = PixelFormat::NV12; break;
-    default:
-      return false;
+    default: return false;
   }
   view->width = GST_VIDEO_FRAME_WIDTH(frame);
   view->height = GST_VIDEO_FRAME_HEIGHT(frame);

@@ -39,8 +39,7 @@ bool MqttUrl::is_mqtt(const std::string& location) {
 
 std::string MqttUrl::redacted() const {
   std::string host_part = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return std::string(tls ? "mqtts://" : "mqtt://") + host_part + ":" + std::to_string(port) +
-         "/" + topic;
+  return std::string(tls ? "mqtts://" : "mqtt://") + host_part + ":" + std::to_string(port) + "/" + topic;
 }
 
 MqttUrl MqttUrl::parse(const std::string& url) {
@@ -90,27 +89,21 @@ MqttUrl MqttUrl::parse(const std::string& url) {
     errno = 0;
     const long p = std::strtol(port.c_str(), &end, 10);
     if (port.empty() || *end != '\0' || errno != 0 || p < 1 || p > 65535)
-      throw std::invalid_argument("MQTT URL '" + shown + "': port '" + port +
-                                  "' is not a number from 1 to 65535");
+      throw std::invalid_argument("MQTT URL '" + shown + "': port '" + port + "' is not a number from 1 to 65535");
     u.port = static_cast<int>(p);
   }
-  if (u.topic.empty())
-    throw std::invalid_argument("MQTT URL '" + shown +
-                                "' has no topic (mqtt://HOST[:PORT]/TOPIC)");
+  if (u.topic.empty()) throw std::invalid_argument("MQTT URL '" + shown + "' has no topic (mqtt://HOST[:PORT]/TOPIC)");
   if (u.topic.find_first_of("+#") != std::string::npos)
-    throw std::invalid_argument("MQTT URL '" + shown +
-                                "': a topic to publish to cannot hold the wildcards + or #");
+    throw std::invalid_argument("MQTT URL '" + shown + "': a topic to publish to cannot hold the wildcards + or #");
   return u;
 }
 
 MqttPublisher::MqttPublisher(MqttOptions options, EventFn on_event)
     : options_(std::move(options)), on_event_(std::move(on_event)) {
   if (options_.qos != 0 && options_.qos != 1)
-    throw std::invalid_argument("MQTT QoS " + std::to_string(options_.qos) +
-                                " is not supported (use 0 or 1)");
+    throw std::invalid_argument("MQTT QoS " + std::to_string(options_.qos) + " is not supported (use 0 or 1)");
   if (!options_.ca_file.empty() && ::access(options_.ca_file.c_str(), R_OK) != 0)
-    throw std::invalid_argument("MQTT CA file '" + options_.ca_file +
-                                "' cannot be read: " + std::strerror(errno));
+    throw std::invalid_argument("MQTT CA file '" + options_.ca_file + "' cannot be read: " + std::strerror(errno));
   if (options_.queue_limit == 0) options_.queue_limit = 1;
   static const int init = mosquitto_lib_init();
   (void)init;
@@ -130,9 +123,8 @@ void MqttPublisher::count_dropped(std::uint64_t n) {
 
 bool MqttPublisher::wait_connected(double timeout_s, std::string* why) {
   std::unique_lock<std::mutex> lock(lock_);
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         std::chrono::duration<double>(std::max(0.0, timeout_s)));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                            std::chrono::duration<double>(std::max(0.0, timeout_s)));
   changed_.wait_until(lock, until, [&] { return stats_.connected || refused_ || stop_; });
   if (stats_.connected) return true;
   if (why) *why = stats_.last_error.empty() ? "no answer" : stats_.last_error;
@@ -163,11 +155,9 @@ void MqttPublisher::publish(std::string topic, std::string payload) {
 
 std::size_t MqttPublisher::drain(double timeout_s) {
   std::unique_lock<std::mutex> lock(lock_);
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         std::chrono::duration<double>(std::max(0.0, timeout_s)));
-  changed_.wait_until(lock, until,
-                      [&] { return (queue_.empty() && inflight_n_ == 0) || refused_; });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                            std::chrono::duration<double>(std::max(0.0, timeout_s)));
+  changed_.wait_until(lock, until, [&] { return (queue_.empty() && inflight_n_ == 0) || refused_; });
   return queue_.size() + inflight_n_;
 }
 
@@ -210,8 +200,7 @@ void MqttPublisher::on_disconnect(struct mosquitto*, void* self, int) {
 
 void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
   auto* me = static_cast<MqttPublisher*>(self);
-  auto it = std::find_if(me->inflight_.begin(), me->inflight_.end(),
-                         [mid](const Message& m) { return m.mid == mid; });
+  auto it = std::find_if(me->inflight_.begin(), me->inflight_.end(), [mid](const Message& m) { return m.mid == mid; });
   if (it == me->inflight_.end()) {
     me->early_acks_.push_back(mid);  // confirmed before publish() returned
     return;
@@ -227,8 +216,7 @@ void MqttPublisher::on_publish(struct mosquitto*, void* self, int mid) {
 }
 
 bool MqttPublisher::connect_once() {
-  mosq_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(),
-                        true, this);
+  mosq_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(), true, this);
   if (!mosq_) {
     std::lock_guard<std::mutex> lock(lock_);
     stats_.last_error = "cannot create an MQTT client (client id too long?)";
@@ -238,15 +226,12 @@ bool MqttPublisher::connect_once() {
   mosquitto_connect_callback_set(mosq_, &MqttPublisher::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttPublisher::on_disconnect);
   mosquitto_publish_callback_set(mosq_, &MqttPublisher::on_publish);
-  const std::string& user =
-      options_.username.empty() ? options_.url.username : options_.username;
-  const std::string& pass =
-      options_.password.empty() ? options_.url.password : options_.password;
+  const std::string& user = options_.username.empty() ? options_.url.username : options_.username;
+  const std::string& pass = options_.password.empty() ? options_.url.password : options_.password;
   if (!user.empty()) mosquitto_username_pw_set(mosq_, user.c_str(), pass.c_str());
   if (options_.url.tls || !options_.ca_file.empty()) {
-    const int rc = mosquitto_tls_set(
-        mosq_, options_.ca_file.empty() ? nullptr : options_.ca_file.c_str(),
-        options_.ca_file.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
+    const int rc = mosquitto_tls_set(mosq_, options_.ca_file.empty() ? nullptr : options_.ca_file.c_str(),
+                                     options_.ca_file.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
       std::lock_guard<std::mutex> lock(lock_);
       stats_.last_error = "TLS set-up failed: " + std::string(mosquitto_strerror(rc));
@@ -260,8 +245,7 @@ bool MqttPublisher::connect_once() {
   connack_rc_ = -1;
   connecting_since_ = now_s();
   errno = 0;
-  const int rc = mosquitto_connect(mosq_, options_.url.host.c_str(), options_.url.port,
-                                   options_.keep_alive_s);
+  const int rc = mosquitto_connect(mosq_, options_.url.host.c_str(), options_.url.port, options_.keep_alive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     const int err = errno;
     {
@@ -312,9 +296,9 @@ void MqttPublisher::send_pending() {
     }
     inflight_.push_back(std::move(m));
     Message& sent = inflight_.back();
-    const int topic_mid_rc = mosquitto_publish(
-        mosq_, &sent.mid, sent.topic.c_str(), static_cast<int>(sent.payload.size()),
-        sent.payload.data(), options_.qos, false);
+    const int topic_mid_rc =
+        mosquitto_publish(mosq_, &sent.mid, sent.topic.c_str(), static_cast<int>(sent.payload.size()),
+                          sent.payload.data(), options_.qos, false);
     if (topic_mid_rc != MOSQ_ERR_SUCCESS) {
       // Not taken (the connection is going): it stays queued; the loop notices.
       lost_ = true;
@@ -378,8 +362,8 @@ void MqttPublisher::run() {
     if (connack_rc_ > 0) {
       // Refused at CONNACK. Bad credentials or no authorisation will not
       // change by retrying; the rest (server unavailable...) may.
-      const std::string why = std::string("the broker refused the connection: ") +
-                              mosquitto_connack_string(connack_rc_);
+      const std::string why =
+          std::string("the broker refused the connection: ") + mosquitto_connack_string(connack_rc_);
       const bool fatal = connack_rc_ == 4 || connack_rc_ == 5;
       connack_rc_ = -1;
       drop_connection(why);
@@ -416,15 +400,13 @@ void MqttPublisher::run() {
     }
     if (rc != MOSQ_ERR_SUCCESS || lost_) {
       const int err = errno;
-      drop_connection(rc != MOSQ_ERR_SUCCESS ? library_error(rc, err)
-                                             : std::string("the connection was lost"));
+      drop_connection(rc != MOSQ_ERR_SUCCESS ? library_error(rc, err) : std::string("the connection was lost"));
       next_attempt = now_s() + backoff;
       backoff = std::min(backoff * 2.0, options_.backoff_max_s);
       continue;
     }
     if (!session_up_ && now_s() - connecting_since_ > kConnackTimeoutS) {
-      drop_connection("no answer to CONNECT within " +
-                      std::to_string(static_cast<int>(kConnackTimeoutS)) + " s");
+      drop_connection("no answer to CONNECT within " + std::to_string(static_cast<int>(kConnackTimeoutS)) + " s");
       next_attempt = now_s() + backoff;
       continue;
     }

@@ -46,12 +46,12 @@ struct MqttUrl {
 
 struct MqttOptions {
   MqttUrl url;
-  int qos = 1;                  ///< 0 or 1
-  std::string client_id;        ///< empty: the library makes a random one
+  int qos = 1;            ///< 0 or 1
+  std::string client_id;  ///< empty: the library makes a random one
   int keep_alive_s = 30;
-  std::string username;         ///< overrides the URL's user
-  std::string password;         ///< overrides the URL's password; never logged
-  std::string ca_file;          ///< TLS trust anchors; setting it turns TLS on
+  std::string username;             ///< overrides the URL's user
+  std::string password;             ///< overrides the URL's password; never logged
+  std::string ca_file;              ///< TLS trust anchors; setting it turns TLS on
   std::size_t queue_limit = 10000;  ///< messages kept while the broker is away
   double queue_max_age_s = 0.0;     ///< 0: no age limit
   double backoff_min_s = 0.25;      ///< first reconnect delay, doubled up to max
@@ -64,7 +64,7 @@ struct MqttStats {
   std::uint64_t queued = 0;      ///< waiting now (in flight included)
   std::uint64_t reconnects = 0;  ///< successful connections after the first
   bool connected = false;
-  std::string last_error;        ///< why the last connection failed or ended
+  std::string last_error;  ///< why the last connection failed or ended
 };
 
 class MqttPublisher {
@@ -120,10 +120,10 @@ class MqttPublisher {
   };
 
   void run();
-  bool connect_once();         // network thread
+  bool connect_once();                           // network thread
   void drop_connection(const std::string& why);  // network thread
-  void send_pending();         // network thread
-  void expire_old(double now_s);  // with lock_ held
+  void send_pending();                           // network thread
+  void expire_old(double now_s);                 // with lock_ held
   void emit(const Event& e);
   void count_dropped(std::uint64_t n);  // with lock_ held
 
@@ -136,8 +136,8 @@ class MqttPublisher {
 
   mutable std::mutex lock_;
   std::condition_variable changed_;  // queue shrank, connection state changed, stop
-  std::deque<Message> queue_;    // not handed to the library yet, oldest first
-  std::size_t inflight_n_ = 0;   // inflight_.size(), for other threads
+  std::deque<Message> queue_;        // not handed to the library yet, oldest first
+  std::size_t inflight_n_ = 0;       // inflight_.size(), for other threads
   MqttStats stats_;
   std::uint64_t dropped_unreported_ = 0;
   std::uint64_t queued_while_down_ = 0;

@@ -17,8 +17,8 @@ struct Rgb {
   double r, g, b;
 };
 
-const Rgb kPalette[] = {{255, 64, 64},  {64, 200, 255}, {255, 200, 0},  {200, 80, 255},
-                        {0, 230, 120},  {255, 128, 0},  {255, 90, 200}, {160, 255, 60}};
+const Rgb kPalette[] = {{255, 64, 64}, {64, 200, 255}, {255, 200, 0},  {200, 80, 255},
+                        {0, 230, 120}, {255, 128, 0},  {255, 90, 200}, {160, 255, 60}};
 const Rgb kBacking{16, 16, 16};
 const Rgb kText{255, 255, 255};
 const Rgb kBarOn{60, 220, 90};
@@ -53,8 +53,7 @@ class Canvas {
       Plane pl;
       const int w = GST_VIDEO_FRAME_COMP_WIDTH(frame, comp);
       const int h = GST_VIDEO_FRAME_COMP_HEIGHT(frame, comp);
-      pl.mat = cv::Mat(h, w, type, GST_VIDEO_FRAME_PLANE_DATA(frame, p),
-                       GST_VIDEO_FRAME_PLANE_STRIDE(frame, p));
+      pl.mat = cv::Mat(h, w, type, GST_VIDEO_FRAME_PLANE_DATA(frame, p), GST_VIDEO_FRAME_PLANE_STRIDE(frame, p));
       pl.sx = static_cast<double>(w) / width_;
       pl.sy = static_cast<double>(h) / height_;
       pl.kind = kind;
@@ -89,38 +88,43 @@ class Canvas {
   void reset_clip() { clip_ = cv::Rect(0, 0, width_, height_); }
 
   void rect(const cv::Rect& r, Rgb c, int thickness) {
-    each([&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
-      cv::rectangle(m, at(p, o, r.tl()), at(p, o, r.br()), s,
-                    thickness < 0 ? cv::FILLED : std::max(1, (int)std::lround(thickness * p.sx)),
-                    cv::LINE_8);
-    }, c);
+    each(
+        [&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
+          cv::rectangle(m, at(p, o, r.tl()), at(p, o, r.br()), s,
+                        thickness < 0 ? cv::FILLED : std::max(1, (int)std::lround(thickness * p.sx)), cv::LINE_8);
+        },
+        c);
   }
 
   // Darkens a rectangle so text on it reads on any background.
   void backing(const cv::Rect& r) {
-    each([&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
-      cv::Rect pr(at(p, o, r.tl()), at(p, o, r.br()));
-      pr &= cv::Rect(0, 0, m.cols, m.rows);
-      if (pr.empty()) return;
-      cv::Mat roi = m(pr);
-      cv::addWeighted(roi, 1.0 - kBackingAlpha, cv::Mat(roi.size(), roi.type(), s),
-                      kBackingAlpha, 0.0, roi);
-    }, kBacking);
+    each(
+        [&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
+          cv::Rect pr(at(p, o, r.tl()), at(p, o, r.br()));
+          pr &= cv::Rect(0, 0, m.cols, m.rows);
+          if (pr.empty()) return;
+          cv::Mat roi = m(pr);
+          cv::addWeighted(roi, 1.0 - kBackingAlpha, cv::Mat(roi.size(), roi.type(), s), kBackingAlpha, 0.0, roi);
+        },
+        kBacking);
   }
 
   void dot(cv::Point2f centre, int radius, Rgb c) {
-    each([&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
-      cv::circle(m, at(p, o, centre), std::max(0, (int)std::lround(radius * p.sx)), s,
-                 cv::FILLED, cv::LINE_8);
-    }, c);
+    each(
+        [&](cv::Mat& m, const Plane& p, const cv::Scalar& s, cv::Point2d o) {
+          cv::circle(m, at(p, o, centre), std::max(0, (int)std::lround(radius * p.sx)), s, cv::FILLED, cv::LINE_8);
+        },
+        c);
   }
 
   // `origin` is the bottom-left of the text, as in cv::putText.
   void text(const std::string& s, cv::Point origin, double scale, int thickness, Rgb c) {
-    each([&](cv::Mat& m, const Plane& p, const cv::Scalar& col, cv::Point2d o) {
-      cv::putText(m, s, at(p, o, origin), cv::FONT_HERSHEY_SIMPLEX, scale * p.sy, col,
-                  std::max(1, (int)std::lround(thickness * p.sy)), cv::LINE_AA);
-    }, c);
+    each(
+        [&](cv::Mat& m, const Plane& p, const cv::Scalar& col, cv::Point2d o) {
+          cv::putText(m, s, at(p, o, origin), cv::FONT_HERSHEY_SIMPLEX, scale * p.sy, col,
+                      std::max(1, (int)std::lround(thickness * p.sy)), cv::LINE_AA);
+        },
+        c);
   }
 
  private:
@@ -174,9 +178,7 @@ class Canvas {
   bool full_range_ = false;
 };
 
-std::string au_name(int id) {
-  return is_known_au(id) ? au_info(id).name : "";
-}
+std::string au_name(int id) { return is_known_au(id) ? au_info(id).name : ""; }
 
 // Text size and stroke grow with the frame so labels read at any resolution.
 struct Typography {
@@ -224,8 +226,7 @@ void draw_box(Canvas& c, const GstHicomexFace& f, const Typography& t) {
 void draw_landmarks(Canvas& c, const GstHicomexFace& f) {
   const int radius = std::max(1, (int)std::lround(c.height() / 400.0));
   const Rgb col = track_colour(f.track_id);
-  for (int i = 0; i < GST_HICOMEX_LANDMARK_COUNT; ++i)
-    c.dot({f.landmarks[2 * i], f.landmarks[2 * i + 1]}, radius, col);
+  for (int i = 0; i < GST_HICOMEX_LANDMARK_COUNT; ++i) c.dot({f.landmarks[2 * i], f.landmarks[2 * i + 1]}, radius, col);
 }
 
 // Whether the face carries intensities (a model with an intensity head).
@@ -236,8 +237,8 @@ bool has_intensity(const GstHicomexMeta& meta, const GstHicomexFace& f) {
 // Active AUs listed near the box (place_beside: right, left, below, above), on
 // a dark backing, with their intensity ("2.3/5") or, for a model without
 // intensity, their probability ("0.91").
-void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
-                 const Typography& t, double min_probability, std::vector<PixelRect>& taken) {
+void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f, const Typography& t,
+                 double min_probability, std::vector<PixelRect>& taken) {
   std::vector<std::string> lines;
   const bool intensity = has_intensity(meta, f);
   for (guint a = 0; a < meta.n_aus; ++a) {
@@ -255,16 +256,14 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   int width = 0;
   for (const std::string& l : lines) {
     int baseline = 0;
-    width = std::max(width, cv::getTextSize(l, cv::FONT_HERSHEY_SIMPLEX, t.scale, t.thickness,
-                                            &baseline).width);
+    width = std::max(width, cv::getTextSize(l, cv::FONT_HERSHEY_SIMPLEX, t.scale, t.thickness, &baseline).width);
   }
   const cv::Rect r = box_rect(f);
   const int block_w = width + 2 * t.pad;
   const int block_h = (int)lines.size() * t.line_height + t.pad;
   int x, y;
   PixelRect placed;
-  if (place_beside({r.x, r.y, r.width, r.height}, block_w, block_h, c.width(), c.height(), taken, t.pad,
-                    placed)) {
+  if (place_beside({r.x, r.y, r.width, r.height}, block_w, block_h, c.width(), c.height(), taken, t.pad, placed)) {
     x = placed.x;
     y = placed.y;
   } else {
@@ -280,16 +279,15 @@ void draw_labels(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
   taken.push_back({x, y, block_w, block_h});
   c.backing({x, y, block_w, block_h});
   for (std::size_t i = 0; i < lines.size(); ++i)
-    c.text(lines[i], {x + t.pad, y + (int)(i + 1) * t.line_height - t.pad / 2}, t.scale,
-           t.thickness, kText);
+    c.text(lines[i], {x + t.pad, y + (int)(i + 1) * t.line_height - t.pad / 2}, t.scale, t.thickness, kText);
 }
 
 // One bar per AU near the box (place_beside: below first), AU numbers below
 // the bars. Bar height: intensity / 5, or the probability for a model without
 // intensity; green where the AU is present (never shorter than a sliver, so
 // presence shows even at a low intensity), grey where it is not.
-void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
-               const Typography& t, std::vector<PixelRect>& taken) {
+void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f, const Typography& t,
+               std::vector<PixelRect>& taken) {
   if (meta.n_aus == 0) return;
   const cv::Rect r = box_rect(f);
   const double small = t.scale * 0.6;
@@ -323,11 +321,8 @@ void draw_bars(Canvas& c, const GstHicomexMeta& meta, const GstHicomexFace& f,
     int h = (int)std::lround(p * plot_h);
     if (f.au_occurrence[a]) h = std::max(h, std::max(2, plot_h / 16));
     const int bx = x + t.pad + (int)a * bar_w;
-    if (h > 0)
-      c.rect({bx + 1, base - h, std::max(1, bar_w - 2), h}, f.au_occurrence[a] ? kBarOn : kBarOff,
-             -1);
-    c.text(std::to_string(meta.au_ids[a]), {bx + 1, base + t.pad + digits.height}, small,
-           small_th, kText);
+    if (h > 0) c.rect({bx + 1, base - h, std::max(1, bar_w - 2), h}, f.au_occurrence[a] ? kBarOn : kBarOff, -1);
+    c.text(std::to_string(meta.au_ids[a]), {bx + 1, base + t.pad + digits.height}, small, small_th, kText);
   }
 }
 
@@ -341,7 +336,9 @@ bool place_beside(const PixelRect& box, int width, int height, int frame_width, 
   const int beside_y = std::clamp(box.y, 0, frame_height - height);
   for (const Side side : order) {
     const int x = side == Side::kRight ? box.x + box.width + gap : side == Side::kLeft ? box.x - gap - width : under_x;
-    const int y = side == Side::kBelow ? box.y + box.height + gap : side == Side::kAbove ? box.y - gap - height : beside_y;
+    const int y = side == Side::kBelow   ? box.y + box.height + gap
+                  : side == Side::kAbove ? box.y - gap - height
+                                         : beside_y;
     if (x < 0 || x + width > frame_width || y < 0 || y + height > frame_height) continue;
     PixelRect cand{x, y, width, height};
     // Slide down past whatever it hits (the face's own box included); each step
@@ -363,9 +360,7 @@ bool place_beside(const PixelRect& box, int width, int height, int frame_width, 
   return false;
 }
 
-
-void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
-                  const OverlayOptions& options) {
+void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta, const OverlayOptions& options) {
   Canvas canvas(frame);
   const Typography t = typography(canvas.height());
   // Charts and labels keep clear of every face box and of what was placed before them.

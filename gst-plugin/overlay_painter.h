@@ -40,10 +40,8 @@ bool place_beside(const PixelRect& box, int width, int height, int frame_width, 
                   const std::vector<PixelRect>& taken, int gap, PixelRect& out,
                   std::initializer_list<Side> order = {Side::kRight, Side::kLeft, Side::kBelow, Side::kAbove});
 
-
 /// Draws the faces of `meta` onto `frame` (mapped for writing). Everything a
 /// box draws stays inside that box; labels and bars are placed beside it.
-void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta,
-                  const OverlayOptions& options);
+void draw_overlay(GstVideoFrame* frame, const GstHicomexMeta& meta, const OverlayOptions& options);
 
 }  // namespace hicomex::gst

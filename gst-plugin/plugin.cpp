@@ -1,3 +1,6 @@
+/* GObject element code in GStreamer's gst-indent layout, as upstream's elements:
+ * not clang-formatted. */
+/* clang-format off */
 /* The hicomex plugin: facial action unit analysis for GStreamer. */
 #include <gst/gst.h>
 

@@ -39,8 +39,7 @@ struct Options {
 std::string per_camera(const std::string& path, int index, size_t count) {
   if (path.empty()) return path;
   const auto tag = path.find("{cam}");
-  if (tag != std::string::npos)
-    return path.substr(0, tag) + std::to_string(index) + path.substr(tag + 5);
+  if (tag != std::string::npos) return path.substr(0, tag) + std::to_string(index) + path.substr(tag + 5);
   if (count == 1) return path;
   const auto slash = path.find_last_of('/');
   const auto dot = path.find_last_of('.');
@@ -67,22 +66,26 @@ struct App {
     for (auto& cam : cameras) cam->stop();
     // The EOS sent through every branch ends in an EOS message; give up
     // waiting after a while (a wedged camera must not keep us forever).
-    stop_timeout = g_timeout_add_seconds(15, [](gpointer p) -> gboolean {
-      auto* app = static_cast<App*>(p);
-      std::fprintf(stderr, "[hicomex-rtsp] no end of stream after 15 s; closing anyway\n");
-      app->stop_timeout = 0;
-      g_main_loop_quit(app->loop);
-      return G_SOURCE_REMOVE;
-    }, this);
+    stop_timeout = g_timeout_add_seconds(
+        15,
+        [](gpointer p) -> gboolean {
+          auto* app = static_cast<App*>(p);
+          std::fprintf(stderr, "[hicomex-rtsp] no end of stream after 15 s; closing anyway\n");
+          app->stop_timeout = 0;
+          g_main_loop_quit(app->loop);
+          return G_SOURCE_REMOVE;
+        },
+        this);
   }
 
   void print_stats() {
     const double t = (g_get_monotonic_time() - start_us) / 1e6;
     for (auto& cam : cameras) {
       const auto& s = cam->stats();
-      std::fprintf(stderr, "[hicomex-rtsp] %s: %s, %lld frames (%.1f/s), %lld face records, "
-                   "%d reconnects\n", cam->name().c_str(), to_string(cam->state()),
-                   (long long)s.frames.load(), t > 0 ? s.frames / t : 0.0,
+      std::fprintf(stderr,
+                   "[hicomex-rtsp] %s: %s, %lld frames (%.1f/s), %lld face records, "
+                   "%d reconnects\n",
+                   cam->name().c_str(), to_string(cam->state()), (long long)s.frames.load(), t > 0 ? s.frames / t : 0.0,
                    (long long)s.faces.load(), cam->reconnects());
     }
   }
@@ -92,8 +95,7 @@ struct App {
     bool any_alive = false, all_done = opt.frames > 0;
     for (auto& cam : cameras) {
       if (cam->poll()) any_alive = true;
-      if (opt.frames > 0 && cam->state() != RtspCamera::State::Failed &&
-          cam->stats().frames < opt.frames)
+      if (opt.frames > 0 && cam->state() != RtspCamera::State::Failed && cam->stats().frames < opt.frames)
         all_done = false;
     }
     const auto now = g_get_monotonic_time();
@@ -101,8 +103,10 @@ struct App {
       last_stats_us = now;
       print_stats();
     }
-    if (!any_alive) begin_stop("every camera gave up");
-    else if (all_done) begin_stop("frame count reached");
+    if (!any_alive)
+      begin_stop("every camera gave up");
+    else if (all_done)
+      begin_stop("frame count reached");
     else if (opt.duration_s > 0 && now - start_us > opt.duration_s * 1e6)
       begin_stop("duration reached");
     return G_SOURCE_CONTINUE;
@@ -126,8 +130,8 @@ struct App {
           }
         }
         if (!text.empty()) {
-          std::fprintf(stderr, "[hicomex-rtsp] error from %s: %s\n  (%s)\n",
-                       GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), text.c_str(), dbg ? dbg : "");
+          std::fprintf(stderr, "[hicomex-rtsp] error from %s: %s\n  (%s)\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                       text.c_str(), dbg ? dbg : "");
           fatal = true;
           g_main_loop_quit(loop);
         }
@@ -138,8 +142,7 @@ struct App {
       case GST_MESSAGE_EOS:
         if (stopping) g_main_loop_quit(loop);
         break;
-      default:
-        break;
+      default: break;
     }
   }
 };
@@ -149,9 +152,12 @@ void print_summary(const App& app) {
   nlohmann::json cams = nlohmann::json::array();
   for (const auto& cam : app.cameras) {
     const auto& s = cam->stats();
-    cams.push_back({{"url", cam->config().url}, {"jsonl", cam->config().jsonl},
-                    {"record", cam->config().record}, {"state", to_string(cam->state())},
-                    {"frames", s.frames.load()}, {"face_records", s.faces.load()},
+    cams.push_back({{"url", cam->config().url},
+                    {"jsonl", cam->config().jsonl},
+                    {"record", cam->config().record},
+                    {"state", to_string(cam->state())},
+                    {"frames", s.frames.load()},
+                    {"face_records", s.faces.load()},
                     {"reconnects", cam->reconnects()},
                     {"fps", t > 0 ? s.frames.load() / t : 0.0}});
   }
@@ -162,8 +168,7 @@ void print_summary(const App& app) {
 std::string mqtt_per_camera(const std::string& url, int index, size_t count) {
   if (url.empty()) return url;
   const auto tag = url.find("{cam}");
-  if (tag != std::string::npos)
-    return url.substr(0, tag) + std::to_string(index) + url.substr(tag + 5);
+  if (tag != std::string::npos) return url.substr(0, tag) + std::to_string(index) + url.substr(tag + 5);
   return count == 1 ? url : url + "/cam" + std::to_string(index);
 }
 
@@ -176,12 +181,11 @@ int main(int argc, char** argv) {
   std::string model, device, detector, precision;
   unsigned threads = 0, batch_timeout_us = 0;
   std::vector<std::string> sets;
-  CLI::App cli{"RTSP cameras -> hicomex -> JSON lines (+ annotated recording), reconnecting "
-               "with backoff when a camera drops"};
-  cli.add_option("urls", opt.urls, "rtsp:// URLs (several: one analysis branch each)")
-      ->required();
-  cli.add_option("--jsonl", opt.jsonl,
-                 "result file (JSON lines); several cameras: NAME-camK.EXT, or put {cam} in it")
+  CLI::App cli{
+      "RTSP cameras -> hicomex -> JSON lines (+ annotated recording), reconnecting "
+      "with backoff when a camera drops"};
+  cli.add_option("urls", opt.urls, "rtsp:// URLs (several: one analysis branch each)")->required();
+  cli.add_option("--jsonl", opt.jsonl, "result file (JSON lines); several cameras: NAME-camK.EXT, or put {cam} in it")
       ->capture_default_str();
   cli.add_option("--mqtt", opt.mqtt,
                  "also publish one JSON message per frame to this MQTT broker, "
@@ -194,7 +198,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"tcp", "udp", "auto", "udp+udp-mcast+tcp"}));
   cli.add_option("--latency", base.latency_ms, "jitterbuffer latency, ms")->capture_default_str();
-  cli.add_option("--model", model, "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed "
+  cli.add_option("--model", model,
+                 "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed "
                  "default model)");
   cli.add_option("--device", device, "auto, cpu, cuda, cuda:N");
   cli.add_option("--precision", precision, "AU network arithmetic: fp32, bf16, fp16 (CUDA)")
@@ -208,22 +213,24 @@ int main(int argc, char** argv) {
                  "1 for several)");
   cli.add_option("--detector", detector, "blazeface, blazeface-back, haar, lbp");
   cli.add_option("--set", sets, "any other hicomex property, KEY=VALUE (repeatable)");
-  cli.add_flag("--drop-late", base.drop_late,
-               "drop frames the analyzer cannot keep up with (live use)");
+  cli.add_flag("--drop-late", base.drop_late, "drop frames the analyzer cannot keep up with (live use)");
   cli.add_option("--timeout", base.timeout_s, "seconds without a frame before reconnecting")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cli.add_option("--backoff", base.backoff_initial_s, "first reconnect delay, s (doubles)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cli.add_option("--max-backoff", base.backoff_max_s, "longest reconnect delay, s")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cli.add_option("--initial-retries", base.initial_retries,
-                 "retries before a camera that never connected gives up")->capture_default_str();
-  cli.add_option("--max-retries", base.max_retries,
-                 "retries after a drop before giving up (-1: forever)")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cli.add_option("--initial-retries", base.initial_retries, "retries before a camera that never connected gives up")
+      ->capture_default_str();
+  cli.add_option("--max-retries", base.max_retries, "retries after a drop before giving up (-1: forever)")
+      ->capture_default_str();
   cli.add_option("--frames", opt.frames, "stop once every camera analysed N frames");
   cli.add_option("--duration", opt.duration_s, "stop after S seconds");
-  cli.add_option("--stats-interval", opt.stats_interval_s,
-                 "progress line every S seconds (0: none)")->capture_default_str();
+  cli.add_option("--stats-interval", opt.stats_interval_s, "progress line every S seconds (0: none)")
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -265,9 +272,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < opt.urls.size(); ++i) {
       CameraConfig c = base;
       c.url = opt.urls[i];
-      c.jsonl = opt.mqtt.empty() || cli.count("--jsonl") ? per_camera(opt.jsonl, (int)i,
-                                                                          opt.urls.size())
-                                                         : std::string();
+      c.jsonl =
+          opt.mqtt.empty() || cli.count("--jsonl") ? per_camera(opt.jsonl, (int)i, opt.urls.size()) : std::string();
       c.mqtt = mqtt_per_camera(opt.mqtt, (int)i, opt.urls.size());
       c.record = per_camera(opt.record, (int)i, opt.urls.size());
       app.cameras.push_back(std::make_unique<RtspCamera>((int)i, c, app.pipeline));
@@ -298,13 +304,17 @@ int main(int argc, char** argv) {
     gst_object_unref(bus);
     return 1;
   }
-  gst_bus_add_watch(bus, [](GstBus*, GstMessage* m, gpointer p) -> gboolean {
-    static_cast<App*>(p)->on_message(m);
-    return G_SOURCE_CONTINUE;
-  }, &app);
+  gst_bus_add_watch(
+      bus,
+      [](GstBus*, GstMessage* m, gpointer p) -> gboolean {
+        static_cast<App*>(p)->on_message(m);
+        return G_SOURCE_CONTINUE;
+      },
+      &app);
   app.start_us = app.last_stats_us = g_get_monotonic_time();
   for (auto& cam : app.cameras) cam->connect();
-  g_timeout_add(250, [](gpointer p) -> gboolean { return static_cast<App*>(p)->tick(); }, &app);
+  g_timeout_add(
+      250, [](gpointer p) -> gboolean { return static_cast<App*>(p)->tick(); }, &app);
   auto on_signal = [](gpointer p) -> gboolean {
     auto* a = static_cast<App*>(p);
     if (a->stopping) g_main_loop_quit(a->loop);  // a second signal: stop waiting
@@ -327,13 +337,11 @@ int main(int argc, char** argv) {
       std::string url = cam->config().mqtt;
       const auto at = url.find('@');
       const auto scheme = url.find("://");
-      if (at != std::string::npos && scheme != std::string::npos && at > scheme)
-        url.erase(scheme + 3, at - scheme - 2);
+      if (at != std::string::npos && scheme != std::string::npos && at > scheme) url.erase(scheme + 3, at - scheme - 2);
       where += (where.empty() ? "" : " and ") + url;
     }
-    std::fprintf(stderr, "[hicomex-rtsp] %s: results in %s%s%s\n", cam->name().c_str(),
-                 where.c_str(), cam->config().record.empty() ? "" : ", video in ",
-                 cam->config().record.c_str());
+    std::fprintf(stderr, "[hicomex-rtsp] %s: results in %s%s%s\n", cam->name().c_str(), where.c_str(),
+                 cam->config().record.empty() ? "" : ", video in ", cam->config().record.c_str());
   }
   app.cameras.clear();
   gst_bus_remove_watch(bus);

@@ -34,8 +34,7 @@ GstElement* make(const char* factory, const std::string& name) {
 
 void set_arg(GstElement* e, const std::string& key, const std::string& value) {
   if (!g_object_class_find_property(G_OBJECT_GET_CLASS(e), key.c_str()))
-    throw std::runtime_error(std::string("element ") + GST_OBJECT_NAME(e) + " has no property '" +
-                             key + "'");
+    throw std::runtime_error(std::string("element ") + GST_OBJECT_NAME(e) + " has no property '" + key + "'");
   gst_util_set_object_arg(G_OBJECT(e), key.c_str(), value.c_str());
 }
 
@@ -56,10 +55,8 @@ const char* to_string(RtspCamera::State s) {
 }
 
 RtspCamera::RtspCamera(int index, CameraConfig config, GstElement* pipeline)
-    : index_(index), config_(std::move(config)), pipeline_(pipeline),
-      backoff_s_(config_.backoff_initial_s) {
-  if (!hicomex_rtsp_debug)
-    GST_DEBUG_CATEGORY_INIT(hicomex_rtsp_debug, "hicomex-rtsp", 0, "hicomex RTSP client");
+    : index_(index), config_(std::move(config)), pipeline_(pipeline), backoff_s_(config_.backoff_initial_s) {
+  if (!hicomex_rtsp_debug) GST_DEBUG_CATEGORY_INIT(hicomex_rtsp_debug, "hicomex-rtsp", 0, "hicomex RTSP client");
 }
 
 RtspCamera::~RtspCamera() {
@@ -72,11 +69,9 @@ void RtspCamera::build_analysis_part() {
   GstElement* analyzer = make("hicomex", n + "-analyzer");
   if (config_.drop_late) {
     // A live camera outpacing the analyzer: keep the newest frames.
-    g_object_set(queue, "leaky", 2, "max-size-buffers", 2u, "max-size-bytes", 0u,
-                 "max-size-time", (guint64)0, nullptr);
+    g_object_set(queue, "leaky", 2, "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time", (guint64)0, nullptr);
   } else {
-    g_object_set(queue, "max-size-buffers", 50u, "max-size-bytes", 0u, "max-size-time",
-                 (guint64)0, nullptr);
+    g_object_set(queue, "max-size-buffers", 50u, "max-size-bytes", 0u, "max-size-time", (guint64)0, nullptr);
   }
   for (const auto& [key, value] : config_.analyzer_props) set_arg(analyzer, key, value);
   gst_bin_add_many(GST_BIN(pipeline_), queue, analyzer, nullptr);
@@ -86,8 +81,7 @@ void RtspCamera::build_analysis_part() {
   GstElement* exporter = analyzer;
   if (!config_.jsonl.empty()) {
     GstElement* file = make("hicomexexport", n + "-export");
-    g_object_set(file, "location", config_.jsonl.c_str(), "overwrite",
-                 (gboolean)config_.overwrite, nullptr);
+    g_object_set(file, "location", config_.jsonl.c_str(), "overwrite", (gboolean)config_.overwrite, nullptr);
     set_arg(file, "format", "jsonl");
     gst_bin_add(GST_BIN(pipeline_), file);
     linked = linked && gst_element_link(exporter, file);
@@ -116,11 +110,9 @@ void RtspCamera::build_analysis_part() {
     set_arg(encoder, "speed-preset", "veryfast");
     // Fragmented: a recording cut by a crash still plays up to the last fragment.
     g_object_set(mux, "fragment-duration", 1000u, nullptr);
-    g_object_set(sink, "location", config_.record.c_str(), "sync", FALSE, "async", FALSE,
-                 nullptr);
+    g_object_set(sink, "location", config_.record.c_str(), "sync", FALSE, "async", FALSE, nullptr);
     gst_bin_add_many(GST_BIN(pipeline_), overlay, convert, encoder, parse, mux, sink, nullptr);
-    linked = linked && gst_element_link_many(exporter, overlay, convert, encoder, parse, mux,
-                                             sink, nullptr);
+    linked = linked && gst_element_link_many(exporter, overlay, convert, encoder, parse, mux, sink, nullptr);
   }
   if (!linked) throw std::runtime_error("cannot link the analysis part of " + n);
   GstPad* out = gst_element_get_static_pad(exporter, "src");
@@ -158,8 +150,7 @@ void RtspCamera::connect() {
   GstPad* in = gst_element_get_static_pad(analysis_in_, "sink");
   gst_pad_link(ghost, in);
   gst_object_unref(in);
-  gst_pad_add_probe(ghost, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER |
-                                             GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+  gst_pad_add_probe(ghost, (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                     on_source_data, this, nullptr);
   source_ = bin;
   state_ = State::Connecting;
@@ -173,8 +164,7 @@ void RtspCamera::on_source_setup(GstElement*, GstElement* source, gpointer data)
   const CameraConfig& c = self->config_;
   std::string protocols = c.protocols == "auto" ? "udp+udp-mcast+tcp" : c.protocols;
   gst_util_set_object_arg(G_OBJECT(source), "protocols", protocols.c_str());
-  g_object_set(source, "latency", (guint)c.latency_ms, "tcp-timeout",
-               (guint64)(c.timeout_s * 1e6), nullptr);
+  g_object_set(source, "latency", (guint)c.latency_ms, "tcp-timeout", (guint64)(c.timeout_s * 1e6), nullptr);
 }
 
 void RtspCamera::on_pad_added(GstElement* decode, GstPad* pad, gpointer data) {
@@ -184,11 +174,9 @@ void RtspCamera::on_pad_added(GstElement* decode, GstPad* pad, gpointer data) {
   GstCaps* caps = gst_pad_get_current_caps(pad);
   if (!caps) caps = gst_pad_query_caps(pad, nullptr);
   const bool video = caps && gst_caps_get_size(caps) > 0 &&
-                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)),
-                                      "video/x-raw");
+                     g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/x-raw");
   if (caps) gst_caps_unref(caps);
-  GstElement* convert = gst_bin_get_by_name(GST_BIN(bin), (std::string(GST_OBJECT_NAME(bin)) +
-                                                           "-convert").c_str());
+  GstElement* convert = gst_bin_get_by_name(GST_BIN(bin), (std::string(GST_OBJECT_NAME(bin)) + "-convert").c_str());
   GstPad* sink = convert ? gst_element_get_static_pad(convert, "sink") : nullptr;
   if (video && sink && !gst_pad_is_linked(sink)) {
     gst_pad_link(pad, sink);
@@ -218,14 +206,12 @@ GstPadProbeReturn RtspCamera::on_source_data(GstPad*, GstPadProbeInfo* info, gpo
     if (GST_BUFFER_PTS_IS_VALID(buf)) {
       const auto pts = static_cast<std::int64_t>(GST_BUFFER_PTS(buf));
       if (pts <= s.last_pts.load()) {
-        GST_INFO("%s: dropping frame at %" GST_TIME_FORMAT ", not after the last one at %"
-                 GST_TIME_FORMAT, self->name().c_str(), GST_TIME_ARGS(pts),
-                 GST_TIME_ARGS(s.last_pts.load()));
+        GST_INFO("%s: dropping frame at %" GST_TIME_FORMAT ", not after the last one at %" GST_TIME_FORMAT,
+                 self->name().c_str(), GST_TIME_ARGS(pts), GST_TIME_ARGS(s.last_pts.load()));
         return GST_PAD_PROBE_DROP;
       }
       if (!s.got_frame)
-        GST_INFO("%s: first frame of this connection at %" GST_TIME_FORMAT,
-                 self->name().c_str(), GST_TIME_ARGS(pts));
+        GST_INFO("%s: first frame of this connection at %" GST_TIME_FORMAT, self->name().c_str(), GST_TIME_ARGS(pts));
       s.last_pts = pts;
     }
     s.last_data_us = now_us();
@@ -246,8 +232,8 @@ GstPadProbeReturn RtspCamera::on_source_data(GstPad*, GstPadProbeInfo* info, gpo
     case GST_EVENT_SEGMENT: {
       const GstSegment* seg = nullptr;
       gst_event_parse_segment(ev, &seg);
-      GST_INFO("%s: segment start %" GST_TIME_FORMAT " base %" GST_TIME_FORMAT,
-               self->name().c_str(), GST_TIME_ARGS(seg->start), GST_TIME_ARGS(seg->base));
+      GST_INFO("%s: segment start %" GST_TIME_FORMAT " base %" GST_TIME_FORMAT, self->name().c_str(),
+               GST_TIME_ARGS(seg->start), GST_TIME_ARGS(seg->base));
       if (seg->format != GST_FORMAT_TIME) return GST_PAD_PROBE_OK;
       if (!self->have_first_segment_) {
         self->first_segment_ = *seg;
@@ -265,8 +251,7 @@ GstPadProbeReturn RtspCamera::on_source_data(GstPad*, GstPadProbeInfo* info, gpo
       gst_event_unref(ev);
       return GST_PAD_PROBE_OK;
     }
-    default:
-      return GST_PAD_PROBE_OK;
+    default: return GST_PAD_PROBE_OK;
   }
 }
 
@@ -397,19 +382,19 @@ void RtspCamera::schedule_reconnect(const std::string& why) {
   const int limit = ever_streamed_ ? config_.max_retries : config_.initial_retries;
   if (limit >= 0 && failures_ > limit) {
     state_ = State::Failed;
-    std::fprintf(stderr, "[hicomex-rtsp] %s: giving up on %s after %d attempt%s: %s\n",
-                 name().c_str(), config_.url.c_str(), failures_, failures_ == 1 ? "" : "s",
-                 why.c_str());
+    std::fprintf(stderr, "[hicomex-rtsp] %s: giving up on %s after %d attempt%s: %s\n", name().c_str(),
+                 config_.url.c_str(), failures_, failures_ == 1 ? "" : "s", why.c_str());
     return;
   }
   state_ = State::Waiting;
   if (was_streaming)
-    std::fprintf(stderr, "[hicomex-rtsp] %s: lost the camera after frame %lld (%s); "
-                 "reconnecting in %.1f s\n", name().c_str(), (long long)stats_.frames.load(),
-                 why.c_str(), backoff_s_);
+    std::fprintf(stderr,
+                 "[hicomex-rtsp] %s: lost the camera after frame %lld (%s); "
+                 "reconnecting in %.1f s\n",
+                 name().c_str(), (long long)stats_.frames.load(), why.c_str(), backoff_s_);
   else
-    std::fprintf(stderr, "[hicomex-rtsp] %s: cannot connect (%s); reconnecting in %.1f s\n",
-                 name().c_str(), why.c_str(), backoff_s_);
+    std::fprintf(stderr, "[hicomex-rtsp] %s: cannot connect (%s); reconnecting in %.1f s\n", name().c_str(),
+                 why.c_str(), backoff_s_);
   timer_ = g_timeout_add((guint)(backoff_s_ * 1000), on_reconnect_timer, this);
   backoff_s_ = std::min(backoff_s_ * 2, config_.backoff_max_s);
 }

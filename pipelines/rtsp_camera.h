@@ -17,29 +17,29 @@ namespace hicomex::pipelines {
 
 struct CameraConfig {
   std::string url;
-  std::string jsonl;                 // result file (JSON lines); empty: none
-  std::string mqtt;                  // mqtt:// URL to publish to; empty: none
-  std::string record;                // annotated MP4, empty: none
+  std::string jsonl;   // result file (JSON lines); empty: none
+  std::string mqtt;    // mqtt:// URL to publish to; empty: none
+  std::string record;  // annotated MP4, empty: none
   bool overwrite = false;
-  std::string protocols = "tcp";     // rtspsrc protocols: tcp, udp, udp+udp-mcast+tcp
-  unsigned latency_ms = 200;         // rtspsrc jitterbuffer latency
-  bool drop_late = false;            // leaky queue before the analyzer (live cameras)
-  double timeout_s = 10.0;           // no frame for this long: treat as dropped
+  std::string protocols = "tcp";  // rtspsrc protocols: tcp, udp, udp+udp-mcast+tcp
+  unsigned latency_ms = 200;      // rtspsrc jitterbuffer latency
+  bool drop_late = false;         // leaky queue before the analyzer (live cameras)
+  double timeout_s = 10.0;        // no frame for this long: treat as dropped
   double backoff_initial_s = 0.5;
   double backoff_max_s = 30.0;
-  int initial_retries = 3;           // attempts before a never-connected camera gives up
-  int max_retries = -1;              // consecutive failed attempts after a drop; -1: forever
+  int initial_retries = 3;                            // attempts before a never-connected camera gives up
+  int max_retries = -1;                               // consecutive failed attempts after a drop; -1: forever
   std::map<std::string, std::string> analyzer_props;  // hicomex property -> value
 };
 
 /// Counters read by the main thread while streaming threads update them.
 struct CameraStats {
-  std::atomic<std::int64_t> frames{0};      // analysed frames, all connections
-  std::atomic<std::int64_t> faces{0};       // face records written
+  std::atomic<std::int64_t> frames{0};        // analysed frames, all connections
+  std::atomic<std::int64_t> faces{0};         // face records written
   std::atomic<std::int64_t> last_data_us{0};  // monotonic time of the last frame in
-  std::atomic<std::int64_t> last_pts{-1};   // of the last frame let through
-  std::atomic<bool> got_frame{false};       // this connection delivered a frame
-  std::atomic<bool> eos{false};             // this connection ended its stream
+  std::atomic<std::int64_t> last_pts{-1};     // of the last frame let through
+  std::atomic<bool> got_frame{false};         // this connection delivered a frame
+  std::atomic<bool> eos{false};               // this connection ended its stream
 };
 
 class RtspCamera {
@@ -91,9 +91,9 @@ class RtspCamera {
   CameraStats stats_;
   bool ever_streamed_ = false;
   std::atomic<bool> stream_started_{false};  // a stream-start went downstream already
-  GstSegment first_segment_{};         // of the first connection (streaming thread)
+  GstSegment first_segment_{};               // of the first connection (streaming thread)
   bool have_first_segment_ = false;
-  int failures_ = 0;                   // consecutive failed attempts
+  int failures_ = 0;  // consecutive failed attempts
   int reconnects_ = 0;
   double backoff_s_;
   guint timer_ = 0;

@@ -24,9 +24,10 @@ using namespace hicomex;
 using hicomex::tools::percentile;
 
 int main(int argc, char** argv) {
-  CLI::App app{"hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
-               "Without --weights it times a freshly initialised network of the given\n"
-               "variant (paper-sized by default); the cost does not depend on the weights."};
+  CLI::App app{
+      "hicomex-bench: latency and throughput of the HiCOMEX AU network.\n"
+      "Without --weights it times a freshly initialised network of the given\n"
+      "variant (paper-sized by default); the cost does not depend on the weights."};
   const AuEngineOptions engine_defaults;  // the engine's own defaults (device auto, precision fp32)
   std::string weights, device = engine_defaults.device, variant = "full", precision = engine_defaults.precision;
   std::vector<int> batches{1, 8, 32};
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
     return [parse](const std::string& text) { return option_problem(parse, text); };
   };
   app.add_option("-p,--precision", precision, "fp32, bf16 (CPU with AVX512-BF16, or CUDA), fp16 (CUDA) or auto")
-      ->capture_default_str()->check(check_with(parse_precision));
+      ->capture_default_str()
+      ->check(check_with(parse_precision));
   app.add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("-d,--device", device, kDeviceForms)->capture_default_str()->check(check_with(parse_device));
   app.add_option("--seconds", seconds, "time spent per batch size (at least --min-iters runs)")->capture_default_str();
@@ -102,8 +104,8 @@ int main(int argc, char** argv) {
                   static_cast<long long>(s), a);
       std::printf("device %s, %d threads, %s\n\n", engine->device().c_str(), engine->threads(),
                   engine->precision().c_str());
-      std::printf("%6s %6s %12s %12s %12s %10s %10s\n", "batch", "runs", "median ms", "p95 ms", "ms/face",
-                  "faces/s", "GFLOP/s");
+      std::printf("%6s %6s %12s %12s %12s %10s %10s\n", "batch", "runs", "median ms", "p95 ms", "ms/face", "faces/s",
+                  "GFLOP/s");
     }
     std::mt19937 rng(1);
     std::normal_distribution<float> dist(0.f, 0.5f);
@@ -124,8 +126,13 @@ int main(int argc, char** argv) {
       }
       const double med = percentile(ms, 0.5), p95 = percentile(ms, 0.95);
       const double per_face = med / b, fps = 1000.0 / per_face, gflops = 2.0 * gmac * fps;
-      report["results"].push_back({{"batch", b}, {"runs", ms.size()}, {"median_ms", med}, {"p95_ms", p95},
-                                   {"ms_per_face", per_face}, {"faces_per_s", fps}, {"gflop_per_s", gflops}});
+      report["results"].push_back({{"batch", b},
+                                   {"runs", ms.size()},
+                                   {"median_ms", med},
+                                   {"p95_ms", p95},
+                                   {"ms_per_face", per_face},
+                                   {"faces_per_s", fps},
+                                   {"gflop_per_s", gflops}});
       // GPU memory after the batch ran: device-wide (context + caching allocator included).
       std::size_t used = 0, total = 0;
       const bool on_gpu = engine->device().rfind("cuda", 0) == 0;
@@ -139,9 +146,9 @@ int main(int argc, char** argv) {
       }
       std::fflush(stdout);
       if (profile_top > 0) {
-        const auto ops = profile_ops(
-            [&] { engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data()); },
-            std::max(3, std::min(static_cast<int>(ms.size()), 20)));
+        const auto ops =
+            profile_ops([&] { engine->run_normalised(input.data(), b, nullptr, probs.data(), lms.data()); },
+                        std::max(3, std::min(static_cast<int>(ms.size()), 20)));
         auto& jp = report["results"].back()["profile"];
         jp = {{"stages", nlohmann::json::array()}, {"operators", nlohmann::json::array()}};
         std::vector<const OpTime*> stages, top;
@@ -151,11 +158,10 @@ int main(int argc, char** argv) {
           else if (static_cast<int>(top.size()) < profile_top)
             top.push_back(&o);
         }
-        for (const auto* o : stages)
-          jp["stages"].push_back({{"name", o->name}, {"ms", o->total_ms}});
+        for (const auto* o : stages) jp["stages"].push_back({{"name", o->name}, {"ms", o->total_ms}});
         for (const auto* o : top)
-          jp["operators"].push_back({{"name", o->name}, {"calls_per_run", o->calls}, {"self_ms", o->self_ms},
-                                     {"total_ms", o->total_ms}});
+          jp["operators"].push_back(
+              {{"name", o->name}, {"calls_per_run", o->calls}, {"self_ms", o->self_ms}, {"total_ms", o->total_ms}});
         if (!json_out) {
           std::printf("  profile of batch %d (ms per batch; times include profiler overhead):\n", b);
           for (const auto* o : stages) std::printf("    %-28s %9.2f\n", o->name.c_str(), o->total_ms);
@@ -208,8 +214,11 @@ int main(int argc, char** argv) {
         const double faces = static_cast<double>(st.faces - stats0.faces);
         const double per_batch = faces / std::max<double>(1.0, static_cast<double>(st.batches - stats0.batches));
         const std::string mode = timeout == 0 ? "separate" : "batched (" + std::to_string(timeout) + " us)";
-        report["streams"].push_back({{"streams", streams}, {"batch_timeout_us", timeout}, {"faces_per_s", faces / wall},
-                                     {"faces_per_batch", per_batch}, {"median_ms", percentile(all, 0.5)},
+        report["streams"].push_back({{"streams", streams},
+                                     {"batch_timeout_us", timeout},
+                                     {"faces_per_s", faces / wall},
+                                     {"faces_per_batch", per_batch},
+                                     {"median_ms", percentile(all, 0.5)},
                                      {"p95_ms", percentile(all, 0.95)}});
         if (!json_out)
           std::printf("%-22s %10.1f %12.2f %12.2f %12.2f\n", mode.c_str(), faces / wall, per_batch,

@@ -12,9 +12,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <torch/torch.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "face/face_landmark_net.h"
 #include "face/tfjs_weights.h"
@@ -26,9 +26,10 @@ using namespace hicomex;
 using hicomex::tools::percentile;
 
 int main(int argc, char** argv) {
-  CLI::App app{"hicomex-landmark-bench: ms per face of the 68-point landmark net on the CPU.\n"
-               "Times random 112x112 crops (the cost does not depend on the pixels); the paths\n"
-               "are interleaved in rounds so that both see the same machine load."};
+  CLI::App app{
+      "hicomex-landmark-bench: ms per face of the 68-point landmark net on the CPU.\n"
+      "Times random 112x112 crops (the cost does not depend on the pixels); the paths\n"
+      "are interleaved in rounds so that both see the same machine load."};
   std::string manifest, path = "both";
   std::vector<int> batches{1, 2, 4}, thread_counts{1, 2};
   double seconds = 1.0;

@@ -6,8 +6,8 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "nn/weights_io.h"
 #include "../support/small_model.h"
+#include "nn/weights_io.h"
 
 namespace hicomex::test {
 
@@ -70,8 +70,10 @@ OwnedFrame make_frame(const cv::Mat& rgb, PixelFormat format, int padding) {
   switch (format) {
     case PixelFormat::RGB: packed = rgb.clone(); break;
     case PixelFormat::BGR: cv::cvtColor(rgb, packed, cv::COLOR_RGB2BGR); break;
-    case PixelFormat::RGBA: case PixelFormat::RGBx: four({0, 1, 2, 3}); break;
-    case PixelFormat::BGRA: case PixelFormat::BGRx: four({2, 1, 0, 3}); break;
+    case PixelFormat::RGBA:
+    case PixelFormat::RGBx: four({0, 1, 2, 3}); break;
+    case PixelFormat::BGRA:
+    case PixelFormat::BGRx: four({2, 1, 0, 3}); break;
     case PixelFormat::xRGB: four({3, 0, 1, 2}); break;
     case PixelFormat::xBGR: four({3, 2, 1, 0}); break;
     case PixelFormat::GRAY8: cv::cvtColor(rgb, packed, cv::COLOR_RGB2GRAY); break;

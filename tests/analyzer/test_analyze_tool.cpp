@@ -240,8 +240,8 @@ TEST(AnalyzeTool, SigtermKeepsEveryRowReadBeforeIt) {
   const std::string video = drifting_video(dir, 600);
   const std::string out = dir + "/cut.csv";
   // `timeout` sends SIGTERM, as docker and systemd do.
-  const RunResult result = run_shell("timeout --preserve-status -s TERM 3 " + std::string(HICOMEX_ANALYZE_TOOL) +
-                                     " " + video + " -o " + out + " " + model_arg() + " --threads 2 --device cpu");
+  const RunResult result = run_shell("timeout --preserve-status -s TERM 3 " + std::string(HICOMEX_ANALYZE_TOOL) + " " +
+                                     video + " -o " + out + " " + model_arg() + " --threads 2 --device cpu");
   const std::string& errors = result.err;
   EXPECT_EQ(result.status, 130) << errors;
   EXPECT_NE(errors.find("interrupted"), std::string::npos) << errors;
@@ -336,8 +336,8 @@ TEST(AnalyzeTool, ThresholdsUseTheGrammarOfTheElement) {
   EXPECT_EQ(presence("pairs.csv")["AU01_c"], "1.0");
   EXPECT_EQ(presence("pairs.csv")["AU02_c"], "0.0");
   // One value per AU of the (12-AU) model, in its order.
-  const ToolRun list = analyze(kGraceHopper + " -o " + dir + "/list.csv --threshold 0,1,0,1,0,1,0,1,0,1,0,1 " +
-                               model_arg());
+  const ToolRun list =
+      analyze(kGraceHopper + " -o " + dir + "/list.csv --threshold 0,1,0,1,0,1,0,1,0,1,0,1 " + model_arg());
   ASSERT_EQ(list.status, 0) << list.errors;
   EXPECT_EQ(presence("list.csv")["AU01_c"], "1.0");
   EXPECT_EQ(presence("list.csv")["AU02_c"], "0.0");
@@ -376,8 +376,9 @@ TEST(AnalyzeTool, AnImageGetsIntensityColumnsInRangeAndNoCalibrationByDefault) {
   }
   for (size_t c : au_columns(h, 'c')) EXPECT_EQ(rows[1][c], "1.0") << h[c];
 
-  const ToolRun calibrated = analyze(kGraceHopper + " -o " + dir + "/calibrated.csv --threshold 0 --calibration dynamic " +
-                                     "--probabilities " + intensity_model_arg());
+  const ToolRun calibrated =
+      analyze(kGraceHopper + " -o " + dir + "/calibrated.csv --threshold 0 --calibration dynamic " +
+              "--probabilities " + intensity_model_arg());
   ASSERT_EQ(calibrated.status, 0) << calibrated.errors;
   EXPECT_NE(calibrated.errors.find("intensity calibration dynamic"), std::string::npos) << calibrated.errors;
   const auto cal = read_csv(dir + "/calibrated.csv");
@@ -481,12 +482,13 @@ TEST(AnalyzeTool, VariableFrameRateVideoGetsEachFramesOwnTimestamp) {
   const std::string make = "gst-launch-1.0 -q filesrc location=" + kGraceHopper +
                            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=30 ! video/x-raw,framerate=25/1 ! "
                            "identity drop-probability=0.5 ! videoconvert ! x264enc bframes=0 ! matroskamux ! "
-                           "filesink location=" + video;
+                           "filesink location=" +
+                           video;
   const RunResult made = run_shell(make);
   ASSERT_EQ(made.status, 0) << make << "\n" << made.err;
   // The file's presentation times as GStreamer reads them.
-  const std::string listing = run_shell("gst-launch-1.0 -v filesrc location=" + video +
-                                        " ! matroskademux ! fakesink silent=false 2>&1").out;
+  const std::string listing =
+      run_shell("gst-launch-1.0 -v filesrc location=" + video + " ! matroskademux ! fakesink silent=false 2>&1").out;
   std::vector<double> pts;
   for (size_t at = listing.find("pts: "); at != std::string::npos; at = listing.find("pts: ", at + 5)) {
     int h = 0, m = 0;

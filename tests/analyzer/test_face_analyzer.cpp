@@ -19,8 +19,7 @@ using namespace hicomex::test;
 namespace {
 
 std::string small_model() {
-  static const std::string path =
-      write_small_model(process_temp_dir().file("hicomex_analyzer_small.safetensors"));
+  static const std::string path = write_small_model(process_temp_dir().file("hicomex_analyzer_small.safetensors"));
   return path;
 }
 
@@ -143,7 +142,8 @@ TEST(FaceAnalyzer, RejectsAThresholdListOfTheWrongLength) {
 
 TEST(FaceAnalyzer, FindsNoFaceInALandscape) {
   const cv::Mat rgb = load_rgb(kLandscape);
-  EXPECT_TRUE(analyze_once(shared_analyzer(), ImageView::packed(rgb.data, rgb.cols, rgb.rows, PixelFormat::RGB)).empty());
+  EXPECT_TRUE(
+      analyze_once(shared_analyzer(), ImageView::packed(rgb.data, rgb.cols, rgb.rows, PixelFormat::RGB)).empty());
 }
 
 TEST(FaceAnalyzer, GivesTheSameResultInEveryPixelFormat) {
@@ -151,9 +151,9 @@ TEST(FaceAnalyzer, GivesTheSameResultInEveryPixelFormat) {
   const OwnedFrame rgb_frame = make_frame(grace(), PixelFormat::RGB);
   const auto ref = analyze_once(a, rgb_frame.view);
   ASSERT_EQ(ref.size(), 1u);
-  for (PixelFormat f : {PixelFormat::BGR, PixelFormat::RGBA, PixelFormat::BGRA, PixelFormat::RGBx, PixelFormat::BGRx,
-                        PixelFormat::xRGB, PixelFormat::xBGR, PixelFormat::I420, PixelFormat::NV12,
-                        PixelFormat::GRAY8}) {
+  for (PixelFormat f :
+       {PixelFormat::BGR, PixelFormat::RGBA, PixelFormat::BGRA, PixelFormat::RGBx, PixelFormat::BGRx, PixelFormat::xRGB,
+        PixelFormat::xBGR, PixelFormat::I420, PixelFormat::NV12, PixelFormat::GRAY8}) {
     for (int padding : {0, 13}) {
       const OwnedFrame frame = make_frame(grace(), f, padding);
       const auto got = analyze_once(a, frame.view);

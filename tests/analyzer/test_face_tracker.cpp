@@ -23,13 +23,15 @@ std::array<Point2f, 68> unit_shape() {
   for (int i = 0; i <= 16; ++i)  // jaw
     p[i] = {0.5f - 0.5f * std::cos(pi * i / 16.f), 0.25f + 0.75f * std::sin(pi * i / 16.f)};
   for (int i = 0; i < 10; ++i) p[17 + i] = {0.12f + 0.76f * i / 9.f, i == 4 || i == 5 ? 0.05f : 0.f};  // brows
-  for (int i = 0; i < 4; ++i) p[27 + i] = {0.5f, 0.3f + 0.1f * i};                                    // nose bridge
+  for (int i = 0; i < 4; ++i) p[27 + i] = {0.5f, 0.3f + 0.1f * i};                                     // nose bridge
   for (int i = 0; i < 5; ++i) p[31 + i] = {0.4f + 0.05f * i, 0.62f};                                   // nostrils
   for (int e = 0; e < 2; ++e)
     for (int i = 0; i < 6; ++i)  // eyes around (0.3, 0.3) and (0.7, 0.3)
       p[36 + 6 * e + i] = {0.3f + 0.4f * e + 0.08f * std::cos(pi * i / 3.f), 0.3f + 0.04f * std::sin(pi * i / 3.f)};
-  for (int i = 0; i < 12; ++i) p[48 + i] = {0.5f - 0.2f * std::cos(pi * i / 6.f), 0.8f + 0.08f * std::sin(pi * i / 6.f)};
-  for (int i = 0; i < 8; ++i) p[60 + i] = {0.5f - 0.12f * std::cos(pi * i / 4.f), 0.8f + 0.03f * std::sin(pi * i / 4.f)};
+  for (int i = 0; i < 12; ++i)
+    p[48 + i] = {0.5f - 0.2f * std::cos(pi * i / 6.f), 0.8f + 0.08f * std::sin(pi * i / 6.f)};
+  for (int i = 0; i < 8; ++i)
+    p[60 + i] = {0.5f - 0.12f * std::cos(pi * i / 4.f), 0.8f + 0.03f * std::sin(pi * i / 4.f)};
   return p;
 }
 

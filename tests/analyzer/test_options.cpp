@@ -161,11 +161,11 @@ TEST(ThresholdParser, NamesTheOffendingTokenAndTheValidForms) {
     const char* text;
     const char* token;  // what the message and value() must name
   };
-  for (const Case& c : {Case{"x", "x"}, Case{"1.5", "1.5"}, Case{"-0.1", "-0.1"}, Case{"nan", "nan"},
-                        Case{"AU12", "AU12"}, Case{"AU12=", ""}, Case{"AUx=0.3", "AUx"}, Case{"AU12=abc", "abc"},
-                        Case{"AU1234=0.3", "AU1234"}, Case{"AU12=0.3,AU12=0.4", "AU12=0.4"},
-                        Case{"AU12=0.3,0.4", "0.4"}, Case{"0.3,,0.4", ""}, Case{"0.3,", ""}, Case{"0,4", "4"},
-                        Case{"0.5.1", "0.5.1"}, Case{"0.4;0.5", "0.4;0.5"}}) {
+  for (const Case& c :
+       {Case{"x", "x"}, Case{"1.5", "1.5"}, Case{"-0.1", "-0.1"}, Case{"nan", "nan"}, Case{"AU12", "AU12"},
+        Case{"AU12=", ""}, Case{"AUx=0.3", "AUx"}, Case{"AU12=abc", "abc"}, Case{"AU1234=0.3", "AU1234"},
+        Case{"AU12=0.3,AU12=0.4", "AU12=0.4"}, Case{"AU12=0.3,0.4", "0.4"}, Case{"0.3,,0.4", ""}, Case{"0.3,", ""},
+        Case{"0,4", "4"}, Case{"0.5.1", "0.5.1"}, Case{"0.4;0.5", "0.4;0.5"}}) {
     try {
       parse_threshold_spec(c.text);
       FAIL() << "accepted \"" << c.text << "\"";
@@ -272,7 +272,8 @@ TEST(TypedErrors, AWeightsFileThatIsMissingUnreadableOrCorruptSaysWhich) {
   std::ofstream(locked) << "whatever";
   ::chmod(locked.c_str(), 0);
   if (::access(locked.c_str(), R_OK) == 0) {
-    std::printf("[  SKIPPED ] chmod 000 does not stop this user (euid %d) from reading\n", static_cast<int>(::geteuid()));
+    std::printf("[  SKIPPED ] chmod 000 does not stop this user (euid %d) from reading\n",
+                static_cast<int>(::geteuid()));
   } else {
     EXPECT_EQ(kind_of(locked), ModelFileError::Kind::Unreadable);
   }

@@ -20,8 +20,7 @@ using namespace hicomex::test;
 namespace {
 
 std::string small_model() {
-  static const std::string path =
-      write_small_model(process_temp_dir().file("hicomex_pipelined_small.safetensors"));
+  static const std::string path = write_small_model(process_temp_dir().file("hicomex_pipelined_small.safetensors"));
   return path;
 }
 

@@ -70,8 +70,7 @@ TEST(AlignFace, WarpsTheImageWithTheSameTransformAsTheLandmarks) {
   // A bright dot at the nose tip must end up at the aligned nose tip.
   const auto pts = test::similarity(canonical49(), -20.0, 1.5, {60.0, 90.0});
   cv::Mat image(400, 400, CV_8UC3, cv::Scalar(20, 20, 20));
-  cv::circle(image, cv::Point(cvRound(pts[13].x), cvRound(pts[13].y)), 3, cv::Scalar(250, 250, 250),
-             cv::FILLED);
+  cv::circle(image, cv::Point(cvRound(pts[13].x), cvRound(pts[13].y)), 3, cv::Scalar(250, 250, 250), cv::FILLED);
   const AlignedFace face = align_face(image, pts);
   ASSERT_EQ(face.image.size(), cv::Size(kAlignedSize, kAlignedSize));
   ASSERT_EQ(face.image.type(), CV_8UC3);
@@ -126,11 +125,11 @@ TEST(NormaliseRgbToChw, ScalesToMinusOneOneInPlanarRgbOrder) {
   crop.at<cv::Vec3b>(1, 2) = cv::Vec3b(255, 0, 102);
   std::vector<float> out(3 * 2 * 3, 99.f);
   normalise_rgb_to_chw(crop, out.data());
-  EXPECT_FLOAT_EQ(out[0], -1.f);           // R plane, (0, 0)
-  EXPECT_FLOAT_EQ(out[6], 1.f);            // G plane, (0, 0)
+  EXPECT_FLOAT_EQ(out[0], -1.f);               // R plane, (0, 0)
+  EXPECT_FLOAT_EQ(out[6], 1.f);                // G plane, (0, 0)
   EXPECT_NEAR(out[12], 51 / 127.5 - 1, 1e-6);  // B plane, (0, 0)
-  EXPECT_FLOAT_EQ(out[5], 1.f);            // R plane, (1, 2)
-  EXPECT_FLOAT_EQ(out[11], -1.f);          // G plane, (1, 2)
+  EXPECT_FLOAT_EQ(out[5], 1.f);                // R plane, (1, 2)
+  EXPECT_FLOAT_EQ(out[11], -1.f);              // G plane, (1, 2)
   EXPECT_NEAR(out[17], 102 / 127.5 - 1, 1e-6);
   EXPECT_THROW(normalise_rgb_to_chw(cv::Mat(2, 2, CV_8UC4), out.data()), std::invalid_argument);
 }

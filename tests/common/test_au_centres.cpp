@@ -40,9 +40,9 @@ TEST(AuCentres, MatchHandComputedValuesOnTheFixtureFace) {
   expect_centres(12, {78, 135}, {122, 135});           // mouth corners 48, 54
   expect_centres(14, {78, 135}, {122, 135});
   expect_centres(15, {78, 135}, {122, 135});
-  expect_centres(17, {106, 144 + 18}, {94, 144 + 18}); // lower lip 56, 58, r/2 down
-  expect_centres(20, {78, 135 + 18}, {122, 135 + 18}); // mouth corners, r/2 down
-  expect_centres(23, {100, 129}, {100, 145});          // lip middles 51, 57
+  expect_centres(17, {106, 144 + 18}, {94, 144 + 18});  // lower lip 56, 58, r/2 down
+  expect_centres(20, {78, 135 + 18}, {122, 135 + 18});  // mouth corners, r/2 down
+  expect_centres(23, {100, 129}, {100, 145});           // lip middles 51, 57
   expect_centres(24, {100, 129}, {100, 145});
   expect_centres(25, {100, 129}, {100, 145});
   expect_centres(26, {106, 144 + 18}, {94, 144 + 18});
@@ -50,8 +50,7 @@ TEST(AuCentres, MatchHandComputedValuesOnTheFixtureFace) {
 
 TEST(AuCentres, CoverEveryAuOfTheDatasetsAndTheSyntheticFaces) {
   std::set<int> all;
-  for (const auto* set : {&bp4d_aus(), &disfa_aus(), &synthetic_aus()})
-    all.insert(set->begin(), set->end());
+  for (const auto* set : {&bp4d_aus(), &disfa_aus(), &synthetic_aus()}) all.insert(set->begin(), set->end());
   for (int au : all) {
     const AuCentreRules& rules = au_centre_rules(au);
     EXPECT_EQ(rules.au, au);

@@ -25,7 +25,7 @@ TEST(Geometry, IouOfIdenticalDisjointAndTouchingBoxes) {
   EXPECT_FLOAT_EQ(iou(a, a), 1.f);
   EXPECT_FLOAT_EQ(iou(a, {100.f, 100.f, 5.f, 5.f}), 0.f);
   EXPECT_FLOAT_EQ(iou(a, {40.f, 20.f, 30.f, 40.f}), 0.f);  // shares an edge only
-  EXPECT_FLOAT_EQ(iou({}, {}), 0.f);                         // both empty: no division by zero
+  EXPECT_FLOAT_EQ(iou({}, {}), 0.f);                       // both empty: no division by zero
   EXPECT_FLOAT_EQ(iou(a, {}), 0.f);
 }
 

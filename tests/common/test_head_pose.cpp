@@ -22,15 +22,13 @@ std::vector<cv::Point2f> project(const HeadPose& pose) {
   cv::Rodrigues(head_rotation(pose), rvec);
   const cv::Vec3d tvec(pose.tx, pose.ty, pose.tz);
   std::vector<cv::Point2f> image;
-  cv::projectPoints(object, rvec, tvec, head_pose_camera_matrix(kWidth, kHeight), cv::noArray(),
-                    image);
+  cv::projectPoints(object, rvec, tvec, head_pose_camera_matrix(kWidth, kHeight), cv::noArray(), image);
   std::vector<cv::Point2f> pts68(68, cv::Point2f(kWidth / 2.f, kHeight / 2.f));
   for (std::size_t i = 0; i < model.size(); ++i) pts68[model[i].landmark68] = image[i];
   return pts68;
 }
 
-HeadPose pose(float pitch, float yaw, float roll, float tx = 20.f, float ty = -10.f,
-              float tz = 600.f) {
+HeadPose pose(float pitch, float yaw, float roll, float tx = 20.f, float ty = -10.f, float tz = 600.f) {
   HeadPose p;
   p.pitch = pitch;
   p.yaw = yaw;
@@ -59,8 +57,8 @@ TEST(HeadPose, FrontalFaceGivesZeroAngles) {
 }
 
 TEST(HeadPose, RecoversKnownRotationsOfTheGenericFace) {
-  for (const HeadPose& truth : {pose(15, 0, 0), pose(-20, 0, 0), pose(0, 35, 0), pose(0, -25, 0),
-                                pose(0, 0, 20), pose(10, -30, -15), pose(-12, 40, 8, -80, 40, 900)}) {
+  for (const HeadPose& truth : {pose(15, 0, 0), pose(-20, 0, 0), pose(0, 35, 0), pose(0, -25, 0), pose(0, 0, 20),
+                                pose(10, -30, -15), pose(-12, 40, 8, -80, 40, 900)}) {
     const HeadPose est = estimate_head_pose(project(truth), kWidth, kHeight);
     EXPECT_NEAR(est.pitch, truth.pitch, 1.0);
     EXPECT_NEAR(est.yaw, truth.yaw, 1.0);
@@ -72,9 +70,7 @@ TEST(HeadPose, RecoversKnownRotationsOfTheGenericFace) {
 }
 
 TEST(HeadPose, SignsFollowTheDocumentedConventions) {
-  const auto nose_minus_eyes = [](const std::vector<cv::Point2f>& p) {
-    return p[30] - 0.5f * (p[39] + p[42]);
-  };
+  const auto nose_minus_eyes = [](const std::vector<cv::Point2f>& p) { return p[30] - 0.5f * (p[39] + p[42]); };
   const cv::Point2f frontal = nose_minus_eyes(project(pose(0, 0, 0, 0, 0, 600)));
   // Positive yaw: the face turns to its left, the nose moves to the image right.
   EXPECT_GT(nose_minus_eyes(project(pose(0, 20, 0, 0, 0, 600))).x, frontal.x + 5);
@@ -83,8 +79,7 @@ TEST(HeadPose, SignsFollowTheDocumentedConventions) {
   // Positive roll: clockwise on screen, the image-right eye is lower.
   const auto rolled = project(pose(0, 0, 10, 0, 0, 600));
   EXPECT_GT(rolled[45].y, rolled[36].y + 5);
-  EXPECT_NEAR(std::atan2(rolled[42].y - rolled[39].y, rolled[42].x - rolled[39].x) * 180 / CV_PI,
-              10.0, 0.5);
+  EXPECT_NEAR(std::atan2(rolled[42].y - rolled[39].y, rolled[42].x - rolled[39].x) * 180 / CV_PI, 10.0, 0.5);
 }
 
 TEST(HeadPose, ArrayOverloadAgreesWithTheVectorOne) {
@@ -98,8 +93,7 @@ TEST(HeadPose, ArrayOverloadAgreesWithTheVectorOne) {
 }
 
 TEST(HeadPose, RejectsBadInput) {
-  EXPECT_THROW(estimate_head_pose(std::vector<cv::Point2f>(49), kWidth, kHeight),
-               std::invalid_argument);
+  EXPECT_THROW(estimate_head_pose(std::vector<cv::Point2f>(49), kWidth, kHeight), std::invalid_argument);
   EXPECT_THROW(estimate_head_pose(project(pose(0, 0, 0)), 0, kHeight), std::invalid_argument);
   auto pts = project(pose(0, 0, 0));
   pts[30].y = INFINITY;

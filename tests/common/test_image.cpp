@@ -13,10 +13,13 @@
 namespace hicomex {
 namespace {
 
+// One row per pixel layout (not clang-formatted).
+// clang-format off
 const PixelFormat kAllFormats[] = {PixelFormat::RGB,  PixelFormat::BGR,  PixelFormat::RGBA,
                                    PixelFormat::BGRA, PixelFormat::RGBx, PixelFormat::BGRx,
                                    PixelFormat::xRGB, PixelFormat::xBGR, PixelFormat::GRAY8,
                                    PixelFormat::I420, PixelFormat::NV12};
+// clang-format on
 
 // A colourful picture whose colour is constant over 2x2 blocks and stays in
 // mid range, so 4:2:0 subsampling and the limited YUV range lose nothing but
@@ -50,6 +53,8 @@ std::vector<std::uint8_t> pack(const cv::Mat& rgb, PixelFormat f, int stride) {
       const cv::Vec3b c = rgb.at<cv::Vec3b>(y, x);
       const std::uint8_t r = c[0], g = c[1], b = c[2], a = 0x5A;
       std::uint8_t* p = buf.data() + static_cast<std::size_t>(y) * stride;
+      // One line per pixel layout (not clang-formatted).
+      // clang-format off
       switch (f) {
         case PixelFormat::RGB: p += 3 * x; p[0] = r; p[1] = g; p[2] = b; break;
         case PixelFormat::BGR: p += 3 * x; p[0] = b; p[1] = g; p[2] = r; break;
@@ -60,6 +65,7 @@ std::vector<std::uint8_t> pack(const cv::Mat& rgb, PixelFormat f, int stride) {
         case PixelFormat::xRGB: p += 4 * x; p[0] = a; p[1] = r; p[2] = g; p[3] = b; break;
         case PixelFormat::xBGR: p += 4 * x; p[0] = a; p[1] = b; p[2] = g; p[3] = r; break;
         default: ADD_FAILURE() << "not a packed colour format";
+          // clang-format on
       }
     }
   return buf;
@@ -85,9 +91,9 @@ YuvFrame make_yuv(const cv::Mat& rgb_even, PixelFormat f, int width, int height)
   const std::size_t c_size = static_cast<std::size_t>(c_stride) * ch;
   fr.memory.assign(2 * c_size + static_cast<std::size_t>(y_stride) * H + 64, 0xEE);
   std::uint8_t* base = fr.memory.data();
-  std::uint8_t* c1 = base + 7;              // first chroma plane
-  std::uint8_t* c2 = c1 + c_size;           // second chroma plane (I420 only)
-  std::uint8_t* yp = c2 + c_size + 3;       // luma last
+  std::uint8_t* c1 = base + 7;         // first chroma plane
+  std::uint8_t* c2 = c1 + c_size;      // second chroma plane (I420 only)
+  std::uint8_t* yp = c2 + c_size + 3;  // luma last
   for (int y = 0; y < H; ++y) std::memcpy(yp + y * y_stride, y_src + y * W, W);
   for (int y = 0; y < ch; ++y)
     for (int x = 0; x < cw; ++x) {
@@ -152,8 +158,7 @@ TEST(ImageToRgb, EveryPackedFormatWithPaddedStrideGivesTheSameRgb) {
     const int stride = rgb.cols * bpp + 13;
     const std::vector<std::uint8_t> buf = pack(rgb, f, stride);
     cv::Mat scratch;
-    const cv::Mat out =
-        image_to_rgb(ImageView::packed(buf.data(), rgb.cols, rgb.rows, f, stride), scratch);
+    const cv::Mat out = image_to_rgb(ImageView::packed(buf.data(), rgb.cols, rgb.rows, f, stride), scratch);
     ASSERT_EQ(out.type(), CV_8UC3) << to_string(f);
     ASSERT_EQ(out.size(), rgb.size()) << to_string(f);
     EXPECT_EQ(max_abs_diff(out, rgb), 0) << to_string(f);
@@ -188,8 +193,7 @@ TEST(ImageToRgb, TightYuvBuffersFromOpenCvAreReadThroughPackedViews) {
   cv::Mat i420;
   cv::cvtColor(rgb, i420, cv::COLOR_RGB2YUV_I420);
   cv::Mat scratch;
-  const cv::Mat out =
-      image_to_rgb(ImageView::packed(i420.data, 40, 30, PixelFormat::I420), scratch);
+  const cv::Mat out = image_to_rgb(ImageView::packed(i420.data, 40, 30, PixelFormat::I420), scratch);
   EXPECT_LE(max_abs_diff(out, rgb), 3);
 }
 
@@ -197,8 +201,7 @@ TEST(ImageToRgb, GrayIsCopiedToAllThreeChannels) {
   cv::Mat gray(9, 11, CV_8UC1);
   cv::randu(gray, 0, 256);
   cv::Mat scratch;
-  const cv::Mat out =
-      image_to_rgb(ImageView::packed(gray.data, gray.cols, gray.rows, PixelFormat::GRAY8), scratch);
+  const cv::Mat out = image_to_rgb(ImageView::packed(gray.data, gray.cols, gray.rows, PixelFormat::GRAY8), scratch);
   std::vector<cv::Mat> ch;
   cv::split(out, ch);
   ASSERT_EQ(ch.size(), 3u);
@@ -210,8 +213,7 @@ TEST(ImageToRgb, RgbFramesAreWrappedWithoutCopying) {
   const int stride = 20 * 3 + 4;
   const std::vector<std::uint8_t> buf = pack(rgb, PixelFormat::RGB, stride);
   cv::Mat scratch;
-  const cv::Mat out =
-      image_to_rgb(ImageView::packed(buf.data(), 20, 10, PixelFormat::RGB, stride), scratch);
+  const cv::Mat out = image_to_rgb(ImageView::packed(buf.data(), 20, 10, PixelFormat::RGB, stride), scratch);
   EXPECT_EQ(out.data, buf.data());
   EXPECT_EQ(out.step[0], static_cast<std::size_t>(stride));
   EXPECT_TRUE(scratch.empty());
@@ -230,8 +232,7 @@ TEST(ImageToRgb, ScratchIsReusedFromFrameToFrame) {
         out = image_to_rgb(fr.view, scratch);
       } else {
         const std::vector<std::uint8_t> buf = pack(rgb, f, rgb.cols * 4);
-        out = image_to_rgb(ImageView::packed(buf.data(), rgb.cols, rgb.rows, f, rgb.cols * 4),
-                           scratch);
+        out = image_to_rgb(ImageView::packed(buf.data(), rgb.cols, rgb.rows, f, rgb.cols * 4), scratch);
       }
       EXPECT_EQ(out.data, scratch.data) << to_string(f);
       if (frame == 0) first = scratch.data;

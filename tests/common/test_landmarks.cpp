@@ -70,8 +70,7 @@ TEST(FlipPermutation, IsItsOwnInverseFor49And68Points) {
 
 TEST(FlipPermutation, Of49AgreesWithThe68PointMirror) {
   const auto& idx = landmarks49_from68_indices();
-  for (int i = 0; i < 49; ++i)
-    EXPECT_EQ(idx[flip_permutation49()[i]], flip_permutation68()[idx[i]]) << i;
+  for (int i = 0; i < 49; ++i) EXPECT_EQ(idx[flip_permutation49()[i]], flip_permutation68()[idx[i]]) << i;
 }
 
 TEST(FlipLandmarks, TwiceIsTheIdentity) {

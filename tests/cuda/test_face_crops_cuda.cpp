@@ -18,18 +18,17 @@
 namespace hicomex {
 
 std::string no_device_reason() {
-  return cuda_kernels_built()
-             ? "no CUDA device: the kernel is built, but no driver or GPU is visible here; "
-               "the kernel-vs-reference comparison needs a real NVIDIA GPU"
-             : "no CUDA device: this build has no CUDA kernel (nvcc not found or -Dcuda=disabled)";
+  return cuda_kernels_built() ? "no CUDA device: the kernel is built, but no driver or GPU is visible here; "
+                                "the kernel-vs-reference comparison needs a real NVIDIA GPU"
+                              : "no CUDA device: this build has no CUDA kernel (nvcc not found or -Dcuda=disabled)";
 }
 
 namespace {
 
 constexpr float kLevel = 2.f / 255.f;
 
-#define SKIP_WITHOUT_GPU()                                   \
-  do {                                                       \
+#define SKIP_WITHOUT_GPU()                                            \
+  do {                                                                \
     if (!cuda_device_available()) GTEST_SKIP() << no_device_reason(); \
   } while (0)
 
@@ -93,8 +92,7 @@ TEST(CudaFaceCrops, MatchesTheCpuReferenceOnRandomFramesInEveryFormat) {
   const FaceCropGeometry g;
   for (PixelFormat f : test::all_pixel_formats()) {
     for (const auto& size : {std::pair<int, int>{641, 479}, {1920, 1080}, {97, 61}}) {
-      SCOPED_TRACE(std::string(to_string(f)) + " " + std::to_string(size.first) + "x" +
-                   std::to_string(size.second));
+      SCOPED_TRACE(std::string(to_string(f)) + " " + std::to_string(size.first) + "x" + std::to_string(size.second));
       test::OwnedFrame frame;
       test::fill_frame(frame, f, size.first, size.second, rng, /*smooth_sigma=*/0, /*pad=*/13);
       std::vector<FaceTransform> faces;

@@ -27,8 +27,8 @@ constexpr float kLevel = 2.f / 255.f;  // one 8-bit step in normalised units
 std::vector<float> opencv_crop(const cv::Mat& rgb, const FaceTransform& t, const FaceCropGeometry& g) {
   const cv::Matx23d m(t.m[0], t.m[1], t.m[2], t.m[3], t.m[4], t.m[5]);
   cv::Mat aligned;
-  cv::warpAffine(rgb, aligned, cv::Mat(m), cv::Size(g.aligned_size, g.aligned_size),
-                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(128));
+  cv::warpAffine(rgb, aligned, cv::Mat(m), cv::Size(g.aligned_size, g.aligned_size), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar::all(128));
   const int o = centre_crop_offset(g.aligned_size, g.crop_size);
   std::vector<float> out(face_crop_floats(g));
   normalise_rgb_to_chw(aligned(cv::Rect(o, o, g.crop_size, g.crop_size)).clone(), out.data());
@@ -38,8 +38,7 @@ std::vector<float> opencv_crop(const cv::Mat& rgb, const FaceTransform& t, const
 // 49 landmarks of a made-up face around (cx, cy), rolled by `angle`: only the
 // eye groups (19..30), the nose (13) and the mouth corners (31, 37) steer the
 // alignment; the other points are scattered over the face.
-std::vector<cv::Point2f> face_landmarks(double cx, double cy, double size, double angle,
-                                        std::mt19937& rng) {
+std::vector<cv::Point2f> face_landmarks(double cx, double cy, double size, double angle, std::mt19937& rng) {
   std::uniform_real_distribution<double> jitter(-0.03, 0.03), spread(-0.35, 0.35);
   std::vector<cv::Point2d> local(49);
   for (auto& p : local) p = {spread(rng), spread(rng)};
@@ -91,8 +90,8 @@ TEST(FaceCropsCpu, MatchesAlignFacePathWithinWarpAffineFixedPointRounding) {
   const FaceCropGeometry g;
   std::size_t values = 0, off_by_more_than_one = 0;
   double sum_abs = 0, max_abs = 0;
-  for (PixelFormat f : {PixelFormat::RGB, PixelFormat::BGRx, PixelFormat::GRAY8, PixelFormat::I420,
-                        PixelFormat::NV12}) {
+  for (PixelFormat f :
+       {PixelFormat::RGB, PixelFormat::BGRx, PixelFormat::GRAY8, PixelFormat::I420, PixelFormat::NV12}) {
     SCOPED_TRACE(to_string(f));
     OwnedFrame frame;
     test::fill_frame(frame, f, 321, 243, rng, /*smooth_sigma=*/3);
@@ -103,8 +102,7 @@ TEST(FaceCropsCpu, MatchesAlignFacePathWithinWarpAffineFixedPointRounding) {
       const AlignedFace aligned = align_face(rgb, pts);
       const int o = centre_crop_offset();
       std::vector<float> expected(face_crop_floats());
-      normalise_rgb_to_chw(aligned.image(cv::Rect(o, o, kCropSize, kCropSize)).clone(),
-                           expected.data());
+      normalise_rgb_to_chw(aligned.image(cv::Rect(o, o, kCropSize, kCropSize)).clone(), expected.data());
       const auto ours = crop_faces_cpu(frame.view, {FaceTransform::from_row_major(aligned.transform.val)}, g);
       ASSERT_EQ(ours.size(), expected.size());
       for (std::size_t i = 0; i < ours.size(); ++i) {
@@ -154,8 +152,7 @@ TEST(FaceCropsCpu, WritesEachFaceToItsOwnBlockInOrder) {
   ASSERT_EQ(all.size(), 3 * face_crop_floats(g));
   for (int i = 0; i < 3; ++i) {
     const auto one = crop_faces_cpu(frame.view, {faces[i]}, g);
-    EXPECT_TRUE(std::equal(one.begin(), one.end(), all.begin() + i * face_crop_floats(g)))
-        << "face " << i;
+    EXPECT_TRUE(std::equal(one.begin(), one.end(), all.begin() + i * face_crop_floats(g))) << "face " << i;
   }
 }
 
@@ -173,14 +170,21 @@ TEST(FaceCropsCpu, RejectsBadInputNamingWhatIsWrong) {
     }
     return std::string("no exception");
   };
-  EXPECT_NE(message([&] { crop_faces_cpu(frame.view, {FaceTransform::from_row_major(singular)}); })
-                .find("face 0 is not invertible"), std::string::npos);
-  EXPECT_NE(message([&] { crop_faces_cpu(frame.view, {FaceTransform::from_row_major(not_finite)}); })
-                .find("not finite"), std::string::npos);
-  EXPECT_NE(message([&] { crop_faces_cpu(frame.view, {FaceTransform{}}, FaceCropGeometry{20, 24}); })
-                .find("crop_size 24"), std::string::npos);
-  EXPECT_NE(message([&] { crop_faces_cpu(frame.view, std::vector<FaceTransform>{FaceTransform{}}.data(), 1, nullptr); })
-                .find("out is null"), std::string::npos);
+  EXPECT_NE(message([&] {
+              crop_faces_cpu(frame.view, {FaceTransform::from_row_major(singular)});
+            }).find("face 0 is not invertible"),
+            std::string::npos);
+  EXPECT_NE(
+      message([&] { crop_faces_cpu(frame.view, {FaceTransform::from_row_major(not_finite)}); }).find("not finite"),
+      std::string::npos);
+  EXPECT_NE(message([&] {
+              crop_faces_cpu(frame.view, {FaceTransform{}}, FaceCropGeometry{20, 24});
+            }).find("crop_size 24"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              crop_faces_cpu(frame.view, std::vector<FaceTransform>{FaceTransform{}}.data(), 1, nullptr);
+            }).find("out is null"),
+            std::string::npos);
   ImageView missing_chroma = frame.view;
   missing_chroma.data[2] = nullptr;
   EXPECT_NE(message([&] { crop_faces_cpu(missing_chroma, {FaceTransform{}}); }).find("data[2] is null"),

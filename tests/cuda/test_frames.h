@@ -16,9 +16,8 @@ namespace hicomex::test {
 
 inline const std::vector<PixelFormat>& all_pixel_formats() {
   static const std::vector<PixelFormat> formats = {
-      PixelFormat::RGB,  PixelFormat::BGR,  PixelFormat::RGBA, PixelFormat::BGRA,
-      PixelFormat::RGBx, PixelFormat::BGRx, PixelFormat::xRGB, PixelFormat::xBGR,
-      PixelFormat::GRAY8, PixelFormat::I420, PixelFormat::NV12};
+      PixelFormat::RGB,  PixelFormat::BGR,  PixelFormat::RGBA,  PixelFormat::BGRA, PixelFormat::RGBx, PixelFormat::BGRx,
+      PixelFormat::xRGB, PixelFormat::xBGR, PixelFormat::GRAY8, PixelFormat::I420, PixelFormat::NV12};
   return formats;
 }
 
@@ -75,8 +74,7 @@ inline void fill_frame(OwnedFrame& frame, PixelFormat f, int width, int height, 
 /// A random similarity transform (image -> aligned) that maps a face of
 /// roughly `face_px` pixels somewhere in (or partly outside) the frame to
 /// the aligned square, rotated by up to +-40 degrees.
-inline FaceTransform random_face_transform(int width, int height, int aligned_size,
-                                           std::mt19937& rng) {
+inline FaceTransform random_face_transform(int width, int height, int aligned_size, std::mt19937& rng) {
   std::uniform_real_distribution<double> unit(0, 1);
   const double face_px = std::max(8.0, std::min(width, height) * (0.2 + 0.9 * unit(rng)));
   const double scale = (aligned_size - 1) / face_px;

@@ -118,8 +118,7 @@ TEST(ResultWriter, CsvWritesOneCompleteRowPerFaceThatParsesBack) {
   auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 4u);  // header + 3 faces
   auto header = split_row(lines[0]);
-  for (std::size_t i = 1; i < lines.size(); ++i)
-    EXPECT_EQ(split_row(lines[i]).size(), header.size()) << lines[i];
+  for (std::size_t i = 1; i < lines.size(); ++i) EXPECT_EQ(split_row(lines[i]).size(), header.size()) << lines[i];
 
   auto row = split_row(lines[2]);
   EXPECT_EQ(row[column(header, "frame")], "1");
@@ -382,8 +381,8 @@ TEST(ResultWriter, FrameRecordHoldsEveryFaceWithTheFaceRecordsFields) {
   stamp.utc = "2026-12-05T00:00:00.000Z";
   stamp.model_id = "hicomex-test";
   const std::vector<int> ids = make_face(0, 0.f).au_ids;
-  auto frame = nlohmann::json::parse(
-      ResultWriter::frame_record_json(stamp, {make_face(0, 0.f), make_face(5, 200.f)}, ids));
+  auto frame =
+      nlohmann::json::parse(ResultWriter::frame_record_json(stamp, {make_face(0, 0.f), make_face(5, 200.f)}, ids));
   EXPECT_EQ(frame["schema"], "hicomex-results/1");
   EXPECT_EQ(frame["frame"], 9);
   EXPECT_DOUBLE_EQ(frame["timestamp"].get<double>(), 0.3);
@@ -456,8 +455,8 @@ TEST(ResultWriter, ParsesFormatNames) {
   EXPECT_THROW(ResultWriter::format_from_string("xml"), std::invalid_argument);
 }
 
-#include <csignal>
 #include <sys/resource.h>
+#include <csignal>
 
 TEST(ResultWriter, AShortWriteLeavesOnlyWholeLines) {
   // A file size limit makes write() stop part-way, as a full disk does.

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "hicomex/face_detector.h"
 #include "hicomex/model_paths.h"
@@ -61,8 +61,7 @@ TEST_P(EveryDetector, FindsTheAstronautsFace) {
   EXPECT_NEAR(b.y + b.height / 2, 115, 40);
 }
 
-INSTANTIATE_TEST_SUITE_P(FaceDetector, EveryDetector,
-                         ::testing::Values("blazeface", "blazeface-back", "haar", "lbp"));
+INSTANTIATE_TEST_SUITE_P(FaceDetector, EveryDetector, ::testing::Values("blazeface", "blazeface-back", "haar", "lbp"));
 
 TEST(BlazeFace, PlacesKeypointsOnTheFaceInAnatomicalOrder) {
   auto detector = make_face_detector("blazeface");
@@ -154,8 +153,7 @@ TEST(FaceDetector, NamesAMissingModelFileInTheError) {
   ::setenv("HICOMEX_FACE_MODELS", "/nonexistent/face-models", 1);
   const std::string msg = message_of([] { make_face_detector("blazeface"); });
   ::setenv("HICOMEX_FACE_MODELS", test::source_face_models_dir().c_str(), 1);
-  EXPECT_NE(msg.find("/nonexistent/face-models/face_detection_front_128x128_barracuda.onnx"),
-            std::string::npos) << msg;
+  EXPECT_NE(msg.find("/nonexistent/face-models/face_detection_front_128x128_barracuda.onnx"), std::string::npos) << msg;
   EXPECT_NE(msg.find("fetch-face-models.sh"), std::string::npos) << msg;
 }
 

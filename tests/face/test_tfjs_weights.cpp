@@ -36,7 +36,6 @@ std::string error_of(const std::string& manifest) {
   return "";
 }
 
-
 }  // namespace
 
 TEST(TfjsWeights, ReadsEveryTensorOfTheLandmarkManifestWithItsShape) {

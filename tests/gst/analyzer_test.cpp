@@ -189,9 +189,8 @@ TEST_F(HicomexElement, FramesWithoutAFaceGetAnEmptyMetaAndNoRoi) {
 
 TEST_F(HicomexElement, ThresholdChangesApplyAtTheNextFrame) {
   const cv::Mat rgb = load_rgb(kGraceHopper);
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "threshold", "0", nullptr);
-  });
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+        [](GstElement* e) { g_object_set(e, "threshold", "0", nullptr); });
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
   ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 1u);
   EXPECT_EQ(count_occurring(gst_buffer_get_hicomex_meta(out)), static_cast<int>(kModelAus));
@@ -212,9 +211,8 @@ TEST_F(HicomexElement, ThresholdChangesApplyAtTheNextFrame) {
 
 TEST_F(HicomexElement, AnInvalidThresholdWhilePlayingWarnsAndKeepsTheLastOne) {
   const cv::Mat rgb = load_rgb(kGraceHopper);
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "threshold", "0", nullptr);
-  });
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+        [](GstElement* e) { g_object_set(e, "threshold", "0", nullptr); });
   gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));
   g_object_set(h_->element, "threshold", "AU99=0.3", nullptr);
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
@@ -243,9 +241,8 @@ TEST_F(HicomexElement, KeepsAtMostMaxFacesLargestFirst) {
   big.copyTo(canvas(cv::Rect(0, 0, 384, 384)));
   small.copyTo(canvas(cv::Rect(448, 64, 256, 256)));
   // The face limit is enforced when the detector runs: on every frame here.
-  start(caps_string(GST_VIDEO_FORMAT_RGB, canvas.cols, canvas.rows), [](GstElement* e) {
-    g_object_set(e, "detection-interval", 1u, nullptr);
-  });
+  start(caps_string(GST_VIDEO_FORMAT_RGB, canvas.cols, canvas.rows),
+        [](GstElement* e) { g_object_set(e, "detection-interval", 1u, nullptr); });
   GstBuffer* out = run(buffer_from_rgb(canvas, GST_VIDEO_FORMAT_RGB));
   ASSERT_EQ(gst_buffer_get_hicomex_meta(out)->n_faces, 2u) << "the detector should see both faces";
   gst_buffer_unref(out);
@@ -300,9 +297,8 @@ TEST_F(HicomexElement, FollowsAResolutionChangeMidStream) {
 
 TEST_F(HicomexElement, PostsOneMessagePerFrameWhenAsked) {
   const cv::Mat rgb = load_rgb(kGraceHopper);
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "post-messages", TRUE, nullptr);
-  });
+  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+        [](GstElement* e) { g_object_set(e, "post-messages", TRUE, nullptr); });
   for (int i = 0; i < 3; ++i) {
     GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
     GST_BUFFER_PTS(in) = i * GST_SECOND / 30;
@@ -332,8 +328,7 @@ TEST_F(HicomexElement, LateFramesSkipTheAuNetworkButAreNotDropped) {
   start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows));
   gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));  // the face gets its AUs
   // The sink says: everything before 10 s is late.
-  ASSERT_TRUE(gst_harness_push_upstream_event(
-      h_, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 10 * GST_SECOND, 0)));
+  ASSERT_TRUE(gst_harness_push_upstream_event(h_, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 10 * GST_SECOND, 0)));
   for (int i = 1; i <= 3; ++i) {
     GstBuffer* in = buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB);
     GST_BUFFER_PTS(in) = i * GST_SECOND / 30;
@@ -386,19 +381,18 @@ TEST(HicomexProperties, RoundTrip) {
   g_object_get(e, "batch-timeout", &timeout, nullptr);
   EXPECT_EQ(timeout, 5000u);
 
-  g_object_set(e, "model", "/models/x.safetensors", "device", "cpu", "threads", 3u, "detector", 2,
-               "detection-interval", 7u, "inference-interval", 2u, "max-faces", 4u, "min-face-size", 48u,
-               "threshold", "AU12=0.3,AU4=0.6", "landmark-smoothing", 2.5, "au-smoothing", 0.4,
-               "post-messages", TRUE, nullptr);
+  g_object_set(e, "model", "/models/x.safetensors", "device", "cpu", "threads", 3u, "detector", 2, "detection-interval",
+               7u, "inference-interval", 2u, "max-faces", 4u, "min-face-size", 48u, "threshold", "AU12=0.3,AU4=0.6",
+               "landmark-smoothing", 2.5, "au-smoothing", 0.4, "post-messages", TRUE, nullptr);
   guint threads, det_int, inf_int, max_faces, min_size;
   gint detector;
   gdouble lm, au;
   gboolean post;
   gchar *model, *device, *threshold;
-  g_object_get(e, "model", &model, "device", &device, "threads", &threads, "detector", &detector,
-               "detection-interval", &det_int, "inference-interval", &inf_int, "max-faces", &max_faces,
-               "min-face-size", &min_size, "threshold", &threshold, "landmark-smoothing", &lm, "au-smoothing",
-               &au, "post-messages", &post, nullptr);
+  g_object_get(e, "model", &model, "device", &device, "threads", &threads, "detector", &detector, "detection-interval",
+               &det_int, "inference-interval", &inf_int, "max-faces", &max_faces, "min-face-size", &min_size,
+               "threshold", &threshold, "landmark-smoothing", &lm, "au-smoothing", &au, "post-messages", &post,
+               nullptr);
   EXPECT_STREQ(model, "/models/x.safetensors");
   EXPECT_STREQ(device, "cpu");
   EXPECT_EQ(threads, 3u);
@@ -474,8 +468,9 @@ TEST(HicomexErrors, AThresholdForAnAuTheModelLacksFailsTheStart) {
 
 TEST(HicomexPipeline, SurvivesTwentyStartsAndStops) {
   init_gst();
-  const std::string line = "videotestsrc num-buffers=2 ! video/x-raw,width=160,height=120 ! hicomex model=" +
-                           small_model() + " ! fakesink name=sink";
+  const std::string line =
+      "videotestsrc num-buffers=2 ! video/x-raw,width=160,height=120 ! hicomex model=" + small_model() +
+      " ! fakesink name=sink";
   GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   GstBus* bus = gst_element_get_bus(pipeline);
@@ -524,9 +519,10 @@ struct ClipRun {
 // right after the last frame (while frames are still in the element), and
 // collects what comes out.
 ClipRun run_clip(bool live, const std::string& props = "") {
-  const std::string line = std::string("appsrc name=src format=time is-live=") + (live ? "true" : "false") +
-                           " caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" +
-                           small_model() + " " + props + " ! appsink name=sink sync=false";
+  const std::string line =
+      std::string("appsrc name=src format=time is-live=") + (live ? "true" : "false") +
+      " caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" + small_model() + " " +
+      props + " ! appsink name=sink sync=false";
   GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
   EXPECT_NE(pipeline, nullptr);
   GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
@@ -613,9 +609,10 @@ TEST(HicomexThreads, AFileAddsTheFramesItHoldsToTheLatencyALiveSourceNothing) {
   init_gst();
   // Live: the harness's source is live; nothing is added (AddsNoLatency above).
   // A file: the element reports what it holds once it knows the source is not live.
-  const std::string line = "appsrc name=src format=time is-live=false "
-                           "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex name=hx model=" +
-                           small_model() + " au-batch=4 ! fakesink";
+  const std::string line =
+      "appsrc name=src format=time is-live=false "
+      "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex name=hx model=" +
+      small_model() + " au-batch=4 ! fakesink";
   GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
@@ -648,9 +645,10 @@ TEST(HicomexThreads, AFileAddsTheFramesItHoldsToTheLatencyALiveSourceNothing) {
 
 TEST(HicomexThreads, StoppingWithFramesInFlightDoesNotHang) {
   init_gst();
-  const std::string line = "appsrc name=src format=time is-live=false max-buffers=0 "
-                           "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" +
-                           small_model() + " ! appsink name=sink sync=false max-buffers=1";
+  const std::string line =
+      "appsrc name=src format=time is-live=false max-buffers=0 "
+      "caps=video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! hicomex model=" +
+      small_model() + " ! appsink name=sink sync=false max-buffers=1";
   const auto clip = moving_face_clip();
   for (int cycle = 0; cycle < 5; ++cycle) {
     GstElement* pipeline = gst_parse_launch(line.c_str(), nullptr);
@@ -731,9 +729,9 @@ std::vector<std::string> bus_warnings(GstBus* bus) {
 
 TEST_F(HicomexElement, AModelWithAnIntensityHeadPutsIntensitiesInTheMetaTheRoiAndTheMessage) {
   const cv::Mat rgb = load_rgb(kGraceHopper);
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "post-messages", TRUE, nullptr);
-  }, intensity_model());
+  start(
+      caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+      [](GstElement* e) { g_object_set(e, "post-messages", TRUE, nullptr); }, intensity_model());
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
   GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
   ASSERT_NE(meta, nullptr);
@@ -781,9 +779,9 @@ TEST_F(HicomexElement, CalibrationNoneKeepsTheRawIntensitiesAndDynamicAppliesFro
   const cv::Mat rgb = load_rgb(kGraceHopper);
   // threshold 0: presence is the probability test alone without calibration
   // (every AU), and needs a calibrated intensity >= 1 with it.
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "calibration", "none", "threshold", "0", nullptr);
-  }, intensity_model());
+  start(
+      caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+      [](GstElement* e) { g_object_set(e, "calibration", "none", "threshold", "0", nullptr); }, intensity_model());
   // The same face, frame after frame: its intensities are its constant level.
   // The calibrator needs about 90 evaluations to outweigh its neutral prior.
   const int frames = 100;
@@ -825,9 +823,9 @@ TEST_F(HicomexElement, CalibrationNoneKeepsTheRawIntensitiesAndDynamicAppliesFro
 
 TEST_F(HicomexElement, AnUnknownCalibrationIsAWarningNamingThePropertyAndTheValue) {
   const cv::Mat rgb = load_rgb(kGraceHopper);
-  start(caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows), [](GstElement* e) {
-    g_object_set(e, "calibration", "none", nullptr);
-  }, intensity_model());
+  start(
+      caps_string(GST_VIDEO_FORMAT_RGB, rgb.cols, rgb.rows),
+      [](GstElement* e) { g_object_set(e, "calibration", "none", nullptr); }, intensity_model());
   gst_buffer_unref(run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB)));
   g_object_set(h_->element, "calibration", "sometimes", nullptr);
   const auto warnings = bus_warnings(bus_);
@@ -843,8 +841,7 @@ TEST_F(HicomexElement, AnUnknownCalibrationIsAWarningNamingThePropertyAndTheValu
   GstBuffer* out = run(buffer_from_rgb(rgb, GST_VIDEO_FORMAT_RGB));
   const GstHicomexMeta* meta = gst_buffer_get_hicomex_meta(out);
   ASSERT_EQ(meta->n_faces, 1u);
-  for (guint a = 0; a < meta->n_aus; ++a)
-    EXPECT_EQ(meta->faces[0].au_intensity[a], meta->faces[0].au_intensity_raw[a]);
+  for (guint a = 0; a < meta->n_aus; ++a) EXPECT_EQ(meta->faces[0].au_intensity[a], meta->faces[0].au_intensity_raw[a]);
   gst_buffer_unref(out);
 }
 
@@ -852,8 +849,8 @@ namespace {
 // Runs `line` (ending in "hicomexexport location=OUT format=jsonl") to EOS and
 // returns the JSON lines written.
 std::vector<nlohmann::json> faces_of(const std::string& line, const std::string& out) {
-  GstElement* pipeline = gst_parse_launch((line + " ! hicomexexport format=jsonl overwrite=true location=" + out +
-                                           " ! fakesink").c_str(), nullptr);
+  GstElement* pipeline = gst_parse_launch(
+      (line + " ! hicomexexport format=jsonl overwrite=true location=" + out + " ! fakesink").c_str(), nullptr);
   EXPECT_NE(pipeline, nullptr);
   if (!pipeline) return {};
   GstBus* bus = gst_element_get_bus(pipeline);
@@ -879,14 +876,15 @@ std::vector<nlohmann::json> faces_of(const std::string& line, const std::string&
 TEST(HicomexPipeline, YuvInputGivesTheSameResultsAsRgbConvertedByVideoconvert) {
   init_gst();
   TempDir dir;
-  const std::string src = "filesrc location=" + kGraceHopper + " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! ";
+  const std::string src =
+      "filesrc location=" + kGraceHopper + " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! ";
   const std::string analyse = "hicomex model=" + small_model() + " calibration=none";
   for (const char* yuv : {"I420", "NV12"}) {
     const auto direct = faces_of(src + "video/x-raw,format=" + std::string(yuv) + " ! " + analyse,
                                  dir.file(std::string(yuv) + ".jsonl"));
-    const auto via_rgb = faces_of(src + "video/x-raw,format=" + std::string(yuv) +
-                                      " ! videoconvert ! video/x-raw,format=RGB ! " + analyse,
-                                  dir.file(std::string(yuv) + "-rgb.jsonl"));
+    const auto via_rgb = faces_of(
+        src + "video/x-raw,format=" + std::string(yuv) + " ! videoconvert ! video/x-raw,format=RGB ! " + analyse,
+        dir.file(std::string(yuv) + "-rgb.jsonl"));
     ASSERT_EQ(direct.size(), 3u) << yuv;
     ASSERT_EQ(via_rgb.size(), direct.size()) << yuv;
     for (size_t i = 0; i < direct.size(); ++i) {

@@ -111,8 +111,8 @@ inline GstBuffer* buffer_from_rgb(const cv::Mat& rgb, GstVideoFormat format, int
   }
   gst_buffer_unmap(buf, &map);
   if (padding > 0)
-    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, format, w, h,
-                                   static_cast<guint>(planes.size()), offset, stride);
+    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, format, w, h, static_cast<guint>(planes.size()),
+                                   offset, stride);
   return buf;
 }
 

@@ -241,8 +241,7 @@ TEST(PropertyDocs, EveryDocumentedDefaultIsTheRegisteredOne) {
       ASSERT_NE(pspec, nullptr) << e.file << ": documented property " << d.property << " does not exist";
       std::string registered;
       EXPECT_TRUE(default_matches(pspec, d.text, &registered))
-          << e.factory << ":" << d.property << " documents \"Default: " << d.text << "\" but registers "
-          << registered;
+          << e.factory << ":" << d.property << " documents \"Default: " << d.text << "\" but registers " << registered;
     }
     gst_object_unref(element);
   }

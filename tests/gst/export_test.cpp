@@ -74,10 +74,10 @@ class HicomexExport : public ::testing::Test {
 TEST_F(HicomexExport, WritesOneRowPerFacePerFrameWithStreamTime) {
   const std::string path = dir_.file("out.csv");
   GstHarness* hr = harness(path);
-  ASSERT_EQ(gst_harness_push(hr, frame_with({with_intensity(make_face(0, 1, 1, 20, 20)),
-                                             with_intensity(make_face(1, 30, 1, 20, 20))},
-                                            0)),
-            GST_FLOW_OK);
+  ASSERT_EQ(
+      gst_harness_push(
+          hr, frame_with({with_intensity(make_face(0, 1, 1, 20, 20)), with_intensity(make_face(1, 30, 1, 20, 20))}, 0)),
+      GST_FLOW_OK);
   ASSERT_EQ(gst_harness_push(hr, frame_with({}, 1)), GST_FLOW_OK);
   GstBuffer* plain = gst_buffer_new_allocate(nullptr, 64 * 48 * 3, nullptr);
   ASSERT_EQ(gst_harness_push(hr, plain), GST_FLOW_OK);  // no meta: counted, not written
@@ -97,8 +97,7 @@ TEST_F(HicomexExport, WritesOneRowPerFacePerFrameWithStreamTime) {
     ASSERT_EQ(row.size(), header.size());
     frame_face.emplace_back(row[0], row[1]);
   }
-  EXPECT_EQ(frame_face, (std::vector<std::pair<std::string, std::string>>{
-                            {"1", "0"}, {"1", "1"}, {"4", "1"}}));
+  EXPECT_EQ(frame_face, (std::vector<std::pair<std::string, std::string>>{{"1", "0"}, {"1", "1"}, {"4", "1"}}));
   EXPECT_EQ(split_row(lines[3])[2], "0.100");  // 3/30 s
   gst_harness_teardown(hr);
 }
@@ -229,8 +228,7 @@ GstPadProbeReturn add_meta_probe(GstPad*, GstPadProbeInfo* info, gpointer data) 
   auto* state = static_cast<ProbeState*>(data);
   GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
   GST_PAD_PROBE_INFO_DATA(info) = buf;
-  hicomex::gst::add_hicomex_meta(buf, {make_face(0, 10, 10, 40, 40), make_face(1, 60, 10, 40, 40)},
-                                 "m");
+  hicomex::gst::add_hicomex_meta(buf, {make_face(0, 10, 10, 40, 40), make_face(1, 60, 10, 40, 40)}, "m");
   std::lock_guard<std::mutex> g(state->lock);
   ++state->frames;
   state->cond.notify_all();
@@ -241,8 +239,10 @@ GstPadProbeReturn add_meta_probe(GstPad*, GstPadProbeInfo* info, gpointer data) 
 
 TEST_F(HicomexExport, LeavesAParseableFileWhenAPlayingPipelineIsSetToNull) {
   const std::string path = dir_.file("live.csv");
-  const std::string desc = "videotestsrc num-buffers=100000 ! video/x-raw,width=160,height=120 ! "
-                           "hicomexexport name=export location=" + path + " ! fakesink";
+  const std::string desc =
+      "videotestsrc num-buffers=100000 ! video/x-raw,width=160,height=120 ! "
+      "hicomexexport name=export location=" +
+      path + " ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   GstElement* exporter = gst_bin_get_by_name(GST_BIN(pipeline), "export");
@@ -273,8 +273,7 @@ TEST_F(HicomexExport, LeavesAParseableFileWhenAPlayingPipelineIsSetToNull) {
 TEST_F(HicomexExport, RefusesToOverwriteAndNamesThePathInTheError) {
   const std::string path = dir_.file("exists.csv");
   std::ofstream(path) << "keep me\n";
-  const std::string desc =
-      "videotestsrc num-buffers=1 ! hicomexexport location=" + path + " ! fakesink";
+  const std::string desc = "videotestsrc num-buffers=1 ! hicomexexport location=" + path + " ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
@@ -324,8 +323,8 @@ TEST_F(HicomexExport, EveryPropertyRoundTrips) {
   gchar* location = nullptr;
   gboolean overwrite = TRUE, probabilities = TRUE;
   gint format = -1;
-  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities",
-               &probabilities, nullptr);
+  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities", &probabilities,
+               nullptr);
   EXPECT_EQ(location, nullptr);
   EXPECT_FALSE(overwrite);
   EXPECT_EQ(format, 0);  // csv
@@ -333,8 +332,8 @@ TEST_F(HicomexExport, EveryPropertyRoundTrips) {
 
   g_object_set(e, "location", "/tmp/x.jsonl", "overwrite", TRUE, "probabilities", TRUE, nullptr);
   gst_util_set_object_arg(G_OBJECT(e), "format", "jsonl");
-  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities",
-               &probabilities, nullptr);
+  g_object_get(e, "location", &location, "overwrite", &overwrite, "format", &format, "probabilities", &probabilities,
+               nullptr);
   EXPECT_STREQ(location, "/tmp/x.jsonl");
   EXPECT_TRUE(overwrite);
   EXPECT_EQ(format, 1);
@@ -345,8 +344,9 @@ TEST_F(HicomexExport, EveryPropertyRoundTrips) {
 
 TEST_F(HicomexExport, AWriteErrorIsOneErrorAndThePipelineStillReachesNull) {
   // /dev/full accepts the open and fails every write with ENOSPC.
-  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
-                           "hicomexexport name=export location=/dev/full overwrite=true ! fakesink";
+  const std::string desc =
+      "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
+      "hicomexexport name=export location=/dev/full overwrite=true ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   GstElement* exporter = gst_bin_get_by_name(GST_BIN(pipeline), "export");
@@ -381,9 +381,13 @@ TEST_F(HicomexExport, LeavesNoFileWhenNoFrameEverArrivesButKeepsAFrameWithoutFac
   // The analyzer cannot start (missing model): the exporter had already
   // created its file, and must not leave it behind empty.
   const std::string lost = dir_.file("never.csv");
-  const std::string desc = "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
-                           "hicomex model=" + dir_.file("missing.safetensors") + " ! "
-                           "hicomexexport location=" + lost + " ! fakesink";
+  const std::string desc =
+      "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
+      "hicomex model=" +
+      dir_.file("missing.safetensors") +
+      " ! "
+      "hicomexexport location=" +
+      lost + " ! fakesink";
   GstElement* pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -394,7 +398,10 @@ TEST_F(HicomexExport, LeavesNoFileWhenNoFrameEverArrivesButKeepsAFrameWithoutFac
   // Analysed frames that reach the exporter without any face: the file stays, a parseable header.
   const std::string kept = dir_.file("kept.csv");
   GstElement* p2 = gst_parse_launch(("videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
-                                     "hicomex ! hicomexexport location=" + kept + " ! fakesink").c_str(), nullptr);
+                                     "hicomex ! hicomexexport location=" +
+                                     kept + " ! fakesink")
+                                        .c_str(),
+                                    nullptr);
   ASSERT_NE(p2, nullptr);
   GstBus* bus = gst_element_get_bus(p2);
   ASSERT_NE(gst_element_set_state(p2, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);

@@ -69,9 +69,8 @@ inline GstBuffer* make_frame(GstVideoFormat format, int width, int height) {
 }
 
 inline std::string caps_string(GstVideoFormat format, int width, int height) {
-  return std::string("video/x-raw,format=") + gst_video_format_to_string(format) +
-         ",width=" + std::to_string(width) + ",height=" + std::to_string(height) +
-         ",framerate=30/1";
+  return std::string("video/x-raw,format=") + gst_video_format_to_string(format) + ",width=" + std::to_string(width) +
+         ",height=" + std::to_string(height) + ",framerate=30/1";
 }
 
 inline std::vector<std::string> split_row(const std::string& line) {

@@ -37,8 +37,7 @@ void expect_same_face(const FaceResult& a, const FaceResult& b) {
   EXPECT_FLOAT_EQ(a.pose.tz, b.pose.tz);
   EXPECT_EQ(a.au_ids, b.au_ids);
   ASSERT_EQ(a.au_probability.size(), b.au_probability.size());
-  for (std::size_t i = 0; i < a.au_probability.size(); ++i)
-    EXPECT_FLOAT_EQ(a.au_probability[i], b.au_probability[i]);
+  for (std::size_t i = 0; i < a.au_probability.size(); ++i) EXPECT_FLOAT_EQ(a.au_probability[i], b.au_probability[i]);
   EXPECT_EQ(a.au_occurrence, b.au_occurrence);
 }
 
@@ -117,8 +116,7 @@ TEST_F(HicomexMeta, RejectsFacesWithDisagreeingAuIds) {
   GstBuffer* buf = gst_buffer_new();
   FaceResult other = make_face(2, 0, 0, 10, 10);
   other.au_ids = {1, 2, 4, 6, 15};
-  EXPECT_THROW(hg::add_hicomex_meta(buf, {make_face(1, 0, 0, 10, 10), other}, "m"),
-               std::invalid_argument);
+  EXPECT_THROW(hg::add_hicomex_meta(buf, {make_face(1, 0, 0, 10, 10), other}, "m"), std::invalid_argument);
   EXPECT_EQ(gst_buffer_get_hicomex_meta(buf), nullptr);
   gst_buffer_unref(buf);
 }
@@ -132,8 +130,7 @@ TEST_F(HicomexMeta, ScalesWithTheFrameThroughVideoscaleTransforms) {
   gst_video_info_set_format(&out, GST_VIDEO_FORMAT_RGB, 200, 50);
   GstVideoMetaTransform trans = {&in, &out};
   GstMeta* meta = reinterpret_cast<GstMeta*>(gst_buffer_get_hicomex_meta(src));
-  ASSERT_TRUE(meta->info->transform_func(dst, meta, src, gst_video_meta_transform_scale_get_quark(),
-                                         &trans));
+  ASSERT_TRUE(meta->info->transform_func(dst, meta, src, gst_video_meta_transform_scale_get_quark(), &trans));
   GstHicomexMeta* scaled = gst_buffer_get_hicomex_meta(dst);
   ASSERT_NE(scaled, nullptr);
   EXPECT_FLOAT_EQ(scaled->faces[0].x, 20.f);
@@ -147,12 +144,10 @@ TEST_F(HicomexMeta, ScalesWithTheFrameThroughVideoscaleTransforms) {
 TEST_F(HicomexMeta, AddsOneFaceRegionOfInterestPerFaceWithAuParams) {
   GstBuffer* buf = gst_buffer_new();
   // The second face overhangs the 100x80 frame: its ROI is clamped.
-  hg::add_face_roi_metas(buf, {make_face(3, 10, 10, 20, 30), make_face(9, 90, -5, 30, 30)}, 100,
-                         80);
+  hg::add_face_roi_metas(buf, {make_face(3, 10, 10, 20, 30), make_face(9, 90, -5, 30, 30)}, 100, 80);
   std::vector<GstVideoRegionOfInterestMeta*> rois;
   gpointer state = nullptr;
-  while (GstMeta* m = gst_buffer_iterate_meta_filtered(
-             buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
     rois.push_back(reinterpret_cast<GstVideoRegionOfInterestMeta*>(m));
   ASSERT_EQ(rois.size(), 2u);
   EXPECT_EQ(rois[0]->roi_type, g_quark_from_string("face"));
@@ -183,8 +178,7 @@ TEST_F(HicomexMeta, ElementMessageSurvivesSerialisationAndParsesBack) {
   faces[1].au_ids.clear();  // a face without AU values gets zeros for every AU
   faces[1].au_probability.clear();
   faces[1].au_occurrence.clear();
-  GstMessage* msg = hg::results_message(nullptr, faces, "model-x", {}, 12, 400 * GST_MSECOND,
-                                        400 * GST_MSECOND);
+  GstMessage* msg = hg::results_message(nullptr, faces, "model-x", {}, 12, 400 * GST_MSECOND, 400 * GST_MSECOND);
   ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ELEMENT);
   const GstStructure* s = gst_message_get_structure(msg);
   EXPECT_TRUE(gst_structure_has_name(s, "hicomex"));

@@ -3,8 +3,8 @@
 // The element against a real broker is tests/mqtt/mqtt_test.py.
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>

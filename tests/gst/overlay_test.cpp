@@ -32,8 +32,8 @@ struct PixelDiff {
 
 // Compares two frames plane by plane; a chroma sample at (cx, cy) covers the
 // frame pixels (cx*2, cy*2) for subsampled planes.
-PixelDiff diff_frames(GstBuffer* before, GstBuffer* after, GstVideoFormat format, int w, int h,
-                      const Region& box, int margin) {
+PixelDiff diff_frames(GstBuffer* before, GstBuffer* after, GstVideoFormat format, int w, int h, const Region& box,
+                      int margin) {
   GstVideoInfo info;
   gst_video_info_set_format(&info, format, w, h);
   GstVideoFrame fa, fb;
@@ -68,9 +68,7 @@ PixelDiff diff_frames(GstBuffer* before, GstBuffer* after, GstVideoFormat format
 GstHarness* overlay_harness(GstVideoFormat format, int w, int h, bool only_boxes) {
   GstHarness* hr = gst_harness_new("hicomexoverlay");
   gst_harness_set_src_caps_str(hr, gsttest::caps_string(format, w, h).c_str());
-  if (only_boxes)
-    g_object_set(hr->element, "draw-landmarks", FALSE, "draw-labels", FALSE, "draw-bars", FALSE,
-                 nullptr);
+  if (only_boxes) g_object_set(hr->element, "draw-landmarks", FALSE, "draw-labels", FALSE, "draw-bars", FALSE, nullptr);
   return hr;
 }
 
@@ -161,12 +159,9 @@ TEST_P(OverlayFormats, HandlesOddFrameSizes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HicomexOverlay, OverlayFormats,
-                         ::testing::Values(GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx,
-                                           GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8,
-                                           GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12),
-                         [](const auto& info) {
-                           return std::string(gst_video_format_to_string(info.param));
-                         });
+                         ::testing::Values(GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB,
+                                           GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12),
+                         [](const auto& info) { return std::string(gst_video_format_to_string(info.param)); });
 
 TEST(HicomexOverlay, DrawsBoxColourAsTheSameColourInRgbAndI420) {
   gsttest::init_gst();
@@ -184,10 +179,10 @@ TEST(HicomexOverlay, DrawsBoxColourAsTheSameColourInRgbAndI420) {
   gst_video_frame_map(&f, &info, out, GST_MAP_READ);
   // A point on the left border, half way down (border is inside the box).
   const int x = 100, y = 110;
-  const int v = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 2))
-      [(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 2) + x / 2];
-  const int u = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 1))
-      [(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1) + x / 2];
+  const int v = static_cast<const guint8*>(
+      GST_VIDEO_FRAME_PLANE_DATA(&f, 2))[(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 2) + x / 2];
+  const int u = static_cast<const guint8*>(
+      GST_VIDEO_FRAME_PLANE_DATA(&f, 1))[(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1) + x / 2];
   EXPECT_GT(v, 180);
   EXPECT_LT(u, 128);
   gst_video_frame_unmap(&f);
@@ -215,7 +210,6 @@ TEST(HicomexOverlay, EveryPropertyRoundTrips) {
   EXPECT_DOUBLE_EQ(p, 0.65);
   gst_object_unref(e);
 }
-
 
 // Label blocks of neighbouring faces keep clear of each other and of the boxes.
 TEST(HicomexOverlayLayout, LabelsOfNeighbouringFacesDoNotOverlap) {

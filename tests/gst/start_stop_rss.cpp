@@ -46,10 +46,14 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--pipelines") pipelines = std::atoi(value().c_str());
-    else if (a == "--cycles") cycles = std::atoi(value().c_str());
-    else if (a == "--photo") photo = value();
-    else if (a == "--json") json_path = value();
+    if (a == "--pipelines")
+      pipelines = std::atoi(value().c_str());
+    else if (a == "--cycles")
+      cycles = std::atoi(value().c_str());
+    else if (a == "--photo")
+      photo = value();
+    else if (a == "--json")
+      json_path = value();
     else {
       std::fprintf(stderr, "usage: start-stop-rss [--pipelines N] [--cycles N] [--photo FILE] [--json FILE]\n");
       return a == "--help" || a == "-h" ? 0 : 2;

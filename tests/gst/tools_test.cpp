@@ -20,8 +20,7 @@ namespace {
 using SpawnResult = hicomex::test::RunResult;
 
 // Runs a program (tests/support's run), optionally with GST_DEBUG set.
-SpawnResult spawn(const std::vector<std::string>& argv, const std::string& cwd = {},
-                  const char* gst_debug = nullptr) {
+SpawnResult spawn(const std::vector<std::string>& argv, const std::string& cwd = {}, const char* gst_debug = nullptr) {
   hicomex::test::RunOptions options;
   options.cwd = cwd;
   if (gst_debug) options.env = {{"GST_DEBUG", gst_debug}};
@@ -70,19 +69,17 @@ TEST_P(Inspect, ListsEveryPropertyWithoutWarnings) {
   const SpawnResult verbose = spawn({"gst-inspect-1.0", GetParam()}, {}, "*:2");
   EXPECT_EQ(verbose.status, 0);
   std::istringstream lines(verbose.err);
-  for (std::string l; std::getline(lines, l);)
-    EXPECT_EQ(l.find("hicomex"), std::string::npos) << l;
+  for (std::string l; std::getline(lines, l);) EXPECT_EQ(l.find("hicomex"), std::string::npos) << l;
 }
 
-INSTANTIATE_TEST_SUITE_P(HicomexPlugin, Inspect,
-                         ::testing::Values("hicomex", "hicomexoverlay", "hicomexexport"));
+INSTANTIATE_TEST_SUITE_P(HicomexPlugin, Inspect, ::testing::Values("hicomex", "hicomexoverlay", "hicomexexport"));
 
 TEST(HicomexPlugin, InspectShowsEachPropertyOfTheElements) {
   const SpawnResult analyzer = spawn({"gst-inspect-1.0", "hicomex"});
-  for (const char* p : {"model", "device", "precision", "batch-timeout", "threads", "detector", "detection-interval", "inference-interval",
-                        "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
-                        "calibration", "post-messages", "skipped-inferences", "qos", "blazeface-back",
-                        "Analyzer/Video"})
+  for (const char* p :
+       {"model", "device", "precision", "batch-timeout", "threads", "detector", "detection-interval",
+        "inference-interval", "max-faces", "min-face-size", "threshold", "landmark-smoothing", "au-smoothing",
+        "calibration", "post-messages", "skipped-inferences", "qos", "blazeface-back", "Analyzer/Video"})
     EXPECT_NE(analyzer.out.find(p), std::string::npos) << p;
   const SpawnResult overlay = spawn({"gst-inspect-1.0", "hicomexoverlay"});
   for (const char* p : {"draw-boxes", "draw-landmarks", "draw-labels", "draw-bars", "min-probability"})
@@ -98,8 +95,7 @@ TEST(HicomexPlugin, DocExamplesRunAsWritten) {
   for (const std::string& line : pipelines) {
     // Examples needing a camera, a file or the analyzer are documentation only.
     if (line.find("v4l2src") != std::string::npos || line.find("filesrc") != std::string::npos ||
-        line.find("autovideosink") != std::string::npos ||
-        std::regex_search(line, std::regex("! hicomex( |$)")))
+        line.find("autovideosink") != std::string::npos || std::regex_search(line, std::regex("! hicomex( |$)")))
       continue;
     gsttest::TempDir dir;  // examples write relative paths
     const SpawnResult r = spawn(shell_words(line), dir.path().string());
@@ -113,8 +109,7 @@ TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
   gsttest::init_gst();
   int ran = 0;
   for (const std::string& line : doc_pipelines()) {
-    if (!std::regex_search(line, std::regex("! hicomex( |$)")) || line.find("face.jpg") == std::string::npos)
-      continue;
+    if (!std::regex_search(line, std::regex("! hicomex( |$)")) || line.find("face.jpg") == std::string::npos) continue;
     gsttest::TempDir dir;
     std::filesystem::copy_file(gsttest::kGraceHopper, dir.file("face.jpg"));
     std::filesystem::copy_file(gsttest::small_model(), dir.file("my-model.safetensors"));
@@ -134,9 +129,9 @@ TEST(HicomexPlugin, AnalyzerDocExamplesRunAsWritten) {
 
 TEST(HicomexPlugin, PrecisionRunsBf16AndNamesABadValue) {
   gsttest::init_gst();
-  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
-                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex device=cpu model=" +
-                           gsttest::small_model();
+  const std::string head =
+      "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
+      " ! jpegdec ! videoconvert ! imagefreeze num-buffers=2 ! hicomex device=cpu model=" + gsttest::small_model();
   gsttest::TempDir dir;
   const SpawnResult bf16 =
       spawn(shell_words(head + " precision=bf16 ! hicomexexport location=out.csv ! fakesink"), dir.path().string());
@@ -161,7 +156,8 @@ TEST(HicomexPlugin, TwoStreamsWithCrossStreamBatchingEachGetTheirResults) {
            " ! jpegdec ! videoconvert ! imagefreeze num-buffers=6 ! hicomex device=cpu batch-timeout=200000 model=" +
            gsttest::small_model() + " ! hicomexexport location=" + out + " ! fakesink ";
   };
-  const SpawnResult r = spawn(shell_words("gst-launch-1.0 -q " + branch("a.csv") + branch("b.csv")), dir.path().string());
+  const SpawnResult r =
+      spawn(shell_words("gst-launch-1.0 -q " + branch("a.csv") + branch("b.csv")), dir.path().string());
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(gsttest::read_lines(dir.file("a.csv")).size(), 7u);
   EXPECT_EQ(gsttest::read_lines(dir.file("b.csv")).size(), 7u);
@@ -201,12 +197,12 @@ TEST(HicomexPlugin, MetaReaderPrintsIntensitiesOfAModelWithAnIntensityHead) {
 TEST(HicomexPlugin, CalibrationAndProbabilitiesWorkFromGstLaunch) {
   gsttest::init_gst();
   gsttest::TempDir dir;
-  const std::string head = "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
-                           " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex device=cpu model=" +
-                           gsttest::intensity_model();
-  const SpawnResult r = spawn(
-      shell_words(head + " calibration=none ! hicomexexport location=out.csv probabilities=true ! fakesink"),
-      dir.path().string());
+  const std::string head =
+      "gst-launch-1.0 -q filesrc location=" + gsttest::kGraceHopper +
+      " ! jpegdec ! videoconvert ! imagefreeze num-buffers=3 ! hicomex device=cpu model=" + gsttest::intensity_model();
+  const SpawnResult r =
+      spawn(shell_words(head + " calibration=none ! hicomexexport location=out.csv probabilities=true ! fakesink"),
+            dir.path().string());
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   const auto lines = gsttest::read_lines(dir.file("out.csv"));
   ASSERT_EQ(lines.size(), 4u) << "a header and one row per frame";

@@ -30,7 +30,8 @@ TEST(HicomexUnderValgrind, AShortPipelineHasNoDefiniteLeakOrInvalidAccess) {
 
   const std::string pipeline = "filesrc location=" + kGraceHopper +
                                " ! jpegdec ! videoconvert ! video/x-raw,format=I420 ! imagefreeze num-buffers=3"
-                               " ! hicomex model=" + small_model() + " threads=1 post-messages=true ! fakesink";
+                               " ! hicomex model=" +
+                               small_model() + " threads=1 post-messages=true ! fakesink";
   std::vector<std::string> argv = {"valgrind", "--tool=memcheck", "--leak-check=full",
                                    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
                                    // Leaks and invalid accesses only: LibTorch's vectorised
@@ -42,11 +43,10 @@ TEST(HicomexUnderValgrind, AShortPipelineHasNoDefiniteLeakOrInvalidAccess) {
   argv.push_back(std::string("--suppressions=") + HICOMEX_SOURCE_ROOT + "/tests/gst/valgrind.supp");
   argv.push_back("gst-launch-1.0");
   argv.push_back("-q");
-  for (const std::string& w : std::vector<std::string>{"filesrc", "location=" + kGraceHopper, "!", "jpegdec", "!",
-                                                        "videoconvert", "!", "video/x-raw,format=I420", "!",
-                                                        "imagefreeze", "num-buffers=3", "!", "hicomex",
-                                                        "model=" + small_model(), "threads=1",
-                                                        "post-messages=true", "!", "fakesink"})
+  for (const std::string& w :
+       std::vector<std::string>{"filesrc", "location=" + kGraceHopper, "!", "jpegdec", "!", "videoconvert", "!",
+                                "video/x-raw,format=I420", "!", "imagefreeze", "num-buffers=3", "!", "hicomex",
+                                "model=" + small_model(), "threads=1", "post-messages=true", "!", "fakesink"})
     argv.push_back(w);
   hicomex::test::RunOptions options;
   options.env = {{"GST_REGISTRY_UPDATE", "no"},

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
   const char* path = argv[argc - 1];
   try {
     // tests/nn's small widths at the paper's crop size: the real alignment path.
-    hicomex::HicomexOptions o = intensity ? hicomex::test::small_test_options_with_intensity()
-                                          : hicomex::test::small_test_options();
+    hicomex::HicomexOptions o =
+        intensity ? hicomex::test::small_test_options_with_intensity() : hicomex::test::small_test_options();
     torch::manual_seed(11);
     hicomex::nn::Hicomex net(o);
     hicomex::ModelInfo info;

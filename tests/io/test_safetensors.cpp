@@ -31,8 +31,7 @@ Bytes random_bytes(std::size_t n, unsigned seed) {
   return b;
 }
 
-TensorRecord tensor(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
-                    unsigned seed = 1) {
+TensorRecord tensor(const std::string& name, DType dtype, std::vector<std::int64_t> shape, unsigned seed = 1) {
   TensorRecord t;
   t.name = name;
   t.dtype = dtype;
@@ -49,9 +48,7 @@ Bytes assemble(std::uint64_t header_len, const std::string& header, const Bytes&
   b.insert(b.end(), buffer.begin(), buffer.end());
   return b;
 }
-Bytes assemble(const std::string& header, const Bytes& buffer) {
-  return assemble(header.size(), header, buffer);
-}
+Bytes assemble(const std::string& header, const Bytes& buffer) { return assemble(header.size(), header, buffer); }
 
 void expect_same(const SafetensorsFile& a, const SafetensorsFile& b) {
   EXPECT_EQ(a.metadata, b.metadata);
@@ -103,8 +100,7 @@ class Safetensors : public ::testing::Test {
   }
 
   // Writing must fail with a message that starts with the path and says `phrase`.
-  static void expect_write_rejected(const std::string& p, const SafetensorsFile& f,
-                                    const std::string& phrase) {
+  static void expect_write_rejected(const std::string& p, const SafetensorsFile& f, const std::string& phrase) {
     try {
       write_safetensors(p, f);
       ADD_FAILURE() << p << " was written";
@@ -130,7 +126,9 @@ TEST_F(Safetensors, RoundTripIsBitExactForEveryDtype) {
                 {"commit", "46fedd1"},
                 {"empty", ""},
                 {"multi line \"quoted\"", "a\nb\tc \\ d"},
-                {"unicode", "Gesichtsausdr\xc3\xbc" "cke \xe9\xa1\x94"}};
+                {"unicode",
+                 "Gesichtsausdr\xc3\xbc"
+                 "cke \xe9\xa1\x94"}};
   f.tensors = {tensor("layer.0.weight", DType::F32, {2, 3}, 1),
                tensor("f64", DType::F64, {4}, 2),
                tensor("f16", DType::F16, {3, 1}, 3),
@@ -151,10 +149,8 @@ TEST_F(Safetensors, RoundTripIsBitExactForEveryDtype) {
 
 TEST_F(Safetensors, RoundTripKeepsEmptyTensorsAndScalars) {
   SafetensorsFile f;
-  f.tensors = {tensor("empty_first", DType::F32, {0}),
-               tensor("scalar", DType::F32, {}, 2),
-               tensor("empty_2d", DType::U8, {0, 5}),
-               tensor("bool_scalar", DType::BOOL, {}, 3),
+  f.tensors = {tensor("empty_first", DType::F32, {0}), tensor("scalar", DType::F32, {}, 2),
+               tensor("empty_2d", DType::U8, {0, 5}), tensor("bool_scalar", DType::BOOL, {}, 3),
                tensor("empty_last", DType::I64, {3, 0})};
   const std::string p = path("m.safetensors");
   write_safetensors(p, f);
@@ -168,9 +164,8 @@ TEST_F(Safetensors, RoundTripKeepsEmptyTensorsAndScalars) {
 
 TEST_F(Safetensors, RoundTripKeepsTheWritersTensorOrder) {
   SafetensorsFile f;
-  f.tensors = {tensor("z", DType::F32, {2}), tensor("zz_empty", DType::F32, {0}),
-               tensor("a_empty", DType::F32, {0}), tensor("a", DType::I8, {3}),
-               tensor("m", DType::F64, {1})};
+  f.tensors = {tensor("z", DType::F32, {2}), tensor("zz_empty", DType::F32, {0}), tensor("a_empty", DType::F32, {0}),
+               tensor("a", DType::I8, {3}), tensor("m", DType::F64, {1})};
   const std::string p = path("m.safetensors");
   write_safetensors(p, f);
   expect_same(f, read_safetensors(p));
@@ -185,10 +180,10 @@ TEST_F(Safetensors, RoundTripOfAFileWithNothingInIt) {
 }
 
 TEST_F(Safetensors, ReadsTensorsInOffsetOrderWhateverTheHeaderOrder) {
-  const SafetensorsFile f = read_safetensors(write_bytes(assemble(
-      R"({"second":{"dtype":"U8","shape":[2],"data_offsets":[1,3]},)"
-      R"("first":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
-      {7, 8, 9})));
+  const SafetensorsFile f =
+      read_safetensors(write_bytes(assemble(R"({"second":{"dtype":"U8","shape":[2],"data_offsets":[1,3]},)"
+                                            R"("first":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
+                                            {7, 8, 9})));
   ASSERT_EQ(f.tensors.size(), 2u);
   EXPECT_EQ(f.tensors[0].name, "first");
   EXPECT_EQ(f.tensors[0].data, (Bytes{7}));
@@ -297,7 +292,8 @@ TEST_F(Safetensors, RejectsAFileShorterThanEightBytes) {
 }
 
 TEST_F(Safetensors, RejectsHeaderLongerThanFile) {
-  expect_rejected(assemble(1000, "{}", {}), "header length 1000 exceeds the 2 bytes after the 8-byte length field (file size 10)");
+  expect_rejected(assemble(1000, "{}", {}),
+                  "header length 1000 exceeds the 2 bytes after the 8-byte length field (file size 10)");
 }
 
 TEST_F(Safetensors, RejectsHeaderLongerThanTheLimit) {
@@ -315,7 +311,8 @@ TEST_F(Safetensors, RejectsATruncatedFile) {
   f.tensors = {tensor("w", DType::F32, {4})};
   Bytes b = serialise_safetensors(f);
   b.resize(b.size() - 3);
-  expect_rejected(b, "tensor \"w\": data_offsets [0, 16] run past the end of the 13-byte data buffer (truncated file?)");
+  expect_rejected(b,
+                  "tensor \"w\": data_offsets [0, 16] run past the end of the 13-byte data buffer (truncated file?)");
 }
 
 TEST_F(Safetensors, RejectsEveryTruncationOfAValidFile) {
@@ -339,13 +336,9 @@ TEST_F(Safetensors, RejectsEveryTruncationOfAValidFile) {
 
 TEST_F(Safetensors, RejectsAnEmptyHeader) { expect_rejected("", {}, "header is not valid JSON"); }
 
-TEST_F(Safetensors, RejectsAHeaderThatIsNotJson) {
-  expect_rejected("{not json}", {}, "header is not valid JSON");
-}
+TEST_F(Safetensors, RejectsAHeaderThatIsNotJson) { expect_rejected("{not json}", {}, "header is not valid JSON"); }
 
-TEST_F(Safetensors, RejectsAHeaderThatIsNotAnObject) {
-  expect_rejected("[1, 2]  ", {}, "header is not a JSON object");
-}
+TEST_F(Safetensors, RejectsAHeaderThatIsNotAnObject) { expect_rejected("[1, 2]  ", {}, "header is not a JSON object"); }
 
 TEST_F(Safetensors, RejectsAHeaderWithInvalidUtf8) {
   expect_rejected("{\"\xff\xfe\":{}}", {}, "header is not valid JSON");
@@ -378,18 +371,15 @@ TEST_F(Safetensors, RejectsATensorEntryThatIsNotAnObject) {
 }
 
 TEST_F(Safetensors, RejectsATensorWithoutDtype) {
-  expect_rejected(R"({"w":{"shape":[2],"data_offsets":[0,8]}})", kEight,
-                  "tensor \"w\": missing \"dtype\"");
+  expect_rejected(R"({"w":{"shape":[2],"data_offsets":[0,8]}})", kEight, "tensor \"w\": missing \"dtype\"");
 }
 
 TEST_F(Safetensors, RejectsATensorWithoutShape) {
-  expect_rejected(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", kEight,
-                  "tensor \"w\": missing \"shape\"");
+  expect_rejected(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", kEight, "tensor \"w\": missing \"shape\"");
 }
 
 TEST_F(Safetensors, RejectsATensorWithoutDataOffsets) {
-  expect_rejected(R"({"w":{"dtype":"F32","shape":[2]}})", kEight,
-                  "tensor \"w\": missing \"data_offsets\"");
+  expect_rejected(R"({"w":{"dtype":"F32","shape":[2]}})", kEight, "tensor \"w\": missing \"data_offsets\"");
 }
 
 TEST_F(Safetensors, RejectsADtypeThatIsNotAString) {
@@ -403,8 +393,7 @@ TEST_F(Safetensors, RejectsAnUnknownDtype) {
 }
 
 TEST_F(Safetensors, RejectsDtypeNamesInTheWrongCase) {
-  expect_rejected(R"({"w":{"dtype":"f32","shape":[2],"data_offsets":[0,8]}})", kEight,
-                  "unknown dtype \"f32\"");
+  expect_rejected(R"({"w":{"dtype":"f32","shape":[2],"data_offsets":[0,8]}})", kEight, "unknown dtype \"f32\"");
 }
 
 TEST_F(Safetensors, RejectsAShapeThatIsNotAnArray) {
@@ -425,15 +414,14 @@ TEST_F(Safetensors, RejectsANegativeDimension) {
 }
 
 TEST_F(Safetensors, RejectsADimensionBeyondInt64) {
-  expect_rejected(R"({"w":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,8]}})",
-                  kEight, "dimension 9223372036854775808 is too large");
+  expect_rejected(R"({"w":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,8]}})", kEight,
+                  "dimension 9223372036854775808 is too large");
 }
 
 TEST_F(Safetensors, RejectsAShapeWhoseByteSizeOverflows) {
   // 2^62 * 4 elements * 4 bytes wraps to 0 in 64 bits; it must not pass as an empty tensor.
-  expect_rejected(
-      R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", {},
-      "shape [4611686018427387904,4] is too large (byte size overflows)");
+  expect_rejected(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", {},
+                  "shape [4611686018427387904,4] is too large (byte size overflows)");
 }
 
 TEST_F(Safetensors, RejectsAShapeThatDisagreesWithTheByteSpan) {
@@ -468,12 +456,10 @@ TEST_F(Safetensors, RejectsOffsetsOutsideTheBuffer) {
 }
 
 TEST_F(Safetensors, RejectsAnOffsetNearTheLargestU64WithoutOverflow) {
-  expect_rejected(
-      R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})", kEight,
-      "has begin after end");
-  expect_rejected(
-      R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[18446744073709551614,18446744073709551615]}})",
-      kEight, "run past the end of the 8-byte data buffer");
+  expect_rejected(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,0]}})", kEight,
+                  "has begin after end");
+  expect_rejected(R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[18446744073709551614,18446744073709551615]}})",
+                  kEight, "run past the end of the 8-byte data buffer");
 }
 
 TEST_F(Safetensors, RejectsOverlappingTensors) {
@@ -547,8 +533,7 @@ TEST_F(Safetensors, RefusesToWriteANameThatIsNotUtf8) {
 }
 
 TEST_F(Safetensors, NamesThePathWhenTheDirectoryIsMissing) {
-  expect_write_rejected(path("missing/dir/w.safetensors"), SafetensorsFile{},
-                        "cannot create temporary file");
+  expect_write_rejected(path("missing/dir/w.safetensors"), SafetensorsFile{}, "cannot create temporary file");
 }
 
 TEST_F(Safetensors, ReplacesAnExistingFileAndLeavesNoTemporaryFile) {
@@ -573,10 +558,9 @@ TEST_F(Safetensors, LeavesNoTemporaryFileWhenTheRenameFails) {
 
 TEST(SafetensorsDtype, NamesAndSizesFollowTheFormat) {
   const std::vector<std::tuple<DType, std::string, std::size_t>> table = {
-      {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
-      {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-      {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
-      {DType::BOOL, "BOOL", 1}};
+      {DType::F64, "F64", 8}, {DType::F32, "F32", 4},  {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+      {DType::I64, "I64", 8}, {DType::I32, "I32", 4},  {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
+      {DType::U8, "U8", 1},   {DType::BOOL, "BOOL", 1}};
   for (const auto& [dtype, name, size] : table) {
     EXPECT_EQ(to_string(dtype), name);
     EXPECT_EQ(dtype_from_string(name), dtype);

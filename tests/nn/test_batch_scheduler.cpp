@@ -112,10 +112,10 @@ TEST(BatchQueue, RequestsQueuedDuringARunGetAFreshTimeout) {
   Work a(1), b(2);
   const auto t0 = Clock::time_point{} + 1s;
   q.add(&a, t0);
-  q.take();                 // a runs ...
-  q.add(&b, t0 + 3ms);      // ... while b arrives
+  q.take();             // a runs ...
+  q.add(&b, t0 + 3ms);  // ... while b arrives
   EXPECT_EQ(q.deadline(), t0 + 13ms);
-  q.restart(t0 + 8ms);      // a's run ends
+  q.restart(t0 + 8ms);  // a's run ends
   EXPECT_EQ(q.deadline(), t0 + 18ms);
   EXPECT_FALSE(q.due(t0 + 13ms));
   EXPECT_TRUE(q.due(t0 + 18ms));

@@ -2,8 +2,8 @@
 // and the weights file round trip.
 #include <gtest/gtest.h>
 #include <cstring>
-#include <limits>
 #include <fstream>
+#include <limits>
 
 #include <cmath>
 #include <cstdio>
@@ -11,8 +11,8 @@
 #include <functional>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "../support/small_model.h"
 #include "hicomex/au_catalog.h"
@@ -32,9 +32,7 @@ using namespace hicomex::nn;
 namespace {
 
 // A small configuration so the tests run in well under a second per forward.
-HicomexOptions small_options(Variant v = Variant::Full) {
-  return test::small_test_options().crop_size(64).variant(v);
-}
+HicomexOptions small_options(Variant v = Variant::Full) { return test::small_test_options().crop_size(64).variant(v); }
 
 torch::Tensor face_like_landmarks(int64_t batch, double crop) {
   // A plausible 49-point layout: a grid-ish spread around the crop centre.
@@ -65,9 +63,15 @@ TEST(PatchConv, PatchesDoNotSeeEachOther) {
                 torch::randn({4, 4, 4}));
   auto y1 = conv->forward(x2);
   auto diff = (y1 - y0).abs();
-  EXPECT_GT(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(0, 4), torch::indexing::Slice(0, 4)}).max().item<float>(), 0.f);
+  EXPECT_GT(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(0, 4), torch::indexing::Slice(0, 4)})
+                .max()
+                .item<float>(),
+            0.f);
   EXPECT_EQ(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).max().item<float>(), 0.f);
-  EXPECT_EQ(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(4, 8)}).max().item<float>(), 0.f);
+  EXPECT_EQ(diff.index({0, torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(4, 8)})
+                .max()
+                .item<float>(),
+            0.f);
 }
 
 TEST(FeatConv, HalvesTheMapAndSetsChannels) {
@@ -285,7 +289,8 @@ void randomise_batch_norms(torch::nn::Module& m) {
     if (item.key().find("running_var") != std::string::npos) buffer.copy_(0.5 + torch::rand_like(buffer));
   }
   for (auto& item : m.named_parameters())
-    if (item.key().find("bn") != std::string::npos) item.value().copy_(item.value() + 0.2 * torch::randn_like(item.value()));
+    if (item.key().find("bn") != std::string::npos)
+      item.value().copy_(item.value() + 0.2 * torch::randn_like(item.value()));
 }
 
 long long calls_of(const std::vector<OpTime>& ops, const std::string& name) {
@@ -659,7 +664,8 @@ std::vector<AlignedFaceInput> test_faces(int n, int seed, bool with_landmarks) {
     f.aligned = cv::Mat(200, 200, CV_8UC3);
     rng.fill(f.aligned, cv::RNG::UNIFORM, 0, 255);
     if (with_landmarks)
-      for (int k = 0; k < 49; ++k) f.landmarks49.emplace_back(60.f + rng.uniform(0.f, 80.f), 60.f + rng.uniform(0.f, 80.f));
+      for (int k = 0; k < 49; ++k)
+        f.landmarks49.emplace_back(60.f + rng.uniform(0.f, 80.f), 60.f + rng.uniform(0.f, 80.f));
   }
   return faces;
 }
@@ -680,7 +686,8 @@ TEST(AuEngine, CrossStreamBatchingMergesStreamsAndKeepsEachResult) {
   std::vector<std::vector<std::vector<AlignedFaceInput>>> inputs(kStreams);
   for (int s = 0; s < kStreams; ++s)
     for (int f = 0; f < kFrames; ++f) inputs[s].push_back(test_faces(1 + (s + f) % 3, 100 * s + f, s != 2));
-  std::vector<std::vector<std::vector<AuPrediction>>> outputs(kStreams, std::vector<std::vector<AuPrediction>>(kFrames));
+  std::vector<std::vector<std::vector<AuPrediction>>> outputs(kStreams,
+                                                              std::vector<std::vector<AuPrediction>>(kFrames));
   {
     std::vector<std::thread> threads;
     for (int s = 0; s < kStreams; ++s)
@@ -741,8 +748,12 @@ TEST(AuEngine, SharedEngineIsOneInstancePerModelAndIsSafeAcrossThreads) {
   f2.aligned = cv::Mat(200, 200, CV_8UC3, cv::Scalar(30, 200, 90));
   const auto alone1 = a->run({f1})[0].probabilities, alone2 = a->run({f2})[0].probabilities;
   std::vector<float> got1, got2;
-  std::thread t1([&] { for (int i = 0; i < 5; ++i) got1 = a->run({f1})[0].probabilities; });
-  std::thread t2([&] { for (int i = 0; i < 5; ++i) got2 = b->run({f2})[0].probabilities; });
+  std::thread t1([&] {
+    for (int i = 0; i < 5; ++i) got1 = a->run({f1})[0].probabilities;
+  });
+  std::thread t2([&] {
+    for (int i = 0; i < 5; ++i) got2 = b->run({f2})[0].probabilities;
+  });
   t1.join();
   t2.join();
   EXPECT_EQ(got1, alone1);

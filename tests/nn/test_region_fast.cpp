@@ -56,7 +56,7 @@ struct Switches {
   }
 };
 
-#define SKIP_WITHOUT_AVX2()                                                        \
+#define SKIP_WITHOUT_AVX2() \
   if (!region_fast::cpu_supported()) GTEST_SKIP() << "no AVX2 + FMA on this CPU"
 
 }  // namespace

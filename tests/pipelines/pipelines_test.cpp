@@ -99,34 +99,29 @@ class Pipelines : public ::testing::Test {
     // 3 s at 10 fps, 320x240: one face, and two faces side by side.
     const std::string synth = env_or_die("HICOMEX_SYNTH");
     for (const char* faces : {"1", "2"}) {
-      run_or_die({synth, "video", "--out", video(faces), "--csv",
-                  (dir_ / (std::string("truth") + faces + ".csv")).string(), "--faces", faces,
-                  "--seconds", "3", "--fps", "10", "--size", "320x240", "--seed", faces},
-                 std::string("synth") + faces);
+      run_or_die(
+          {synth, "video", "--out", video(faces), "--csv", (dir_ / (std::string("truth") + faces + ".csv")).string(),
+           "--faces", faces, "--seconds", "3", "--fps", "10", "--size", "320x240", "--seed", faces},
+          std::string("synth") + faces);
     }
   }
   static void TearDownTestSuite() { tmp_.reset(); }
 
-  static std::string video(const std::string& faces) {
-    return (dir_ / ("faces" + faces + ".mp4")).string();
-  }
+  static std::string video(const std::string& faces) { return (dir_ / ("faces" + faces + ".mp4")).string(); }
   static std::string path(const std::string& name) { return (dir_ / name).string(); }
   static std::string script(const std::string& name) { return (scripts_ / name).string(); }
   static std::string program(const std::string& name) { return (bin_ / name).string(); }
 
   static void run_or_die(std::vector<std::string> argv, const std::string& log) {
     Process p(std::move(argv), (dir_ / log).string());
-    if (!p.wait(120s) || p.exit_code() != 0)
-      throw std::runtime_error("set-up step '" + log + "' failed: " + p.err());
+    if (!p.wait(120s) || p.exit_code() != 0) throw std::runtime_error("set-up step '" + log + "' failed: " + p.err());
   }
 
   // Starts the RTSP server on `port` (0: any) and returns its URL.
-  static std::string start_server(std::unique_ptr<Process>& server, const std::string& file,
-                                  int port, const std::string& log) {
+  static std::string start_server(std::unique_ptr<Process>& server, const std::string& file, int port,
+                                  const std::string& log) {
     server = std::make_unique<Process>(
-        std::vector<std::string>{program("hicomex-rtsp-server"), file, "--port",
-                                 std::to_string(port)},
-        path(log));
+        std::vector<std::string>{program("hicomex-rtsp-server"), file, "--port", std::to_string(port)}, path(log));
     if (!server->wait_for_output("serving", 30s, /*on_stdout=*/true)) return "";
     std::smatch m;
     const std::string out = server->out();
@@ -147,9 +142,9 @@ TEST_F(Pipelines, RtspCameraExportsEveryFaceWithATrackId) {
   const std::string url = start_server(server, video("2"), 0, "rtsp1-server");
   ASSERT_FALSE(url.empty()) << server->err();
   const std::string out = path("rtsp1.jsonl");
-  Process client({script("hicomex-rtsp"), url, "--jsonl", out, "--model", model_, "--frames",
-                  "25", "--stats-interval", "0"},
-                 path("rtsp1-client"));
+  Process client(
+      {script("hicomex-rtsp"), url, "--jsonl", out, "--model", model_, "--frames", "25", "--stats-interval", "0"},
+      path("rtsp1-client"));
   ASSERT_TRUE(client.wait(120s)) << "the client did not stop after 25 frames";
   ASSERT_EQ(client.exit_code(), 0) << client.err();
 
@@ -163,8 +158,7 @@ TEST_F(Pipelines, RtspCameraExportsEveryFaceWithATrackId) {
   for (const auto& row : r.rows) {
     const long frame = row["frame"];
     const int id = row["face_id"];
-    EXPECT_TRUE(ids_by_frame[frame].insert(id).second) << "frame " << frame << " face " << id
-                                                       << " written twice";
+    EXPECT_TRUE(ids_by_frame[frame].insert(id).second) << "frame " << frame << " face " << id << " written twice";
     ids.insert(id);
     EXPECT_EQ(row["landmarks"].size(), 68u);
     EXPECT_EQ(row["box"].size(), 4u);
@@ -190,8 +184,8 @@ TEST_F(Pipelines, RtspClientReconnectsAfterTheCameraRestartsAndWritesNoRowTwice)
   ASSERT_FALSE(url.empty()) << server->err();
   const std::string out = path("rtsp2.jsonl");
   const std::string recording = path("rtsp2.mp4");
-  Process client({script("hicomex-rtsp"), url, "--jsonl", out, "--record", recording, "--model",
-                  model_, "--backoff", "0.3", "--timeout", "5", "--stats-interval", "0"},
+  Process client({script("hicomex-rtsp"), url, "--jsonl", out, "--record", recording, "--model", model_, "--backoff",
+                  "0.3", "--timeout", "5", "--stats-interval", "0"},
                  path("rtsp2-client"));
   ASSERT_TRUE(client.wait_for_output("streaming from", 60s)) << client.err();
   std::this_thread::sleep_for(2s);
@@ -240,10 +234,10 @@ TEST_F(Pipelines, RtspClientReconnectsAfterTheCameraRestartsAndWritesNoRowTwice)
 
 TEST_F(Pipelines, AnnotatedVideoHasTheInputsFramesAndChangesOnlyWhereTheOverlayDraws) {
   const std::string out = path("annotated.mp4"), rows_path = path("annotated.jsonl");
-  Process annotate({script("hicomex-annotate"), video("1"), "-o", out, "--jsonl", rows_path,
-                    "--model", model_, "--overlay", "draw-landmarks=false", "--overlay",
-                    "draw-labels=false", "--overlay", "draw-bars=false", "--quality", "16"},
-                   path("annotate"));
+  Process annotate(
+      {script("hicomex-annotate"), video("1"), "-o", out, "--jsonl", rows_path, "--model", model_, "--overlay",
+       "draw-landmarks=false", "--overlay", "draw-labels=false", "--overlay", "draw-bars=false", "--quality", "16"},
+      path("annotate"));
   ASSERT_TRUE(annotate.wait(120s));
   ASSERT_EQ(annotate.exit_code(), 0) << annotate.err();
 
@@ -294,10 +288,10 @@ TEST_F(Pipelines, AnnotateKeepsTheAudioTrack) {
               "gst-launch-1.0 -q -e filesrc location=" + video("1") +
                   " ! decodebin ! videoconvert ! x264enc ! h264parse ! mux. audiotestsrc "
                   "num-buffers=120 ! audioconvert ! avenc_aac ! mux. mp4mux name=mux ! "
-                  "filesink location=" + in},
+                  "filesink location=" +
+                  in},
              "make-audio");
-  Process annotate({script("hicomex-annotate"), in, "-o", out, "--no-export", "--model", model_,
-                    "-q"},
+  Process annotate({script("hicomex-annotate"), in, "-o", out, "--no-export", "--model", model_, "-q"},
                    path("annotate-audio"));
   ASSERT_TRUE(annotate.wait(120s));
   ASSERT_EQ(annotate.exit_code(), 0) << annotate.err();
@@ -317,9 +311,9 @@ TEST_F(Pipelines, RtspClientDecodesH265AndMjpegCameras) {
     const std::string said = server.out();
     ASSERT_TRUE(std::regex_search(said, m, std::regex("rtsp://[^ ]+")));
     const std::string out = path("codec-" + codec + ".jsonl");
-    Process client({script("hicomex-rtsp"), m.str(), "--jsonl", out, "--model", model_,
-                    "--frames", "10", "--stats-interval", "0"},
-                   path("codec-client-" + codec));
+    Process client(
+        {script("hicomex-rtsp"), m.str(), "--jsonl", out, "--model", model_, "--frames", "10", "--stats-interval", "0"},
+        path("codec-client-" + codec));
     ASSERT_TRUE(client.wait(60s)) << codec;
     ASSERT_EQ(client.exit_code(), 0) << codec << ": " << client.err();
     const Rows r = read_jsonl(out);
@@ -333,8 +327,8 @@ TEST_F(Pipelines, SeveralCamerasRunInOneProcessWithOneResultFileEach) {
   const std::string url = start_server(server, video("1"), 0, "rtsp3-server");
   ASSERT_FALSE(url.empty()) << server->err();
   // The cameras share one model and, with --batch-timeout, their batches.
-  Process client({script("hicomex-rtsp"), url, url, "--jsonl", path("multi.jsonl"), "--model",
-                  model_, "--frames", "15", "--stats-interval", "0", "--batch-timeout", "20000"},
+  Process client({script("hicomex-rtsp"), url, url, "--jsonl", path("multi.jsonl"), "--model", model_, "--frames", "15",
+                  "--stats-interval", "0", "--batch-timeout", "20000"},
                  path("rtsp3-client"));
   ASSERT_TRUE(client.wait(120s));
   ASSERT_EQ(client.exit_code(), 0) << client.err();
@@ -355,12 +349,10 @@ TEST_F(Pipelines, SeveralCamerasRunInOneProcessWithOneResultFileEach) {
 // ---- bad input: a clear message and a non-zero exit, in bounded time ----
 
 TEST_F(Pipelines, AnnotateRejectsAMissingFile) {
-  Process p({script("hicomex-annotate"), path("no-such-video.mp4"), "--model", model_},
-            path("bad-missing"));
+  Process p({script("hicomex-annotate"), path("no-such-video.mp4"), "--model", model_}, path("bad-missing"));
   ASSERT_TRUE(p.wait(30s));
   EXPECT_NE(p.exit_code(), 0);
-  EXPECT_NE(p.err().find("no such file: " + path("no-such-video.mp4")), std::string::npos)
-      << p.err();
+  EXPECT_NE(p.err().find("no such file: " + path("no-such-video.mp4")), std::string::npos) << p.err();
 }
 
 TEST_F(Pipelines, AnnotateRejectsAFileThatIsNotAVideo) {
@@ -381,8 +373,7 @@ TEST_F(Pipelines, AnnotateRejectsAFileThatIsNotAVideo) {
 TEST_F(Pipelines, AnnotateRefusesToOverwriteAnExistingOutput) {
   const std::string out = path("taken.mp4");
   std::ofstream(out) << "keep me\n";
-  Process p({script("hicomex-annotate"), video("1"), "-o", out, "--model", model_},
-            path("bad-overwrite"));
+  Process p({script("hicomex-annotate"), video("1"), "-o", out, "--model", model_}, path("bad-overwrite"));
   ASSERT_TRUE(p.wait(30s));
   EXPECT_NE(p.exit_code(), 0);
   EXPECT_NE(p.err().find(out + " exists"), std::string::npos) << p.err();
@@ -391,8 +382,7 @@ TEST_F(Pipelines, AnnotateRefusesToOverwriteAnExistingOutput) {
 
 TEST_F(Pipelines, RtspClientGivesUpOnAnUnreachableCamera) {
   const std::string url = "rtsp://127.0.0.1:" + std::to_string(free_port()) + "/cam";
-  Process p({script("hicomex-rtsp"), url, "--jsonl", path("unreachable.jsonl"), "--model",
-             model_, "--backoff", "0.2"},
+  Process p({script("hicomex-rtsp"), url, "--jsonl", path("unreachable.jsonl"), "--model", model_, "--backoff", "0.2"},
             path("bad-unreachable"));
   ASSERT_TRUE(p.wait(60s)) << "still retrying an unreachable camera";
   EXPECT_EQ(p.exit_code(), 1);
@@ -403,8 +393,8 @@ TEST_F(Pipelines, RtspClientGivesUpOnAnUnreachableCamera) {
 }
 
 TEST_F(Pipelines, RtspClientReportsAMissingModelBeforeConnecting) {
-  Process p({script("hicomex-rtsp"), "rtsp://127.0.0.1:1/cam", "--jsonl", path("nomodel.jsonl"),
-             "--model", path("missing.safetensors")},
+  Process p({script("hicomex-rtsp"), "rtsp://127.0.0.1:1/cam", "--jsonl", path("nomodel.jsonl"), "--model",
+             path("missing.safetensors")},
             path("bad-model"));
   ASSERT_TRUE(p.wait(30s));
   EXPECT_EQ(p.exit_code(), 1);
@@ -414,8 +404,7 @@ TEST_F(Pipelines, RtspClientReportsAMissingModelBeforeConnecting) {
 TEST_F(Pipelines, RtspServerRejectsAMissingOrNonVideoFile) {
   const std::string text = path("server-notes.txt");
   std::ofstream(text) << "not a video\n";
-  Process p1({program("hicomex-rtsp-server"), path("nothing.mp4"), "--port", "0"},
-             path("bad-server-missing"));
+  Process p1({program("hicomex-rtsp-server"), path("nothing.mp4"), "--port", "0"}, path("bad-server-missing"));
   Process p2({program("hicomex-rtsp-server"), text, "--port", "0"}, path("bad-server-text"));
   ASSERT_TRUE(p1.wait(30s));
   ASSERT_TRUE(p2.wait(30s));
@@ -426,8 +415,7 @@ TEST_F(Pipelines, RtspServerRejectsAMissingOrNonVideoFile) {
 }
 
 TEST_F(Pipelines, WebcamFailsClearlyWithoutACamera) {
-  Process p({script("hicomex-webcam"), "--device", "/dev/video-none", "--no-display", "--record",
-             path("webcam.mp4")},
+  Process p({script("hicomex-webcam"), "--device", "/dev/video-none", "--no-display", "--record", path("webcam.mp4")},
             path("bad-webcam"));
   ASSERT_TRUE(p.wait(30s));
   EXPECT_NE(p.exit_code(), 0);

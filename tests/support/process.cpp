@@ -155,7 +155,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
 
   const auto start = Clock::now();
   const bool bounded = options.timeout_s > 0;
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.timeout_s));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.timeout_s));
   // Once the program has exited, output still held by something it left
   // running is waited for this long, then given up.
   constexpr auto kDrainAfterExit = std::chrono::seconds(5);
@@ -215,8 +216,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   reap(0);
   r.status = wait_status == -1 ? -1 : exit_code_of(wait_status);
   if (r.timed_out) {
-    r.err += "\ntest_support: " + argv[0] + " killed after its time limit of " +
-             std::to_string(options.timeout_s) + " s\n";
+    r.err +=
+        "\ntest_support: " + argv[0] + " killed after its time limit of " + std::to_string(options.timeout_s) + " s\n";
   }
   return r;
 }
@@ -259,8 +260,10 @@ bool Process::running() {
   if (done_) return false;
   int status = 0;
   const pid_t w = waitpid(pid_, &status, WNOHANG);
-  if (w == pid_) finish(status);
-  else if (w < 0 && errno == ECHILD) done_ = true;
+  if (w == pid_)
+    finish(status);
+  else if (w < 0 && errno == ECHILD)
+    done_ = true;
   return !done_;
 }
 

@@ -20,8 +20,6 @@ inline HicomexOptions small_test_options() {
 }
 
 /// The same with the intensity head (per-AU intensity 0-5 beside occurrence).
-inline HicomexOptions small_test_options_with_intensity() {
-  return small_test_options().intensity_head(true);
-}
+inline HicomexOptions small_test_options_with_intensity() { return small_test_options().intensity_head(true); }
 
 }  // namespace hicomex::test

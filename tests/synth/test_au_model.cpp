@@ -85,14 +85,14 @@ TEST(AuModel, BrowAusRaiseAndLowerTheRightPartsOfTheBrows) {
   const SynthIdentity who = make_identity(11, 1);
   const auto n = landmarks(who, {});
   const auto au1 = landmarks(who, {{1, 4.f}});
-  EXPECT_LT(au1[21].y, n[21].y - 5.f);                            // inner brow up
-  EXPECT_GT(n[21].y - au1[21].y, 2.f * (n[17].y - au1[17].y));    // more than the outer brow
+  EXPECT_LT(au1[21].y, n[21].y - 5.f);                          // inner brow up
+  EXPECT_GT(n[21].y - au1[21].y, 2.f * (n[17].y - au1[17].y));  // more than the outer brow
   const auto au2 = landmarks(who, {{2, 4.f}});
-  EXPECT_LT(au2[17].y, n[17].y - 5.f);                            // outer brow up
+  EXPECT_LT(au2[17].y, n[17].y - 5.f);  // outer brow up
   EXPECT_GT(n[17].y - au2[17].y, 2.f * (n[21].y - au2[21].y));
   const auto au4 = landmarks(who, {{4, 4.f}});
-  EXPECT_GT(au4[21].y, n[21].y + 3.f);                            // brows down
-  EXPECT_LT(width(au4, 21, 22), width(n, 21, 22) - 2.f);          // and together
+  EXPECT_GT(au4[21].y, n[21].y + 3.f);                    // brows down
+  EXPECT_LT(width(au4, 21, 22), width(n, 21, 22) - 2.f);  // and together
   for (int i = 48; i < 68; ++i) EXPECT_EQ(au4[i], n[i]) << "AU4 moved mouth point " << i;
 }
 
@@ -110,7 +110,7 @@ TEST(AuModel, LipCornerAusMoveTheCornersTheFacsWay) {
   const SynthIdentity who = make_identity(11, 3);
   const auto n = landmarks(who, {});
   const auto au12 = landmarks(who, {{12, 4.f}});
-  EXPECT_LT(au12[48].y, n[48].y - 5.f);                 // corners up
+  EXPECT_LT(au12[48].y, n[48].y - 5.f);                    // corners up
   EXPECT_GT(width(au12, 48, 54), width(n, 48, 54) + 5.f);  // and out
   for (int i = 17; i <= 26; ++i) EXPECT_EQ(au12[i], n[i]) << "AU12 moved brow point " << i;
   const auto au15 = landmarks(who, {{15, 4.f}});
@@ -142,7 +142,7 @@ TEST(AuModel, MouthOpeningAusPartTheLipsAndDropTheJaw) {
   const auto au10 = landmarks(who, {{10, 4.f}});
   EXPECT_LT(au10[51].y, n[51].y - 5.f);  // upper lip up
   const auto au9 = landmarks(who, {{9, 4.f}});
-  EXPECT_LT(au9[31].y, n[31].y - 3.f);   // nose wings up
+  EXPECT_LT(au9[31].y, n[31].y - 3.f);  // nose wings up
 }
 
 TEST(AuModel, RejectsUnknownAusAndIntensitiesOutOfRange) {

@@ -37,7 +37,7 @@ std::vector<cv::Point2f> face68(float cx, float cy, float s) {
     p[17 + i] = {-0.35f + 0.06f * float(i), -0.28f - 0.02f * float(i % 2)};
     p[22 + i] = {0.11f + 0.06f * float(i), -0.28f - 0.02f * float(i % 2)};
   }
-  for (int i = 0; i < 4; ++i) p[27 + i] = {0.f, -0.15f + 0.07f * float(i)};  // nose bridge
+  for (int i = 0; i < 4; ++i) p[27 + i] = {0.f, -0.15f + 0.07f * float(i)};   // nose bridge
   for (int i = 0; i < 5; ++i) p[31 + i] = {-0.08f + 0.04f * float(i), 0.1f};  // nostrils
   const float ex[2] = {-0.2f, 0.2f};
   for (int e = 0; e < 2; ++e)  // eyes, six points each around the centre

@@ -106,8 +106,8 @@ TEST(Augment, NormalisesToChwInMinusOneToOne) {
   cv::Mat rgb(200, 200, CV_8UC3, cv::Scalar(255, 0, 128));
   std::vector<float> out(3 * 176 * 176);
   augment_to_chw(rgb, {}, no_jitter(false, false), 0, out.data());
-  EXPECT_FLOAT_EQ(out[0], 1.f);               // R plane
-  EXPECT_FLOAT_EQ(out[176 * 176], -1.f);      // G plane
+  EXPECT_FLOAT_EQ(out[0], 1.f);                    // R plane
+  EXPECT_FLOAT_EQ(out[176 * 176], -1.f);           // G plane
   EXPECT_NEAR(out[2 * 176 * 176], 0.0039f, 1e-3);  // B plane, 128 / 255 * 2 - 1
 }
 

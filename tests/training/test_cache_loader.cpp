@@ -191,7 +191,8 @@ TEST(Prepare, UnreadableImageIsAnErrorWithManifestLineOrCountedWhenSkipping) {
   const std::string lm = points_json(pts);
   write_text(dir / "m.jsonl", "{\"image\": \"a.png\", \"subject\": \"p\", \"aus\": {\"1\": 1}, \"landmarks\": " + lm +
                                   "}\n{\"image\": \"broken.png\", \"subject\": \"p\", \"aus\": {\"1\": 1}, "
-                                  "\"landmarks\": " + lm + "}\n");
+                                  "\"landmarks\": " +
+                                  lm + "}\n");
   BadDataLog read_log;
   const Dataset d = read_manifest(dir / "m.jsonl", {}, read_log);
   ASSERT_EQ(d.samples.size(), 2u);  // the reader only checks existence

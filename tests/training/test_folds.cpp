@@ -44,7 +44,8 @@ TEST(StandardFolds, CoverBp4dAndDisfaSubjectsExactlyOnce) {
     EXPECT_EQ(plan->size(), 3);
   }
   EXPECT_EQ(bp4d_standard_folds().folds[0].size() + bp4d_standard_folds().folds[1].size() +
-                bp4d_standard_folds().folds[2].size(), 41u);
+                bp4d_standard_folds().folds[2].size(),
+            41u);
   EXPECT_EQ(disfa_standard_folds().fold_of("SN017"), 2);
 }
 

@@ -119,7 +119,7 @@ TEST(IntensityMetrics, AgreesWithTheDirectAnovaOnRandomDataAddedInUnevenBatches)
     mae /= double(xs[j].size());
     EXPECT_NEAR(m.mae(j), mae, 1e-10) << j;
     icc_sum += a.icc31, r_sum += m.pearson(j), mae_sum += mae;
-    EXPECT_GT(m.icc(j), 0.3);  // the data is meant to agree: a sign error would show
+    EXPECT_GT(m.icc(j), 0.3);                   // the data is meant to agree: a sign error would show
     EXPECT_LT(m.icc(j), m.pearson(j) + 1e-12);  // ICC(3,1) <= r for k = 2
   }
   EXPECT_NEAR(m.mean_icc(), icc_sum / 3, 1e-10);

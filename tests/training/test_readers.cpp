@@ -56,8 +56,8 @@ TEST(Bp4dReader, ReadsLabelsAndMarksNineAsNotCoded) {
   const Sample& s1 = d.samples[0];
   EXPECT_EQ(s1.subject, "F001");
   EXPECT_EQ(s1.frame, 1);
-  EXPECT_EQ(s1.labels[0], 1);                       // AU1
-  EXPECT_EQ(s1.labels[d.au_index(12)], 1);          // AU12
+  EXPECT_EQ(s1.labels[0], 1);               // AU1
+  EXPECT_EQ(s1.labels[d.au_index(12)], 1);  // AU12
   EXPECT_EQ(s1.labels[d.au_index(2)], 0);
   for (auto l : d.samples[1].labels) EXPECT_EQ(l, kNotCoded);  // a row of 9s
   EXPECT_EQ(d.samples[2].labels[d.au_index(12)], kNotCoded);
@@ -80,7 +80,7 @@ TEST(Bp4dReader, ExcludesNotCodedLabelsFromOccurrenceRates) {
   BadDataLog log;
   const Dataset d = read_bp4d(dir.path().string(), {}, log);
   const auto rates = occurrence_rates(d);
-  EXPECT_DOUBLE_EQ(rates[0], 1.0 / 3.0);             // AU1: 1, (9), 0, 0
+  EXPECT_DOUBLE_EQ(rates[0], 1.0 / 3.0);               // AU1: 1, (9), 0, 0
   EXPECT_DOUBLE_EQ(rates[d.au_index(12)], 1.0 / 2.0);  // AU12: 1, (9), (9), 0
 }
 
@@ -234,8 +234,10 @@ TEST(ManifestReader, ReadsJsonLinesWithHeaderIntensitiesAndLandmarks) {
   write_text(dir / "manifest.jsonl",
              "{\"hicomex_manifest\": 1, \"aus\": [1, 2, 12], \"description\": \"tiny\"}\n"
              "{\"image\": \"images/a.png\", \"subject\": \"syn1\", \"aus\": {\"1\": 0, \"2\": 1, \"12\": 9}, "
-             "\"intensity\": {\"1\": 0.0, \"2\": 2.5}, \"landmarks\": " + lm68 + ", \"frame\": 4}\n"
-             "{\"image\": \"images/b.png\", \"subject\": \"syn2\", \"aus\": {\"1\": 1, \"2\": null, \"12\": 1}}\n");
+             "\"intensity\": {\"1\": 0.0, \"2\": 2.5}, \"landmarks\": " +
+                 lm68 +
+                 ", \"frame\": 4}\n"
+                 "{\"image\": \"images/b.png\", \"subject\": \"syn2\", \"aus\": {\"1\": 1, \"2\": null, \"12\": 1}}\n");
   BadDataLog log;
   const Dataset d = read_dataset("auto", dir.path().string(), {}, log);
   EXPECT_EQ(d.kind, "manifest");

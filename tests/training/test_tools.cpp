@@ -131,13 +131,16 @@ TEST(HicomexEvalCli, MissingWeightsIsAnError) {
 TEST(HicomexTools, TrainThenEvaluateOnTheTestFold) {
   TempDir d;
   const auto manifest = write_tiny_manifest(d / "data", 6, 4);
-  auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
-                                         "--threads 1 --val-fraction 0.25 --seed 2 --out " + (d / "run"), d);
+  auto r = run_tool("HICOMEX_TRAIN",
+                    "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
+                        "--threads 1 --val-fraction 0.25 --seed 2 --out " + (d / "run"),
+                    d);
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_TRUE(fs::exists(d / "run/weights.safetensors"));
   EXPECT_TRUE(mentions(r.err, "ETA")) << r.err;
-  r = run_tool("HICOMEX_EVAL", "--weights " + (d / "run/weights.safetensors") + " --data " + manifest +
-                                   " --seed 2 --threads 1 --predictions " + (d / "p.csv") + " --json " + (d / "e.json"),
+  r = run_tool("HICOMEX_EVAL",
+               "--weights " + (d / "run/weights.safetensors") + " --data " + manifest +
+                   " --seed 2 --threads 1 --predictions " + (d / "p.csv") + " --json " + (d / "e.json"),
                d);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(mentions(r.err, "using the prepared cache")) << r.err;  // the training run's cache is reused
@@ -155,9 +158,11 @@ TEST(HicomexTools, TrainThenEvaluateOnTheTestFold) {
 TEST(HicomexTools, EvalPreparesIntoTheUserCacheNotBesideAReadOnlyModel) {
   TempDir d;
   const auto manifest = write_tiny_manifest(d / "data", 6, 4);
-  auto r = run_tool("HICOMEX_TRAIN", "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
-                                         "--threads 1 --val-fraction 0.25 --seed 2 --cache-dir " + (d / "train-cache") +
-                                         " --out " + (d / "run"), d);
+  auto r = run_tool("HICOMEX_TRAIN",
+                    "--data " + manifest + " --size tiny --stage 1 --epochs 1 --batch-size 8 " +
+                        "--threads 1 --val-fraction 0.25 --seed 2 --cache-dir " + (d / "train-cache") + " --out " +
+                        (d / "run"),
+                    d);
   ASSERT_EQ(r.code, 0) << r.err;
   // The model alone in a read-only folder.
   fs::create_directories(d / "models");
@@ -165,8 +170,8 @@ TEST(HicomexTools, EvalPreparesIntoTheUserCacheNotBesideAReadOnlyModel) {
   fs::permissions(d / "models", fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
                   fs::perm_options::remove);
   const std::string env = "XDG_CACHE_HOME=" + (d / "xdg") + " ";
-  r = run_tool_env(env, "HICOMEX_EVAL", "--weights " + (d / "models/w.safetensors") + " --data " + manifest +
-                                            " --seed 2 --threads 1", d);
+  r = run_tool_env(env, "HICOMEX_EVAL",
+                   "--weights " + (d / "models/w.safetensors") + " --data " + manifest + " --seed 2 --threads 1", d);
   fs::permissions(d / "models", fs::perms::owner_write, fs::perm_options::add);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_FALSE(fs::exists(d / "models/cache"));
@@ -175,8 +180,9 @@ TEST(HicomexTools, EvalPreparesIntoTheUserCacheNotBesideAReadOnlyModel) {
   EXPECT_TRUE(in_xdg);
 
   // A cache made with --skip-bad is not the one a strict run uses.
-  r = run_tool_env(env, "HICOMEX_EVAL", "--weights " + (d / "models/w.safetensors") + " --data " + manifest +
-                                            " --seed 2 --threads 1 --skip-bad", d);
+  r = run_tool_env(
+      env, "HICOMEX_EVAL",
+      "--weights " + (d / "models/w.safetensors") + " --data " + manifest + " --seed 2 --threads 1 --skip-bad", d);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_FALSE(mentions(r.err, "using the prepared cache")) << r.err;
   int caches = 0;

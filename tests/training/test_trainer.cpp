@@ -4,8 +4,8 @@
 #include <map>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "fixtures.h"
 #include "hicomex/errors.h"
@@ -59,7 +59,9 @@ class TinyTraining : public ::testing::Test {
     c.provenance = {{"dataset", {{"kind", "manifest"}, {"source", "tiny"}}}};
     return c;
   }
-  static TrainResult run(const TrainConfig& c) { return train_hicomex(c, *cache_, split_.train, split_.validation, quiet); }
+  static TrainResult run(const TrainConfig& c) {
+    return train_hicomex(c, *cache_, split_.train, split_.validation, quiet);
+  }
 
   static std::map<std::string, std::vector<std::uint8_t>> tensors(const std::string& path) {
     std::map<std::string, std::vector<std::uint8_t>> out;

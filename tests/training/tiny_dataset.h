@@ -11,8 +11,7 @@ namespace hicomex::training::test {
 /// Writes `<dir>/manifest.jsonl` and `<dir>/img/*.png`: `subjects` x `per_subject`
 /// faces of 128x128, AUs 1 and 12, labels from `seed`, intensities 3 / 4 when
 /// on and 0 / 0.5 when off. Returns the manifest path.
-std::string write_tiny_manifest(const std::string& dir, int subjects = 8, int per_subject = 4,
-                                unsigned seed = 1);
+std::string write_tiny_manifest(const std::string& dir, int subjects = 8, int per_subject = 4, unsigned seed = 1);
 
 /// The manifest prepared into `<dir>/tiny.cache` (landmarks from the manifest, no detector).
 std::string prepare_tiny_cache(const std::string& manifest, const std::string& dir);

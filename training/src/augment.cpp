@@ -50,12 +50,12 @@ void photometric_jitter(cv::Mat& rgb, double b, double c, double s) {
 
 }  // namespace
 
-void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size,
-                     cv::Mat& out_rgb, std::vector<cv::Point2f>& out_landmarks) {
+void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size, cv::Mat& out_rgb,
+                     std::vector<cv::Point2f>& out_landmarks) {
   if (aligned_rgb.empty() || aligned_rgb.cols != aligned_rgb.rows || size < 2)
     throw std::invalid_argument("rescale_aligned: need a square aligned face and a size >= 2, got " +
-                                std::to_string(aligned_rgb.cols) + "x" + std::to_string(aligned_rgb.rows) +
-                                " -> " + std::to_string(size));
+                                std::to_string(aligned_rgb.cols) + "x" + std::to_string(aligned_rgb.rows) + " -> " +
+                                std::to_string(size));
   const double from_c = (aligned_rgb.cols - 1) / 2.0, to_c = (size - 1) / 2.0;
   const double k = (size - 1.0) / (aligned_rgb.cols - 1.0);
   const cv::Matx23d m(k, 0, to_c - k * from_c, 0, k, to_c - k * from_c);
@@ -71,8 +71,8 @@ AugmentedFace augment_face(const cv::Mat& aligned_in, const std::vector<cv::Poin
   if (o.aligned > 0 && !aligned_in.empty() && aligned_in.cols != o.aligned)
     rescale_aligned(aligned_in, landmarks_in, o.aligned, aligned_rgb, landmarks49);
   if (aligned_rgb.type() != CV_8UC3 || aligned_rgb.cols < o.crop || aligned_rgb.rows < o.crop)
-    throw std::invalid_argument("augment_face: need an 8-bit RGB image of at least " + std::to_string(o.crop) +
-                                "x" + std::to_string(o.crop) + ", got " + std::to_string(aligned_rgb.cols) + "x" +
+    throw std::invalid_argument("augment_face: need an 8-bit RGB image of at least " + std::to_string(o.crop) + "x" +
+                                std::to_string(o.crop) + ", got " + std::to_string(aligned_rgb.cols) + "x" +
                                 std::to_string(aligned_rgb.rows));
   if (!landmarks49.empty() && landmarks49.size() != static_cast<std::size_t>(kLandmarks49))
     throw std::invalid_argument("augment_face: " + std::to_string(landmarks49.size()) + " landmarks, expected 49");
@@ -94,8 +94,7 @@ AugmentedFace augment_face(const cv::Mat& aligned_in, const std::vector<cv::Poin
     out.offset_y = (aligned_rgb.rows - o.crop) / 2;
   }
   out.rgb = aligned_rgb(cv::Rect(out.offset_x, out.offset_y, o.crop, o.crop)).clone();
-  for (const auto& p : landmarks49)
-    out.landmarks.emplace_back(p.x - float(out.offset_x), p.y - float(out.offset_y));
+  for (const auto& p : landmarks49) out.landmarks.emplace_back(p.x - float(out.offset_x), p.y - float(out.offset_y));
   out.flipped = o.train && o.flip && flip_r;
   if (out.flipped) {
     cv::flip(out.rgb, out.rgb, 1);

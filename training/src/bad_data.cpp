@@ -33,8 +33,7 @@ const char* to_string(BadDataReason r) {
   return "unknown";
 }
 
-void BadDataLog::report(BadDataReason reason, const std::string& file, int line,
-                        const std::string& problem) {
+void BadDataLog::report(BadDataReason reason, const std::string& file, int line, const std::string& problem) {
   if (!skip_) throw DataError(file, line, problem);
   if (counts_[reason]++ == 0) first_[reason] = format_location(file, line, problem);
 }
@@ -61,8 +60,7 @@ std::string BadDataLog::summary() const {
   if (counts_.empty()) return "bad data: none";
   std::ostringstream os;
   os << "bad data: " << total() << " sample(s) skipped";
-  for (const auto& [r, c] : counts_)
-    os << "\n  " << c << " x " << to_string(r) << " (first: " << first_.at(r) << ")";
+  for (const auto& [r, c] : counts_) os << "\n  " << c << " x " << to_string(r) << " (first: " << first_.at(r) << ")";
   return os.str();
 }
 

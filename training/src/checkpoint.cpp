@@ -61,17 +61,36 @@ Checkpoint read_checkpoint_state(const TrainConfig& c, const json& fingerprint) 
 }  // namespace
 
 json run_fingerprint(const TrainConfig& c, std::size_t n_train, std::size_t n_val) {
-  return {{"model", json::parse(options_to_json(c.model))}, {"stages", c.stages},   {"batch_size", c.batch_size},
-          {"optimizer", c.optimizer}, {"lr", c.lr}, {"lr_step", c.lr_step}, {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum},
-          {"nesterov", c.nesterov}, {"weight_decay", c.weight_decay}, {"dice_weight", c.dice_weight},
-          {"landmark_weight", c.landmark_weight}, {"intensity_weight", c.intensity_weight}, {"seed", c.seed}, {"train_records", n_train},
-          {"validation_records", n_val}, {"init_weights", c.init_weights}};
+  return {{"model", json::parse(options_to_json(c.model))},
+          {"stages", c.stages},
+          {"batch_size", c.batch_size},
+          {"optimizer", c.optimizer},
+          {"lr", c.lr},
+          {"lr_step", c.lr_step},
+          {"lr_gamma", c.lr_gamma},
+          {"momentum", c.momentum},
+          {"nesterov", c.nesterov},
+          {"weight_decay", c.weight_decay},
+          {"dice_weight", c.dice_weight},
+          {"landmark_weight", c.landmark_weight},
+          {"intensity_weight", c.intensity_weight},
+          {"seed", c.seed},
+          {"train_records", n_train},
+          {"validation_records", n_val},
+          {"init_weights", c.init_weights}};
 }
 
 json epoch_json(const EpochRecord& e) {
-  json j{{"stage", e.stage}, {"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
-         {"au_loss", e.au_loss}, {"dice_loss", e.dice_loss}, {"landmark_loss", e.landmark_loss},
-         {"intensity_loss", e.intensity_loss}, {"samples_per_s", e.samples_per_s}, {"seconds", e.seconds}};
+  json j{{"stage", e.stage},
+         {"epoch", e.epoch},
+         {"lr", e.lr},
+         {"train_loss", e.train_loss},
+         {"au_loss", e.au_loss},
+         {"dice_loss", e.dice_loss},
+         {"landmark_loss", e.landmark_loss},
+         {"intensity_loss", e.intensity_loss},
+         {"samples_per_s", e.samples_per_s},
+         {"seconds", e.seconds}};
   j["val_f1"] = e.val_f1 ? json(*e.val_f1) : json(nullptr);
   j["val_intensity_mae"] = e.val_intensity_mae ? json(*e.val_intensity_mae) : json(nullptr);
   return j;
@@ -102,9 +121,7 @@ std::string now_iso() {
   return buf;
 }
 
-const char* stage_name(int stage) {
-  return stage == 1 ? "1" : stage == 2 ? "2" : "intensity";
-}
+const char* stage_name(int stage) { return stage == 1 ? "1" : stage == 2 ? "2" : "intensity"; }
 
 fs::path checkpoint_dir(const TrainConfig& c) { return fs::path(c.out_dir) / "checkpoint"; }
 

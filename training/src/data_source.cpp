@@ -120,7 +120,7 @@ PreparedData prepare_to_cache(const DataSpec& spec, const std::string& cache_pat
   id["requested_aus"] = spec.read.aus;
   id["samples_read"] = d.samples.size();
   fs::create_directories(fs::path(cache_path).parent_path().empty() ? fs::path(".")
-                                                                     : fs::path(cache_path).parent_path());
+                                                                    : fs::path(cache_path).parent_path());
   const std::string partial = cache_path + ".partial";
   PrepareStats st;
   {
@@ -189,7 +189,8 @@ CacheSplit split_cache(const CacheReader& cache, const std::string& kind, const 
   CacheSplit out;
   out.plan = default_folds(d, spec.k, spec.seed);
   if (spec.test_folds == "none") {
-    if (!spec.train_folds.empty()) out.train_folds = parse_fold_list(spec.train_folds);
+    if (!spec.train_folds.empty())
+      out.train_folds = parse_fold_list(spec.train_folds);
     else
       for (int f = 0; f < out.plan.size(); ++f) out.train_folds.push_back(f);
     for (int f : out.train_folds)

@@ -37,8 +37,7 @@ bool assign_landmarks(Sample& s, const std::vector<cv::Point2f>& pts) {
       s.landmarks_full.clear();
       s.landmarks49 = pts;
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -81,15 +80,13 @@ std::string detect_dataset_kind(const std::string& path) {
       "folder with manifest.jsonl / manifest.csv); name the kind with --kind");
 }
 
-Dataset read_dataset(const std::string& kind, const std::string& path, const ReadOptions& options,
-                     BadDataLog& log) {
+Dataset read_dataset(const std::string& kind, const std::string& path, const ReadOptions& options, BadDataLog& log) {
   const std::string k = kind.empty() || kind == "auto" ? detect_dataset_kind(path) : kind;
   if (k == "bp4d") return read_bp4d(path, options, log);
   if (k == "disfa") return read_disfa(path, options, log);
   if (k == "jaanet") return read_jaanet(path, options, log);
   if (k == "manifest") return read_manifest(path, options, log);
-  throw std::invalid_argument("unknown dataset kind '" + kind +
-                              "' (expected auto, bp4d, disfa, jaanet or manifest)");
+  throw std::invalid_argument("unknown dataset kind '" + kind + "' (expected auto, bp4d, disfa, jaanet or manifest)");
 }
 
 }  // namespace hicomex::training

@@ -11,9 +11,9 @@
 #include <torch/torch.h>
 
 #include "nn/autocast.h"
+#include "text_util.h"
 #include "training/loader.h"
 #include "training/tensors.h"
-#include "text_util.h"
 
 namespace hicomex::training {
 
@@ -68,11 +68,14 @@ AuCoverage plan_au_coverage(const std::vector<int>& model_aus, const std::vector
   c.model_aus = model_aus;
   for (int au : model_aus) {
     const auto it = std::find(data_aus.begin(), data_aus.end(), au);
-    if (!requested.empty() && !contains(requested, au)) c.left_out.push_back({au, "not in --aus"});
-    else if (it == data_aus.end()) c.left_out.push_back({au, "not coded by the data"});
+    if (!requested.empty() && !contains(requested, au))
+      c.left_out.push_back({au, "not in --aus"});
+    else if (it == data_aus.end())
+      c.left_out.push_back({au, "not coded by the data"});
     else if (!coded.empty() && coded[static_cast<std::size_t>(it - data_aus.begin())] == 0)
       c.left_out.push_back({au, "no coded labels in the evaluated faces"});
-    else c.scored.push_back(au);
+    else
+      c.scored.push_back(au);
   }
   if (c.scored.empty()) {
     std::string msg = origin + ": nothing to score: the model predicts AUs " + au_numbers(model_aus) +
@@ -135,8 +138,10 @@ void score_intensities(MetricsRow& row, const Predictions& p, bool model_has_hea
   for (std::size_t j = 0; j < a; ++j) {
     bool coded = false;
     for (std::size_t r = 0; r < p.rows() && !coded; ++r) coded = !std::isnan(p.label_intensities[r * a + j]);
-    if (coded) cols.push_back(j);
-    else without += (without.empty() ? "" : " ") + std::string("AU") + std::to_string(p.aus[j]);
+    if (coded)
+      cols.push_back(j);
+    else
+      without += (without.empty() ? "" : " ") + std::string("AU") + std::to_string(p.aus[j]);
   }
   if (cols.empty()) {
     row.intensity_note = "not scored: the data has no intensity labels for the scored AUs";
@@ -275,8 +280,9 @@ Predictions read_predictions_csv(const std::string& path) {
   const bool with_int = cols >= 4 && cols % 4 == 0 && ends_with(head[2 + cols / 2], "_int");
   const std::size_t a = with_int ? cols / 4 : cols / 2;
   if (head.size() < 4 || head[0] != "record" || head[1] != "subject" || cols % 2 != 0)
-    throw std::runtime_error(path + ":1: expected the header record,subject,AU<n>_prob...,AU<n>_label...[,"
-                                    "AU<n>_int...,AU<n>_label_int...]");
+    throw std::runtime_error(path +
+                             ":1: expected the header record,subject,AU<n>_prob...,AU<n>_label...[,"
+                             "AU<n>_int...,AU<n>_label_int...]");
   for (std::size_t j = 0; j < a; ++j) {
     const auto& h = head[2 + j];
     const auto au = h.size() > 7 && h.rfind("AU", 0) == 0 ? text::parse_int(h.substr(2, h.size() - 7)) : std::nullopt;
@@ -285,8 +291,7 @@ Predictions read_predictions_csv(const std::string& path) {
     if (with_int && (head[2 + 2 * a + j] != "AU" + std::to_string(*au) + "_int" ||
                      head[2 + 3 * a + j] != "AU" + std::to_string(*au) + "_label_int"))
       throw std::runtime_error(path + ":1: columns '" + head[2 + 2 * a + j] + "', '" + head[2 + 3 * a + j] +
-                               "' are not AU" + std::to_string(*au) + "_int, AU" + std::to_string(*au) +
-                               "_label_int");
+                               "' are not AU" + std::to_string(*au) + "_int, AU" + std::to_string(*au) + "_label_int");
     p.aus.push_back(static_cast<int>(*au));
   }
   int line_no = 1;

@@ -57,11 +57,11 @@ const FoldPlan& bp4d_standard_folds() {
 }
 
 const FoldPlan& disfa_standard_folds() {
-  static const FoldPlan plan = make_plan(
-      {{"SN001", "SN002", "SN009", "SN010", "SN016", "SN026", "SN027", "SN030", "SN032"},
-       {"SN006", "SN011", "SN012", "SN013", "SN018", "SN021", "SN024", "SN028", "SN031"},
-       {"SN003", "SN004", "SN005", "SN007", "SN008", "SN017", "SN023", "SN025", "SN029"}},
-      "disfa-standard-3");
+  static const FoldPlan plan =
+      make_plan({{"SN001", "SN002", "SN009", "SN010", "SN016", "SN026", "SN027", "SN030", "SN032"},
+                 {"SN006", "SN011", "SN012", "SN013", "SN018", "SN021", "SN024", "SN028", "SN031"},
+                 {"SN003", "SN004", "SN005", "SN007", "SN008", "SN017", "SN023", "SN025", "SN029"}},
+                "disfa-standard-3");
   return plan;
 }
 
@@ -81,20 +81,20 @@ FoldPlan hashed_folds(std::vector<std::string> subjects, int k, std::uint64_t se
 
 FoldPlan default_folds(const Dataset& d, int k, std::uint64_t seed) {
   if (k == 0) k = 3;
-  const FoldPlan* standard = d.kind == "bp4d" ? &bp4d_standard_folds()
-                             : d.kind == "disfa" ? &disfa_standard_folds() : nullptr;
+  const FoldPlan* standard = d.kind == "bp4d"    ? &bp4d_standard_folds()
+                             : d.kind == "disfa" ? &disfa_standard_folds()
+                                                 : nullptr;
   if (standard && k == 3) {
     for (const auto& s : d.subjects())
       if (standard->fold_of(s) < 0)
-        throw std::invalid_argument("subject " + s + " of " + d.source + " is in no fold of " +
-                                    standard->description + "; use hashed folds (--fold-plan hash)");
+        throw std::invalid_argument("subject " + s + " of " + d.source + " is in no fold of " + standard->description +
+                                    "; use hashed folds (--fold-plan hash)");
     return *standard;
   }
   return hashed_folds(d.subjects(), k, seed);
 }
 
-void check_subject_exclusive(const Dataset& d, const std::vector<std::size_t>& a,
-                             const std::vector<std::size_t>& b) {
+void check_subject_exclusive(const Dataset& d, const std::vector<std::size_t>& a, const std::vector<std::size_t>& b) {
   std::set<std::string> in_a;
   for (auto i : a) in_a.insert(d.samples.at(i).subject);
   for (auto i : b)
@@ -109,14 +109,16 @@ Split split_folds(const Dataset& d, const FoldPlan& plan, const std::vector<int>
   std::vector<int> role(plan.size(), 0);  // 0 unused, 1 train, 2 test
   for (int f : test_folds) {
     if (f < 0 || f >= plan.size())
-      throw std::invalid_argument("test fold " + std::to_string(f + 1) + " out of range 1-" + std::to_string(plan.size()));
+      throw std::invalid_argument("test fold " + std::to_string(f + 1) + " out of range 1-" +
+                                  std::to_string(plan.size()));
     role[f] = 2;
   }
   for (int f = 0; f < plan.size() && train_folds.empty(); ++f)
     if (role[f] == 0) role[f] = 1;
   for (int f : train_folds) {
     if (f < 0 || f >= plan.size())
-      throw std::invalid_argument("train fold " + std::to_string(f + 1) + " out of range 1-" + std::to_string(plan.size()));
+      throw std::invalid_argument("train fold " + std::to_string(f + 1) + " out of range 1-" +
+                                  std::to_string(plan.size()));
     if (role[f] == 2) throw std::invalid_argument("fold " + std::to_string(f + 1) + " is both a train and a test fold");
     role[f] = 1;
   }
@@ -127,8 +129,10 @@ Split split_folds(const Dataset& d, const FoldPlan& plan, const std::vector<int>
     auto it = fold_cache.find(subj);
     if (it == fold_cache.end()) it = fold_cache.emplace(subj, plan.fold_of(subj)).first;
     if (it->second < 0) continue;
-    if (role[it->second] == 1) s.train.push_back(i);
-    else if (role[it->second] == 2) s.test.push_back(i);
+    if (role[it->second] == 1)
+      s.train.push_back(i);
+    else if (role[it->second] == 2)
+      s.test.push_back(i);
   }
   check_subject_exclusive(d, s.train, s.test);
   return s;

@@ -57,8 +57,8 @@ void BatchLoader::start_epoch(int epoch) {
   error_ = nullptr;
   next_to_build_ = next_to_return_ = 0;
   stopping_ = false;
-  const std::size_t n_threads = std::min<std::size_t>(static_cast<std::size_t>(opt_.threads),
-                                                      std::max<std::size_t>(1, batches_per_epoch()));
+  const std::size_t n_threads =
+      std::min<std::size_t>(static_cast<std::size_t>(opt_.threads), std::max<std::size_t>(1, batches_per_epoch()));
   for (std::size_t t = 0; t < n_threads; ++t) workers_.emplace_back([this] { worker(); });
 }
 
@@ -92,8 +92,7 @@ void BatchLoader::worker() {
 
 std::optional<Batch> BatchLoader::next() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (order_.empty() && !records_.empty())
-    throw std::logic_error("loader: next() before start_epoch()");
+  if (order_.empty() && !records_.empty()) throw std::logic_error("loader: next() before start_epoch()");
   if (next_to_return_ >= batches_per_epoch()) return std::nullopt;
   cv_.wait(lock, [&] { return error_ || ready_.count(next_to_return_) > 0; });
   if (error_) std::rethrow_exception(error_);
@@ -125,9 +124,9 @@ Batch BatchLoader::build(std::size_t batch_index) const {
     b.records.push_back(rec);
     const PreparedSample s = cache_.read(rec);
     // The augmentation seed names the record and epoch, not the batch slot or thread.
-    const auto face = augment_to_chw(s.rgb, s.landmarks49, opt_.augment,
-                                     mix_seed(opt_.seed, static_cast<std::uint64_t>(epoch_), rec),
-                                     b.images.data() + r * plane);
+    const auto face =
+        augment_to_chw(s.rgb, s.landmarks49, opt_.augment, mix_seed(opt_.seed, static_cast<std::uint64_t>(epoch_), rec),
+                       b.images.data() + r * plane);
     std::copy(s.labels.begin(), s.labels.end(), b.labels.begin() + static_cast<long>(r * a));
     if (s.intensities.size() == a)
       std::copy(s.intensities.begin(), s.intensities.end(), b.intensities.begin() + static_cast<long>(r * a));

@@ -63,7 +63,7 @@ torch::Tensor au_intensity_loss(const torch::Tensor& pred, const torch::Tensor& 
   const auto coded = ~torch::isnan(target);
   const auto mask = coded.to(pred.scalar_type());
   const auto diff = (pred - torch::nan_to_num(target, 0.0)) / 5.0;
-  const auto per_au_n = mask.sum(0);                        // [A]
+  const auto per_au_n = mask.sum(0);  // [A]
   const auto per_au = (diff * diff * mask).sum(0) / per_au_n.clamp_min(1.0);
   const auto has = (per_au_n > 0).to(pred.scalar_type());
   const auto n_aus = has.sum();

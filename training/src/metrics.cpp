@@ -14,8 +14,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
 void Confusion::add(bool truth, bool predicted) {
-  if (truth) (predicted ? tp : fn)++;
-  else (predicted ? fp : tn)++;
+  if (truth)
+    (predicted ? tp : fn)++;
+  else
+    (predicted ? fp : tn)++;
 }
 double Confusion::precision() const { return ratio(double(tp), double(tp + fp)); }
 double Confusion::recall() const { return ratio(double(tp), double(tp + fn)); }

@@ -62,12 +62,10 @@ std::string markdown_detail_table(const MetricsRow& row) {
   const auto& aus = row.metrics.aus();
   for (std::size_t j = 0; j < aus.size(); ++j) {
     const auto& c = row.metrics.confusion(j);
-    os << "| " << au_label(aus[j]) << " | " << pct(c.f1()) << " | " << pct(c.precision()) << " | "
-       << pct(c.recall()) << " | " << pct(c.accuracy()) << " | " << c.tp << " | " << c.fp << " | " << c.fn
-       << " | " << c.tn << " |\n";
+    os << "| " << au_label(aus[j]) << " | " << pct(c.f1()) << " | " << pct(c.precision()) << " | " << pct(c.recall())
+       << " | " << pct(c.accuracy()) << " | " << c.tp << " | " << c.fp << " | " << c.fn << " | " << c.tn << " |\n";
   }
-  os << "| Avg | " << pct(row.metrics.mean_f1()) << " | | | " << pct(row.metrics.mean_accuracy())
-     << " | | | | |\n";
+  os << "| Avg | " << pct(row.metrics.mean_f1()) << " | | | " << pct(row.metrics.mean_accuracy()) << " | | | | |\n";
   return os.str();
 }
 

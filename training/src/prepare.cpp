@@ -114,8 +114,9 @@ PrepareStats prepare_samples(const Dataset& d, const std::vector<std::size_t>& i
       bool detected = false;
       auto p = prepare_one(s, bgr, detector, options.force_detect, &detected);
       if (!p) {
-        log.report(BadDataReason::NoLandmarks, file, line,
-                   "no landmarks for " + source_of(s) + (detector ? " (the detector found no face)" : " (no detector)"));
+        log.report(
+            BadDataReason::NoLandmarks, file, line,
+            "no landmarks for " + source_of(s) + (detector ? " (the detector found no face)" : " (no detector)"));
       } else {
         writer.add(*p);
         ++st.written;

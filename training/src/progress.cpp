@@ -27,9 +27,7 @@ ProgressMeter::ProgressMeter(std::string what, std::size_t total, std::string un
       start_(Clock::now()),
       last_print_(start_) {}
 
-double ProgressMeter::elapsed() const {
-  return std::chrono::duration<double>(Clock::now() - start_).count();
-}
+double ProgressMeter::elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
 double ProgressMeter::rate() const {
   const double t = elapsed();

@@ -88,7 +88,7 @@ std::string sequence_key(const std::string& subject, const std::string& task) {
 
 /// The intensity codes found under a BP4D root.
 struct IntensityCodes {
-  fs::path folder;                                    ///< parent of the AU folders; empty = none found
+  fs::path folder;                                       ///< parent of the AU folders; empty = none found
   std::map<int, std::map<std::string, fs::path>> files;  ///< AU -> sequence key -> CSV file
 };
 
@@ -193,12 +193,13 @@ SequenceIntensities read_sequence_intensities(const IntensityCodes& codes, const
 
 Dataset read_bp4d(const std::string& root, const ReadOptions& options, BadDataLog& log) {
   const fs::path label_dir = fs::path(root) / "AUCoding" / "AU_OCC";
-  if (!fs::is_directory(label_dir))
-    throw DataError(label_dir.string(), 0, "BP4D label folder not found");
+  if (!fs::is_directory(label_dir)) throw DataError(label_dir.string(), 0, "BP4D label folder not found");
   // Where frames may live: the image root alone when given, else BP4D's usual layouts.
   std::vector<fs::path> frame_bases;
-  if (!options.image_root.empty()) frame_bases.push_back(options.image_root);
-  else frame_bases = {fs::path(root), fs::path(root) / "Sequences", fs::path(root) / "BP4D-training"};
+  if (!options.image_root.empty())
+    frame_bases.push_back(options.image_root);
+  else
+    frame_bases = {fs::path(root), fs::path(root) / "Sequences", fs::path(root) / "BP4D-training"};
 
   Dataset d;
   d.kind = "bp4d";
@@ -218,8 +219,7 @@ Dataset read_bp4d(const std::string& root, const ReadOptions& options, BadDataLo
     const std::string stem = file.stem().string();
     const auto us = stem.find('_');
     if (us == std::string::npos || us == 0 || us + 1 == stem.size()) {
-      log.report(BadDataReason::MalformedLine, fname, 0,
-                 "file name is not <Subject>_<Task>.csv; whole file skipped");
+      log.report(BadDataReason::MalformedLine, fname, 0, "file name is not <Subject>_<Task>.csv; whole file skipped");
       continue;
     }
     const std::string subject = stem.substr(0, us), task = stem.substr(us + 1);
@@ -235,9 +235,9 @@ Dataset read_bp4d(const std::string& root, const ReadOptions& options, BadDataLo
     for (std::size_t c = 1; c < header.size(); ++c) {
       auto au = text::parse_int(header[c]);
       if (!au) {
-        log.report(BadDataReason::MalformedLine, fname, 1,
-                   "header column " + std::to_string(c + 1) + " '" + header[c] +
-                       "' is not an AU number; whole file skipped");
+        log.report(
+            BadDataReason::MalformedLine, fname, 1,
+            "header column " + std::to_string(c + 1) + " '" + header[c] + "' is not an AU number; whole file skipped");
         header_ok = false;
         break;
       }
@@ -274,8 +274,7 @@ Dataset read_bp4d(const std::string& root, const ReadOptions& options, BadDataLo
       const auto cells = text::split(lines[li], ',');
       if (cells.size() != header.size()) {
         log.report(BadDataReason::WrongAuCount, fname, line_no,
-                   std::to_string(cells.size()) + " cells, the header has " +
-                       std::to_string(header.size()));
+                   std::to_string(cells.size()) + " cells, the header has " + std::to_string(header.size()));
         continue;
       }
       const auto frame = text::parse_int(cells[0]);
@@ -292,8 +291,7 @@ Dataset read_bp4d(const std::string& root, const ReadOptions& options, BadDataLo
         const auto v = text::parse_int(cells[cols[j]]);
         if (!v || (*v != 0 && *v != 1 && *v != 9)) {
           log.report(BadDataReason::BadLabelValue, fname, line_no,
-                     "AU" + std::to_string(d.aus[j]) + " cell '" + cells[cols[j]] +
-                         "' is not 0, 1 or 9");
+                     "AU" + std::to_string(d.aus[j]) + " cell '" + cells[cols[j]] + "' is not 0, 1 or 9");
           ok = false;
         } else {
           s.labels.push_back(*v == 9 ? kNotCoded : static_cast<std::int8_t>(*v));

@@ -19,8 +19,7 @@ namespace hicomex::training {
 
 Dataset read_disfa(const std::string& root, const ReadOptions& options, BadDataLog& log) {
   const fs::path label_dir = fs::path(root) / "ActionUnit_Labels";
-  if (!fs::is_directory(label_dir))
-    throw DataError(label_dir.string(), 0, "DISFA label folder not found");
+  if (!fs::is_directory(label_dir)) throw DataError(label_dir.string(), 0, "DISFA label folder not found");
   const fs::path video_dir = fs::path(root) / "Videos_LeftCamera";
 
   Dataset d;
@@ -38,8 +37,7 @@ Dataset read_disfa(const std::string& root, const ReadOptions& options, BadDataL
   for (const auto& subject : subjects) {
     const fs::path video = video_dir / ("LeftVideo" + subject + "_comp.avi");
     if (options.check_files && !fs::exists(video)) {
-      log.report(BadDataReason::MissingFile, video.string(), 0,
-                 "video of " + subject + " not found; subject skipped");
+      log.report(BadDataReason::MissingFile, video.string(), 0, "video of " + subject + " not found; subject skipped");
       continue;
     }
     // frame -> intensity per AU (NaN = absent from that AU's file)
@@ -69,8 +67,7 @@ Dataset read_disfa(const std::string& root, const ReadOptions& options, BadDataL
           continue;
         }
         if (*value < 0 || *value > 5) {
-          log.report(BadDataReason::BadLabelValue, file.string(), line_no,
-                     "intensity " + cells[1] + " outside 0-5");
+          log.report(BadDataReason::BadLabelValue, file.string(), line_no, "intensity " + cells[1] + " outside 0-5");
           continue;
         }
         auto& row = frames[*frame];
@@ -86,7 +83,10 @@ Dataset read_disfa(const std::string& root, const ReadOptions& options, BadDataL
     for (const auto& [frame, intens] : frames) {
       std::size_t missing = n_aus;
       for (std::size_t j = 0; j < n_aus; ++j)
-        if (std::isnan(intens[j])) { missing = j; break; }
+        if (std::isnan(intens[j])) {
+          missing = j;
+          break;
+        }
       if (missing != n_aus) {
         log.report(BadDataReason::MissingFrame, au_files[missing], 0,
                    "frame " + std::to_string(frame) + " is missing (it is in " + origin[frame] + ")");

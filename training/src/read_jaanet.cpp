@@ -52,19 +52,22 @@ Dataset read_jaanet(const std::string& prefix, const ReadOptions& options, BadDa
   d.kind = "jaanet";
   d.source = prefix;
   const std::size_t n_cols = occ.empty() ? 0 : text::split_ws(occ[0]).size();
-  if (!options.aus.empty()) d.aus = options.aus;
-  else if (n_cols == bp4d_aus().size()) d.aus = bp4d_aus();
-  else if (n_cols == disfa_aus().size()) d.aus = disfa_aus();
+  if (!options.aus.empty())
+    d.aus = options.aus;
+  else if (n_cols == bp4d_aus().size())
+    d.aus = bp4d_aus();
+  else if (n_cols == disfa_aus().size())
+    d.aus = disfa_aus();
   else
-    throw DataError(occ_file, 1, std::to_string(n_cols) +
-                                     " AU columns match neither BP4D (12) nor DISFA (8); pass the AU ids");
+    throw DataError(occ_file, 1,
+                    std::to_string(n_cols) + " AU columns match neither BP4D (12) nor DISFA (8); pass the AU ids");
   const std::size_t n_aus = d.aus.size();
 
   if (fs::exists(weight_file)) {
     const auto wl = strip_blank_tail(text::read_lines(weight_file));
     const auto cells = wl.empty() ? std::vector<std::string>{} : text::split_ws(wl[0]);
-    if (cells.size() != n_aus) throw DataError(weight_file, 1, std::to_string(cells.size()) +
-                                                                   " weights for " + std::to_string(n_aus) + " AUs");
+    if (cells.size() != n_aus)
+      throw DataError(weight_file, 1, std::to_string(cells.size()) + " weights for " + std::to_string(n_aus) + " AUs");
     for (const auto& c : cells) {
       auto v = text::parse_float(c);
       if (!v) throw DataError(weight_file, 1, "weight '" + c + "' is not a number");
@@ -72,14 +75,12 @@ Dataset read_jaanet(const std::string& prefix, const ReadOptions& options, BadDa
     }
   }
 
-  const fs::path base = !options.image_root.empty() ? fs::path(options.image_root)
-                                                    : fs::path(prefix).parent_path();
+  const fs::path base = !options.image_root.empty() ? fs::path(options.image_root) : fs::path(prefix).parent_path();
   // The lists must line up; a shorter list leaves its extra lines of the others unusable.
   auto check_count = [&](const std::string& file, std::size_t n) {
     if (n != paths.size())
       log.report(BadDataReason::MalformedLine, file, static_cast<int>(std::min(n, paths.size()) + 1),
-                 "list has " + std::to_string(n) + " lines, " + path_file + " has " +
-                     std::to_string(paths.size()));
+                 "list has " + std::to_string(n) + " lines, " + path_file + " has " + std::to_string(paths.size()));
   };
   check_count(occ_file, occ.size());
   if (have_land) check_count(land_file, lands.size());
@@ -121,8 +122,10 @@ Dataset read_jaanet(const std::string& prefix, const ReadOptions& options, BadDa
       std::vector<cv::Point2f> pts;
       for (std::size_t k = 0; ok && k + 1 < nums.size(); k += 2) {
         auto x = text::parse_float(nums[k]), y = text::parse_float(nums[k + 1]);
-        if (!x || !y) ok = false;
-        else pts.emplace_back(static_cast<float>(*x), static_cast<float>(*y));
+        if (!x || !y)
+          ok = false;
+        else
+          pts.emplace_back(static_cast<float>(*x), static_cast<float>(*y));
       }
       if (!ok || nums.size() % 2 != 0 || !assign_landmarks(s, pts)) {
         log.report(BadDataReason::WrongLandmarkCount, land_file, line_no,

@@ -92,8 +92,7 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
       continue;
     }
     if (j.contains("hicomex_manifest")) {
-      if (!rows.empty() || header_aus)
-        throw DataError(file, line_no, "the manifest header must be the first line");
+      if (!rows.empty() || header_aus) throw DataError(file, line_no, "the manifest header must be the first line");
       try {
         header_aus = j.at("aus").get<std::vector<int>>();
       } catch (const std::exception&) {
@@ -117,18 +116,28 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
 
   for (auto& [line_no, j] : rows) {
     auto bad = [&, ln = line_no](BadDataReason r, const std::string& what) { log.report(r, file, ln, what); };
-    if (j.is_string()) { bad(BadDataReason::MalformedLine, j.get<std::string>()); continue; }
-    if (!j.contains("image") || !j["image"].is_string()) { bad(BadDataReason::MalformedLine, "missing \"image\" string"); continue; }
+    if (j.is_string()) {
+      bad(BadDataReason::MalformedLine, j.get<std::string>());
+      continue;
+    }
+    if (!j.contains("image") || !j["image"].is_string()) {
+      bad(BadDataReason::MalformedLine, "missing \"image\" string");
+      continue;
+    }
     if (!j.contains("subject") || !(j["subject"].is_string() || j["subject"].is_number_integer())) {
       bad(BadDataReason::MalformedLine, "missing \"subject\"");
       continue;
     }
-    if (!j.contains("aus") || !j["aus"].is_object()) { bad(BadDataReason::MalformedLine, "missing \"aus\" object"); continue; }
+    if (!j.contains("aus") || !j["aus"].is_object()) {
+      bad(BadDataReason::MalformedLine, "missing \"aus\" object");
+      continue;
+    }
     Sample s;
     s.origin = file + ":" + std::to_string(line_no);
     const std::string rel = j["image"].get<std::string>();
     s.image = fs::path(rel).is_absolute() ? rel : (base / rel).string();
-    s.subject = j["subject"].is_string() ? j["subject"].get<std::string>() : std::to_string(j["subject"].get<long long>());
+    s.subject =
+        j["subject"].is_string() ? j["subject"].get<std::string>() : std::to_string(j["subject"].get<long long>());
     if (j.contains("frame") && j["frame"].is_number_integer()) s.frame = j["frame"].get<int>();
     const json& aus = j["aus"];
     bool ok = true;
@@ -149,7 +158,10 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
     }
     for (std::size_t a = 0; ok && a < d.aus.size(); ++a) {
       const std::string key = std::to_string(d.aus[a]);
-      if (!aus.contains(key)) { s.labels.push_back(kNotCoded); continue; }
+      if (!aus.contains(key)) {
+        s.labels.push_back(kNotCoded);
+        continue;
+      }
       auto lab = json_label(aus[key]);
       if (!lab) {
         bad(BadDataReason::BadLabelValue, "AU" + key + " label " + aus[key].dump() + " is not 0, 1, 9 or null");
@@ -177,8 +189,8 @@ Dataset read_jsonl(const std::string& file, const ReadOptions& options, BadDataL
     if (ok && j.contains("landmarks") && !j["landmarks"].is_null()) {
       auto pts = json_points(j["landmarks"]);
       if (!pts || !assign_landmarks(s, *pts)) {
-        bad(BadDataReason::WrongLandmarkCount,
-            pts ? std::to_string(pts->size()) + " landmarks, expected 68, 66 or 49" : "landmarks are not [[x, y], ...]");
+        bad(BadDataReason::WrongLandmarkCount, pts ? std::to_string(pts->size()) + " landmarks, expected 68, 66 or 49"
+                                                   : "landmarks are not [[x, y], ...]");
         ok = false;
       }
     }
@@ -201,19 +213,25 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
   std::map<int, int> label_col, int_col, x_col, y_col;
   for (int c = 0; c < static_cast<int>(header.size()); ++c) {
     const std::string& h = header[c];
-    if (h == "image") image_col = c;
-    else if (h == "subject") subject_col = c;
-    else if (h == "frame") frame_col = c;
+    if (h == "image")
+      image_col = c;
+    else if (h == "subject")
+      subject_col = c;
+    else if (h == "frame")
+      frame_col = c;
     else if (h.rfind("AU", 0) == 0 && h.size() > 4 && h.substr(h.size() - 4) == "_int") {
       // AU12_int or AU06_int: intensity 0-5 of that AU (zero-padded or not, like the labels).
       const auto au = text::parse_int(h.substr(2, h.size() - 6));
       if (!au || *au <= 0) throw DataError(file, 1, "header column '" + h + "' is not AU<number>_int");
       if (!int_col.emplace(static_cast<int>(*au), c).second)
-        throw DataError(file, 1, "header has two intensity columns for AU" + std::to_string(*au) + " ('" +
-                                     header[int_col[static_cast<int>(*au)]] + "' and '" + h + "')");
+        throw DataError(file, 1,
+                        "header has two intensity columns for AU" + std::to_string(*au) + " ('" +
+                            header[int_col[static_cast<int>(*au)]] + "' and '" + h + "')");
     } else if (h.rfind("AU", 0) == 0) {
-      if (auto au = text::parse_int(h.substr(2))) label_col[static_cast<int>(*au)] = c;
-      else throw DataError(file, 1, "header column '" + h + "' is not AU<number>");
+      if (auto au = text::parse_int(h.substr(2)))
+        label_col[static_cast<int>(*au)] = c;
+      else
+        throw DataError(file, 1, "header column '" + h + "' is not AU<number>");
     } else if (h.rfind("x_", 0) == 0 || h.rfind("y_", 0) == 0) {
       auto idx = text::parse_int(h.substr(2));
       if (!idx) throw DataError(file, 1, "header column '" + h + "' is not x_<i> / y_<i>");
@@ -243,14 +261,17 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
     s.origin = file + ":" + std::to_string(line_no);
     s.image = fs::path(cells[image_col]).is_absolute() ? cells[image_col] : (base / cells[image_col]).string();
     s.subject = cells[subject_col];
-    if (frame_col >= 0) if (auto f = text::parse_int(cells[frame_col])) s.frame = static_cast<int>(*f);
+    if (frame_col >= 0)
+      if (auto f = text::parse_int(cells[frame_col])) s.frame = static_cast<int>(*f);
     bool ok = !s.subject.empty() && !cells[image_col].empty();
     if (!ok) log.report(BadDataReason::MalformedLine, file, line_no, "empty image or subject");
     for (std::size_t a = 0; ok && a < d.aus.size(); ++a) {
       const std::string& cell = cells[label_col[d.aus[a]]];
       auto v = text::parse_int(cell);
-      if (cell.empty() || (v && *v == 9)) s.labels.push_back(kNotCoded);
-      else if (v && (*v == 0 || *v == 1)) s.labels.push_back(static_cast<std::int8_t>(*v));
+      if (cell.empty() || (v && *v == 9))
+        s.labels.push_back(kNotCoded);
+      else if (v && (*v == 0 || *v == 1))
+        s.labels.push_back(static_cast<std::int8_t>(*v));
       else {
         log.report(BadDataReason::BadLabelValue, file, line_no,
                    "AU" + std::to_string(d.aus[a]) + " cell '" + cell + "' is not 0, 1, 9 or empty");
@@ -278,13 +299,16 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
         auto yit = y_col.find(idx);
         auto x = text::parse_float(cells[xc]);
         auto y = yit == y_col.end() ? std::nullopt : text::parse_float(cells[yit->second]);
-        if (!x || !y) { ok = false; break; }
+        if (!x || !y) {
+          ok = false;
+          break;
+        }
         pts.emplace_back(static_cast<float>(*x), static_cast<float>(*y));
       }
       if (!ok || !assign_landmarks(s, pts)) {
-        log.report(BadDataReason::WrongLandmarkCount, file, line_no,
-                   ok ? std::to_string(pts.size()) + " landmarks, expected 68, 66 or 49"
-                      : "landmark cells are not numbers");
+        log.report(
+            BadDataReason::WrongLandmarkCount, file, line_no,
+            ok ? std::to_string(pts.size()) + " landmarks, expected 68, 66 or 49" : "landmark cells are not numbers");
         ok = false;
       }
     }
@@ -303,9 +327,12 @@ Dataset read_csv(const std::string& file, const ReadOptions& options, BadDataLog
 Dataset read_manifest(const std::string& path, const ReadOptions& options, BadDataLog& log) {
   std::string file = path;
   if (fs::is_directory(path)) {
-    if (fs::exists(fs::path(path) / "manifest.jsonl")) file = (fs::path(path) / "manifest.jsonl").string();
-    else if (fs::exists(fs::path(path) / "manifest.csv")) file = (fs::path(path) / "manifest.csv").string();
-    else throw DataError(path, 0, "folder holds no manifest.jsonl or manifest.csv");
+    if (fs::exists(fs::path(path) / "manifest.jsonl"))
+      file = (fs::path(path) / "manifest.jsonl").string();
+    else if (fs::exists(fs::path(path) / "manifest.csv"))
+      file = (fs::path(path) / "manifest.csv").string();
+    else
+      throw DataError(path, 0, "folder holds no manifest.jsonl or manifest.csv");
   }
   if (!fs::exists(file)) throw DataError(file, 0, "manifest not found");
   return fs::path(file).extension() == ".csv" ? read_csv(file, options, log) : read_jsonl(file, options, log);

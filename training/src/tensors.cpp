@@ -19,9 +19,9 @@ BatchTensors to_tensors(const Batch& b, const torch::Device& device) {
   };
   BatchTensors t;
   t.images = host(torch::from_blob(const_cast<float*>(b.images.data()), {n, 3, b.crop, b.crop}, torch::kFloat));
-  t.labels = host(torch::from_blob(const_cast<std::int8_t*>(b.labels.data()),
-                                   {n, static_cast<std::int64_t>(b.n_aus)}, torch::kInt8)
-                      .to(torch::kFloat));
+  t.labels = host(
+      torch::from_blob(const_cast<std::int8_t*>(b.labels.data()), {n, static_cast<std::int64_t>(b.n_aus)}, torch::kInt8)
+          .to(torch::kFloat));
   if (b.intensities.size() == b.size * b.n_aus)
     t.intensities = host(torch::from_blob(const_cast<float*>(b.intensities.data()),
                                           {n, static_cast<std::int64_t>(b.n_aus)}, torch::kFloat));
@@ -29,7 +29,8 @@ BatchTensors to_tensors(const Batch& b, const torch::Device& device) {
     t.intensities = host(torch::full({n, static_cast<std::int64_t>(b.n_aus)}, std::nanf(""), torch::kFloat));
   const auto lm = torch::from_blob(const_cast<float*>(b.landmarks.data()), {n, 98}, torch::kFloat);
   t.landmarks = host(lm);
-  const auto has = torch::from_blob(const_cast<std::uint8_t*>(b.has_landmarks.data()), {n}, torch::kUInt8).to(torch::kBool);
+  const auto has =
+      torch::from_blob(const_cast<std::uint8_t*>(b.has_landmarks.data()), {n}, torch::kUInt8).to(torch::kBool);
   t.has_landmarks = host(has);
   t.inter_ocular = host(torch::where(has, inter_ocular49(lm), torch::ones({n})));
   return t;

@@ -13,10 +13,10 @@
 #include <torch/torch.h>
 
 #include "checkpoint.h"
-#include "nn/autocast.h"
+#include "hicomex/option_parsers.h"
 #include "hicomex_config.h"
 #include "hicomex_version.h"
-#include "hicomex/option_parsers.h"
+#include "nn/autocast.h"
 #include "nn/weights_io.h"
 #include "training/evaluate.h"
 #include "training/loader.h"
@@ -78,7 +78,8 @@ bool is_relation_tensor(const std::string& name) {
 /// checked). Names `src` lacks are an error unless they belong to the relation
 /// modules or the intensity head and `allow_missing_relations` (a stage-1 / base
 /// model starting stage 2; an occurrence-only model getting an intensity head).
-void copy_state(torch::nn::Module& src, torch::nn::Module& dst, bool allow_missing_relations, const std::string& origin) {
+void copy_state(torch::nn::Module& src, torch::nn::Module& dst, bool allow_missing_relations,
+                const std::string& origin) {
   torch::NoGradGuard no_grad;
   auto sp = src.named_parameters(), sb = src.named_buffers();
   auto copy = [&](const std::string& name, torch::Tensor& t, const torch::Tensor* from) {
@@ -176,7 +177,8 @@ nn::Hicomex build_network(const TrainConfig& c) {
       throw std::invalid_argument("--init " + c.init_weights + ": its model options differ from this run's (" +
                                   options_to_json(loaded.info.options) + " vs " + options_to_json(c.model) + ")");
     if (intensity_only && loaded.info.options.variant() != c.model.variant())
-      throw std::invalid_argument("--init " + c.init_weights + ": --stage intensity needs a finished model, but its variant is " +
+      throw std::invalid_argument("--init " + c.init_weights +
+                                  ": --stage intensity needs a finished model, but its variant is " +
                                   to_string(loaded.info.options.variant()) + " where this run builds " +
                                   to_string(c.model.variant()) + " (its relation modules would stay untrained)");
     copy_state(*loaded.net, *net,
@@ -190,7 +192,7 @@ nn::Hicomex build_network(const TrainConfig& c) {
 /// The optimizer of a stage, over the parameters it trains.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, nn::Hicomex& net, int stage) {
   std::vector<torch::Tensor> params;
-  for (auto& p : (stage == 1                            ? net->parameters()
+  for (auto& p : (stage == 1                              ? net->parameters()
                   : stage == TrainConfig::kIntensityStage ? net->intensity_parameters()
                                                           : net->stage2_parameters()))
     params.push_back(p);
@@ -248,11 +250,11 @@ EpochRecord train_epoch(const EpochInputs& in, nn::Hicomex& net, torch::optim::O
       const auto logits = out.au_logits.to(torch::kFloat);
       au = au_bce_loss(logits, labels, in.targets.weights);
       dice = c.dice_weight > 0 ? au_dice_loss(logits, labels, in.targets.weights) : torch::zeros({}, logits.options());
-      lm = landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular,
-                         t.has_landmarks);
-      inten = out.intensities.defined()
-                  ? au_intensity_loss(out.intensities.to(torch::kFloat), t.intensities.index_select(1, in.targets.columns))
-                  : torch::zeros({}, logits.options());
+      lm =
+          landmark_loss(out.landmarks.reshape({n, -1}).to(torch::kFloat), t.landmarks, t.inter_ocular, t.has_landmarks);
+      inten = out.intensities.defined() ? au_intensity_loss(out.intensities.to(torch::kFloat),
+                                                            t.intensities.index_select(1, in.targets.columns))
+                                        : torch::zeros({}, logits.options());
       loss = intensity_only ? c.intensity_weight * inten
                             : au + c.dice_weight * dice + c.landmark_weight * lm + c.intensity_weight * inten;
     }
@@ -262,8 +264,8 @@ EpochRecord train_epoch(const EpochInputs& in, nn::Hicomex& net, torch::optim::O
     const double lv = loss.item<double>(), av = au.item<double>(), dv = dice.item<double>(), mv = lm.item<double>(),
                  iv = inten.item<double>();
     if (!std::isfinite(lv))
-      throw std::runtime_error("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) + " step " +
-                               std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
+      throw std::runtime_error("stage " + std::string(stage_name(stage)) + " epoch " + std::to_string(epoch + 1) +
+                               " step " + std::to_string(step + 1) + ": the loss is " + std::to_string(lv) +
                                " (try a lower --lr)");
     ++step;
     seen += b->size;
@@ -273,13 +275,21 @@ EpochRecord train_epoch(const EpochInputs& in, nn::Hicomex& net, torch::optim::O
     sum.landmark += mv * double(b->size);
     sum.intensity += iv * double(b->size);
     char extra[128];
-    std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f)", lv, av,
-                  dv, mv, iv);
+    std::snprintf(extra, sizeof extra, "loss %.4f (AU %.4f, dice %.4f, landmarks %.4f, intensity %.4f)", lv, av, dv, mv,
+                  iv);
     meter.update(seen, extra);
-    in.steps_log << json{{"stage", stage},         {"epoch", epoch + 1}, {"step", step},
-                         {"steps", steps},         {"loss", lv},         {"au_loss", av},
-                         {"dice_loss", dv},        {"landmark_loss", mv}, {"intensity_loss", iv}, {"lr", lr},
-                         {"samples_per_s", meter.rate()}, {"eta_s", meter.eta()}}
+    in.steps_log << json{{"stage", stage},
+                         {"epoch", epoch + 1},
+                         {"step", step},
+                         {"steps", steps},
+                         {"loss", lv},
+                         {"au_loss", av},
+                         {"dice_loss", dv},
+                         {"landmark_loss", mv},
+                         {"intensity_loss", iv},
+                         {"lr", lr},
+                         {"samples_per_s", meter.rate()},
+                         {"eta_s", meter.eta()}}
                         .dump()
                  << '\n';
   }
@@ -392,16 +402,22 @@ void finish_run(const TrainConfig& c, nn::Hicomex& net, const CacheReader& cache
     say("no validation split (--val-fraction 0): thresholds stay 0.5");
   }
   prov["thresholds_from"] = !kept_thresholds.empty() ? "--init " + c.init_weights
-                            : validation.empty()      ? "default 0.5"
-                                                      : "validation subjects";
+                            : validation.empty()     ? "default 0.5"
+                                                     : "validation subjects";
   prov["stages"] = c.stages == 3 ? "1+2" : std::string(stage_name(c.stages));
   prov["epochs_per_stage"] = c.epochs;
   prov["seed"] = c.seed;
-  prov["optimizer"] = {{"type", c.optimizer},          {"lr", c.lr},           {"lr_step", c.lr_step},
-                       {"lr_gamma", c.lr_gamma}, {"momentum", c.momentum}, {"nesterov", c.nesterov},
-                       {"weight_decay", c.weight_decay}, {"batch_size", c.batch_size}};
+  prov["optimizer"] = {{"type", c.optimizer},
+                       {"lr", c.lr},
+                       {"lr_step", c.lr_step},
+                       {"lr_gamma", c.lr_gamma},
+                       {"momentum", c.momentum},
+                       {"nesterov", c.nesterov},
+                       {"weight_decay", c.weight_decay},
+                       {"batch_size", c.batch_size}};
   prov["losses"] = {{"au", "weighted BCE"}, {"dice_weight", c.dice_weight}, {"landmark_weight", c.landmark_weight}};
-  if (c.model.intensity_head()) prov["losses"]["intensity"] = {{"type", "masked MSE on intensity / 5"}, {"weight", c.intensity_weight}};
+  if (c.model.intensity_head())
+    prov["losses"]["intensity"] = {{"type", "masked MSE on intensity / 5"}, {"weight", c.intensity_weight}};
   prov["train_records"] = train_records;
   prov["validation_records"] = validation.size();
   prov["commit"] = HICOMEX_GIT_COMMIT;
@@ -425,7 +441,8 @@ TrainResult train_hicomex(const TrainConfig& c, const CacheReader& cache, const 
   check_config(c, cache, train);
   fs::create_directories(c.out_dir);
   const torch::Device device = pick_device(c.device);
-  torch::set_num_threads(c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  torch::set_num_threads(c.threads > 0 ? c.threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const bool amp = c.amp && device.is_cuda();
   const AuTargets targets = au_targets(c, cache, train, device);
   nn::Hicomex net = build_network(c);

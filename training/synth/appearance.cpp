@@ -65,19 +65,24 @@ Appearance sample_appearance(Rng& rng) {
   a.lips = jitter(rng, lerp(a.skin, lip_tint, static_cast<float>(rng.uniform(0.6, 0.9))), 0.05);
   a.age = static_cast<float>(std::clamp(rng.uniform() * rng.uniform(0.4, 1.3), 0.0, 1.0));
   // Hair colour: dark hair dominates, lighter shades mostly with lighter skin, grey with age.
-  static const cv::Vec3f hair_colours[] = {rgb(22, 18, 16), rgb(55, 38, 28), rgb(95, 65, 42),
+  static const cv::Vec3f hair_colours[] = {rgb(22, 18, 16),   rgb(55, 38, 28),  rgb(95, 65, 42),
                                            rgb(170, 135, 90), rgb(130, 62, 34), rgb(140, 135, 130)};
   double light_hair = std::max(0.0, 0.45 - a.skin_tone);
   double r = rng.uniform();
   int hc;
-  if (a.age > 0.7 && rng.chance(0.6)) hc = 5;
-  else if (r < 0.4) hc = 0;
-  else if (r < 0.7) hc = 1;
-  else if (r < 0.7 + 0.3 * (1.0 - light_hair)) hc = 2;
-  else hc = rng.chance(0.7) ? 3 : 4;
+  if (a.age > 0.7 && rng.chance(0.6))
+    hc = 5;
+  else if (r < 0.4)
+    hc = 0;
+  else if (r < 0.7)
+    hc = 1;
+  else if (r < 0.7 + 0.3 * (1.0 - light_hair))
+    hc = 2;
+  else
+    hc = rng.chance(0.7) ? 3 : 4;
   a.hair = jitter(rng, hair_colours[hc], 0.08);
   a.brows = hc == 3 || hc == 5 ? a.hair * 0.7f : a.hair * 0.85f;
-  static const cv::Vec3f irises[] = {rgb(55, 32, 18), rgb(95, 58, 30), rgb(120, 95, 50),
+  static const cv::Vec3f irises[] = {rgb(55, 32, 18),  rgb(95, 58, 30),   rgb(120, 95, 50),
                                      rgb(85, 115, 75), rgb(85, 115, 160), rgb(110, 120, 130)};
   int ic = (a.skin_tone > 0.5 || rng.chance(0.55)) ? rng.integer(0, 1) : rng.integer(2, 5);
   a.iris = jitter(rng, irises[ic], 0.1);
@@ -85,12 +90,17 @@ Appearance sample_appearance(Rng& rng) {
   a.clothes = cv::Vec3f(static_cast<float>(rng.uniform(0.05, 0.9)), static_cast<float>(rng.uniform(0.05, 0.9)),
                         static_cast<float>(rng.uniform(0.05, 0.9)));
   double hs = rng.uniform();
-  a.hair_style = hs < 0.06 ? HairStyle::Bald : hs < 0.4 ? HairStyle::Short : hs < 0.6 ? HairStyle::Medium
-               : hs < 0.85 ? HairStyle::Long : HairStyle::Fringe;
+  a.hair_style = hs < 0.06   ? HairStyle::Bald
+                 : hs < 0.4  ? HairStyle::Short
+                 : hs < 0.6  ? HairStyle::Medium
+                 : hs < 0.85 ? HairStyle::Long
+                             : HairStyle::Fringe;
   a.hair_volume = static_cast<float>(rng.uniform(0.02, 0.12));
   double fh = rng.uniform();
-  a.facial_hair = fh < 0.72 ? FacialHair::None : fh < 0.84 ? FacialHair::Stubble
-                : fh < 0.91 ? FacialHair::Moustache : FacialHair::Beard;
+  a.facial_hair = fh < 0.72   ? FacialHair::None
+                  : fh < 0.84 ? FacialHair::Stubble
+                  : fh < 0.91 ? FacialHair::Moustache
+                              : FacialHair::Beard;
   a.facial_hair_density = static_cast<float>(rng.uniform(0.3, 0.9));
   a.brow_thickness = static_cast<float>(rng.normal_clipped(0.03, 0.006, 0.018, 0.045));
   a.skin_texture = static_cast<float>(rng.uniform(0.01, 0.05));

@@ -19,7 +19,7 @@ const char* to_string(FacialHair f);
 
 /// Colours are BGR albedo in [0, 1].
 struct Appearance {
-  float skin_tone = 0.3f;    ///< 0 = very light ... 1 = very dark (sampled over the full range)
+  float skin_tone = 0.3f;  ///< 0 = very light ... 1 = very dark (sampled over the full range)
   cv::Vec3f skin{0.7f, 0.75f, 0.9f};
   cv::Vec3f lips{0.5f, 0.45f, 0.75f};
   cv::Vec3f hair{0.1f, 0.1f, 0.1f};
@@ -31,12 +31,12 @@ struct Appearance {
   float hair_volume = 0.05f;  ///< model units the hair stands off the skull
   FacialHair facial_hair = FacialHair::None;
   float facial_hair_density = 0.f;  ///< 0..1
-  float age = 0.2f;               ///< 0 young ... 1 old: static lines, eye bags, grey hair
-  float brow_thickness = 0.03f;   ///< model units
-  float skin_texture = 0.03f;     ///< amplitude of pore/blotch noise
-  float blush = 0.05f;            ///< redness of the cheeks
+  float age = 0.2f;                 ///< 0 young ... 1 old: static lines, eye bags, grey hair
+  float brow_thickness = 0.03f;     ///< model units
+  float skin_texture = 0.03f;       ///< amplitude of pore/blotch noise
+  float blush = 0.05f;              ///< redness of the cheeks
   float lash_strength = 0.7f;
-  std::uint64_t texture_seed = 0; ///< seeds the skin, hair and wrinkle textures
+  std::uint64_t texture_seed = 0;  ///< seeds the skin, hair and wrinkle textures
 };
 
 Appearance sample_appearance(Rng& rng);

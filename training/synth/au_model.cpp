@@ -41,6 +41,8 @@ struct FieldBuilder {
   }
 };
 
+// The displacements keep their grouping by facial feature (not clang-formatted).
+// clang-format off
 // Landmark displacement fields at intensity 5. Distances in model units: an
 // eye is ~0.05 high, the mouth ~0.35 wide, the face ~0.9 wide.
 Field landmark_field(int au) {
@@ -130,6 +132,7 @@ Field landmark_field(int au) {
       throw std::invalid_argument("AU" + std::to_string(au) + " is not rendered by hicomex-synth");
   }
   return b.f;
+  // clang-format on
 }
 
 // Skin bulges FACS describes, on extra vertices only (no landmark moves here).
@@ -139,11 +142,13 @@ void add_bulges(int au, Field& f) {
   using E = ExtraVertices;
   switch (au) {
     case 6:
-      b.extra(E::kUnderEyes, true, 0.f, -0.025f, 0.02f).extra(E::kCheekbones, true, 0.f, -0.025f, 0.03f)
+      b.extra(E::kUnderEyes, true, 0.f, -0.025f, 0.02f)
+          .extra(E::kCheekbones, true, 0.f, -0.025f, 0.03f)
           .extra(E::kCheeks, true, 0.f, -0.02f, 0.02f);
       break;
     case 12:
-      b.extra(E::kCheeks, true, 0.005f, -0.03f, 0.035f).extra(E::kBesideMouth, true, 0.015f, -0.035f, 0.02f)
+      b.extra(E::kCheeks, true, 0.005f, -0.03f, 0.035f)
+          .extra(E::kBesideMouth, true, 0.015f, -0.035f, 0.02f)
           .extra(E::kCheekbones, true, 0.f, -0.01f, 0.01f);
       break;
     case 14: b.extra(E::kBesideMouth, true, -0.006f, 0.f, -0.012f); break;
@@ -195,8 +200,7 @@ void validate_aus(const AuIntensities& aus) {
     if (!is_rendered_au(au))
       throw std::invalid_argument("AU" + std::to_string(au) + " is not rendered by hicomex-synth");
     if (!(v >= 0.f && v <= 5.f))
-      throw std::invalid_argument("AU" + std::to_string(au) + " intensity " + std::to_string(v) +
-                                  " is outside [0, 5]");
+      throw std::invalid_argument("AU" + std::to_string(au) + " intensity " + std::to_string(v) + " is outside [0, 5]");
   }
 }
 
@@ -210,8 +214,8 @@ std::vector<int> au_moved_landmarks(int au) {
 
 std::vector<cv::Point3f> apply_aus(const std::vector<cv::Point3f>& neutral, const AuIntensities& aus) {
   if (neutral.size() != static_cast<size_t>(ExtraVertices::kTotal))
-    throw std::invalid_argument("apply_aus: expected " + std::to_string(ExtraVertices::kTotal) +
-                                " vertices, got " + std::to_string(neutral.size()));
+    throw std::invalid_argument("apply_aus: expected " + std::to_string(ExtraVertices::kTotal) + " vertices, got " +
+                                std::to_string(neutral.size()));
   validate_aus(aus);
   std::vector<cv::Point3f> v = neutral;
   for (const auto& [au, intensity] : aus) {

@@ -29,8 +29,10 @@ double round2(double v) { return std::round(v * 100.0) / 100.0; }
 std::string format_duration(double s) {
   char buf[32];
   int t = static_cast<int>(s + 0.5);
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
   return buf;
 }
 
@@ -43,7 +45,8 @@ void validate(const DatasetOptions& o) {
     throw std::invalid_argument("dataset: --identities " + std::to_string(o.identities) + " must be in [1, count]");
   if (o.identities > 9999)
     throw std::invalid_argument("dataset: --identities " + std::to_string(o.identities) + " is above 9999");
-  if (o.jobs < 1 || o.jobs > 256) throw std::invalid_argument("dataset: --jobs " + std::to_string(o.jobs) + " is outside [1, 256]");
+  if (o.jobs < 1 || o.jobs > 256)
+    throw std::invalid_argument("dataset: --jobs " + std::to_string(o.jobs) + " is outside [1, 256]");
   if (o.format != "jpg" && o.format != "png")
     throw std::invalid_argument("dataset: --format '" + o.format + "' is not jpg or png");
   validate(o.scene);
@@ -56,14 +59,14 @@ nlohmann::json manifest_header(const DatasetOptions& o) {
   h["description"] = "hicomex-synth synthetic FACS faces: seed " + std::to_string(o.seed) + ", " +
                      std::to_string(o.count) + " images of " + std::to_string(o.identities) +
                      " identities; occurrence = intensity >= " + std::to_string(o.rules.occurrence_threshold);
-  h["generator"] = {{"name", "hicomex-synth"}, {"seed", o.seed}, {"count", o.count},
+  h["generator"] = {{"name", "hicomex-synth"},    {"seed", o.seed},       {"count", o.count},
                     {"identities", o.identities}, {"size", o.scene.size}, {"landmarks", "ibug68"},
                     {"rules", to_json(o.rules)}};
   return h;
 }
 
-nlohmann::json manifest_line(const Sample& s, const SynthIdentity& who, const std::string& image,
-                             std::int64_t index, const ExpressionRules& rules) {
+nlohmann::json manifest_line(const Sample& s, const SynthIdentity& who, const std::string& image, std::int64_t index,
+                             const ExpressionRules& rules) {
   nlohmann::json j;
   j["image"] = image;
   j["subject"] = who.subject;
@@ -78,17 +81,18 @@ nlohmann::json manifest_line(const Sample& s, const SynthIdentity& who, const st
   nlohmann::json lm = nlohmann::json::array();
   for (const auto& p : s.face.landmarks) lm.push_back({round2(p.x), round2(p.y)});
   j["landmarks"] = lm;
-  j["meta"] = {{"index", index},
-               {"expression", s.expression.name},
-               {"yaw", round2(s.pose.yaw)},
-               {"pitch", round2(s.pose.pitch)},
-               {"roll", round2(s.pose.roll)},
-               {"box", {round2(s.face.box.x), round2(s.face.box.y), round2(s.face.box.width), round2(s.face.box.height)}},
-               {"occluded", s.occluded},
-               {"effects", s.effects},
-               {"skin_tone", round2(who.look.skin_tone)},
-               {"hair", to_string(who.look.hair_style)},
-               {"facial_hair", to_string(who.look.facial_hair)}};
+  j["meta"] = {
+      {"index", index},
+      {"expression", s.expression.name},
+      {"yaw", round2(s.pose.yaw)},
+      {"pitch", round2(s.pose.pitch)},
+      {"roll", round2(s.pose.roll)},
+      {"box", {round2(s.face.box.x), round2(s.face.box.y), round2(s.face.box.width), round2(s.face.box.height)}},
+      {"occluded", s.occluded},
+      {"effects", s.effects},
+      {"skin_tone", round2(who.look.skin_tone)},
+      {"hair", to_string(who.look.hair_style)},
+      {"facial_hair", to_string(who.look.facial_hair)}};
   return j;
 }
 
@@ -150,9 +154,8 @@ DatasetSummary write_dataset(const DatasetOptions& o, std::ostream* progress) {
   {
     std::unique_lock<std::mutex> lock(mu);
     while (written < o.count && error.empty()) {
-      cv.wait_for(lock, std::chrono::milliseconds(500), [&] {
-        return (!pending.empty() && pending.begin()->first == written) || !error.empty();
-      });
+      cv.wait_for(lock, std::chrono::milliseconds(500),
+                  [&] { return (!pending.empty() && pending.begin()->first == written) || !error.empty(); });
       while (!pending.empty() && pending.begin()->first == written) {
         out << pending.begin()->second << '\n';
         pending.erase(pending.begin());

@@ -13,10 +13,10 @@ namespace hicomex::synth {
 
 struct DatasetOptions {
   std::string out_dir;
-  int count = 0;          ///< images
-  int identities = 0;     ///< synthetic people; sample i shows identity i % identities
+  int count = 0;       ///< images
+  int identities = 0;  ///< synthetic people; sample i shows identity i % identities
   std::uint64_t seed = 1;
-  int jobs = 1;           ///< worker threads; the output does not depend on it
+  int jobs = 1;                ///< worker threads; the output does not depend on it
   std::string format = "jpg";  ///< "jpg" (quality 95) or "png"
   bool overwrite = false;
   SceneOptions scene;
@@ -29,8 +29,8 @@ void validate(const DatasetOptions& o);
 /// The manifest's first line: {"hicomex_manifest": 1, "aus": [...], ...}.
 nlohmann::json manifest_header(const DatasetOptions& o);
 /// One manifest line for a rendered sample.
-nlohmann::json manifest_line(const Sample& s, const SynthIdentity& who, const std::string& image,
-                             std::int64_t index, const ExpressionRules& rules);
+nlohmann::json manifest_line(const Sample& s, const SynthIdentity& who, const std::string& image, std::int64_t index,
+                             const ExpressionRules& rules);
 
 struct DatasetSummary {
   int written = 0;

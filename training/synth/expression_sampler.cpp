@@ -60,8 +60,10 @@ void apply_rules(AuIntensities& aus, const ExpressionRules& rules, Rng& rng) {
     float a = au_intensity(aus, ex.a), b = au_intensity(aus, ex.b);
     if (a <= 0.f || b <= 0.f) continue;
     if (ex.keep > 0.0 && rng.chance(ex.keep)) continue;
-    if (a > b) aus[ex.b] = 0.f;
-    else aus[ex.a] = 0.f;
+    if (a > b)
+      aus[ex.b] = 0.f;
+    else
+      aus[ex.a] = 0.f;
   }
   // An implication may have been broken by an exclusion (26 kept, 25 removed).
   for (const auto& imp : rules.implications)
@@ -93,7 +95,10 @@ Expression sample_expression(Rng& rng, const ExpressionRules& rules) {
     double pick = body.uniform() * total;
     const ExpressionPrototype* proto = &rules.prototypes.back();
     for (const auto& p : rules.prototypes) {
-      if (pick < p.weight) { proto = &p; break; }
+      if (pick < p.weight) {
+        proto = &p;
+        break;
+      }
       pick -= p.weight;
     }
     e.name = proto->name;
@@ -122,7 +127,8 @@ nlohmann::json to_json(const ExpressionRules& r) {
   j["min_intensity"] = r.min_intensity;
   j["max_intensity"] = r.max_intensity;
   j["prototypes"] = nlohmann::json::array();
-  for (const auto& p : r.prototypes) j["prototypes"].push_back({{"name", p.name}, {"aus", p.aus}, {"weight", p.weight}});
+  for (const auto& p : r.prototypes)
+    j["prototypes"].push_back({{"name", p.name}, {"aus", p.aus}, {"weight", p.weight}});
   j["implications"] = nlohmann::json::array();
   for (const auto& i : r.implications) j["implications"].push_back({{"if", i.a}, {"then", i.b}, {"ratio", i.ratio}});
   j["exclusions"] = nlohmann::json::array();
@@ -135,7 +141,8 @@ ExpressionRules expression_rules_from_json(const nlohmann::json& j) {
   ExpressionRules r = default_expression_rules();
   auto num = [&](const char* key, double& out, double lo, double hi) {
     if (!j.contains(key)) return;
-    if (!j[key].is_number()) throw std::invalid_argument(std::string("expression rules: '") + key + "' must be a number");
+    if (!j[key].is_number())
+      throw std::invalid_argument(std::string("expression rules: '") + key + "' must be a number");
     out = j[key].get<double>();
     if (out < lo || out > hi)
       throw std::invalid_argument(std::string("expression rules: '") + key + "' = " + std::to_string(out) +

@@ -34,12 +34,12 @@ struct AuImplication {
 struct ExpressionRules {
   /// Occurrence label: intensity >= threshold (FACS B = 2, as DISFA codes occurrence).
   double occurrence_threshold = 2.0;
-  double neutral_probability = 0.12;     ///< all AUs 0
-  double random_probability = 0.3;       ///< a random AU combination instead of a prototype
-  double drop_probability = 0.15;        ///< each prototype AU left out
-  double extra_au_probability = 0.05;    ///< each other AU added on top of a prototype
+  double neutral_probability = 0.12;   ///< all AUs 0
+  double random_probability = 0.3;     ///< a random AU combination instead of a prototype
+  double drop_probability = 0.15;      ///< each prototype AU left out
+  double extra_au_probability = 0.05;  ///< each other AU added on top of a prototype
   int random_min_aus = 1, random_max_aus = 4;
-  double trace_probability = 0.12;       ///< an active AU drawn at a sub-threshold (trace) intensity
+  double trace_probability = 0.12;                  ///< an active AU drawn at a sub-threshold (trace) intensity
   double min_intensity = 2.0, max_intensity = 5.0;  ///< range of a clearly active AU
   std::vector<ExpressionPrototype> prototypes;
   std::vector<AuImplication> implications;
@@ -56,8 +56,8 @@ ExpressionRules expression_rules_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const ExpressionRules& rules);
 
 struct Expression {
-  std::string name;  ///< prototype name, "random" or "neutral"
-  AuIntensities aus; ///< every rendered AU, 0 when absent; rounded to 0.01
+  std::string name;   ///< prototype name, "random" or "neutral"
+  AuIntensities aus;  ///< every rendered AU, 0 when absent; rounded to 0.01
 };
 
 /// Draws one expression. Same generator state -> same expression.

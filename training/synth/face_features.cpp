@@ -88,8 +88,10 @@ void draw_eye(const RenderContext& c, cv::Mat3f& albedo, bool left) {
   const float H = 0.5f * (dist(c.pt(u1), c.pt(l2)) + dist(c.pt(u2), c.pt(l1)));
   // Work in a small window around the eye.
   cv::Rect r = cv::boundingRect(poly);
-  r.x -= static_cast<int>(W); r.y -= static_cast<int>(W);
-  r.width += static_cast<int>(2 * W); r.height += static_cast<int>(2 * W);
+  r.x -= static_cast<int>(W);
+  r.y -= static_cast<int>(W);
+  r.width += static_cast<int>(2 * W);
+  r.height += static_cast<int>(2 * W);
   r &= cv::Rect(0, 0, albedo.cols, albedo.rows);
   if (r.width < 3 || r.height < 3) return;
   cv::Mat3f win = albedo(r);
@@ -154,8 +156,8 @@ void draw_eye(const RenderContext& c, cv::Mat3f& albedo, bool left) {
     float tt = outer_right ? t : 1.f - t;
     size_t i = std::min(upper.size() - 1, static_cast<size_t>(tt * (upper.size() - 1)));
     cv::Point2f out = c.up() + c.right() * ((outer_right ? 1.f : -1.f) * 0.6f * t);
-    draw_polyline(lash, {upper[i] - o, upper[i] - o + out * (0.16f * W * (0.6f + 0.4f * t))},
-                  std::max(1.f, 0.02f * W), 0.7f);
+    draw_polyline(lash, {upper[i] - o, upper[i] - o + out * (0.16f * W * (0.6f + 0.4f * t))}, std::max(1.f, 0.02f * W),
+                  0.7f);
   }
   soft(lash, 0.35f);
   blend_colour(win, lash * (0.35f + 0.6f * a.lash_strength), cv::Vec3f(0.05f, 0.05f, 0.06f));

@@ -70,15 +70,16 @@ void draw_creases(const RenderContext& c, cv::Mat3f& albedo) {
              crow, 0.005f);
     // AU6: infraorbital furrow; AU7: bulge just under the lower lid.
     const int l1 = side == 0 ? 41 : 46, l2 = side == 0 ? 40 : 47;
-    k.line({k.at(c.pt(l1), 0.f, -0.045f), k.at(c.pt(l2), 0.f, -0.05f),
-            k.at(c.pt(side == 0 ? 39 : 42), 0.f, -0.035f)}, 0.45f * c.intensity(6));
+    k.line({k.at(c.pt(l1), 0.f, -0.045f), k.at(c.pt(l2), 0.f, -0.05f), k.at(c.pt(side == 0 ? 39 : 42), 0.f, -0.035f)},
+           0.45f * c.intensity(6));
     k.line({k.at(c.pt(l1), 0.f, -0.02f), k.at(c.pt(l2), 0.f, -0.022f)}, 0.4f * c.intensity(7));
     // Nasolabial fold: from the nose wing down past the mouth corner.
     const cv::Point2f wing = c.pt(side == 0 ? 31 : 35), corner = c.pt(side == 0 ? 48 : 54);
-    const float fold = 0.5f * c.intensity(12) + 0.4f * c.intensity(10) + 0.3f * c.intensity(9) +
-                       0.2f * c.intensity(6) + 0.22f * age;
-    k.line({k.at(wing, s * 0.035f, 0.02f), k.at(0.5f * (wing + corner), s * 0.07f, 0.f),
-            k.at(corner, s * 0.04f, -0.03f)}, fold, 0.008f);
+    const float fold =
+        0.5f * c.intensity(12) + 0.4f * c.intensity(10) + 0.3f * c.intensity(9) + 0.2f * c.intensity(6) + 0.22f * age;
+    k.line(
+        {k.at(wing, s * 0.035f, 0.02f), k.at(0.5f * (wing + corner), s * 0.07f, 0.f), k.at(corner, s * 0.04f, -0.03f)},
+        fold, 0.008f);
     // AU14: dimples beside the corners; AU15: lines down from the corners;
     // AU20: short horizontal stretch lines.
     k.line({k.at(corner, s * 0.03f, 0.015f), k.at(corner, s * 0.035f, -0.02f)}, 0.7f * c.intensity(14), 0.008f);
@@ -142,10 +143,14 @@ void draw_facial_hair(const RenderContext& c, cv::Mat3f& albedo) {
   soft(region, 0.015f * c.unit);
   Rng rng(a.texture_seed ^ 0xBEA4Dull);
   cv::Mat1f strokes(albedo.size(), 0.f);
-  const cv::Rect box = cv::boundingRect(moustache) | cv::boundingRect(std::vector<cv::Point2f>{c.pt(2), c.pt(14), c.pt(8)});
-  const int n = a.facial_hair == FacialHair::Stubble ? 0 : static_cast<int>(box.area() / std::max(4.f, 0.0004f * c.unit * c.unit) * 0.02f);
+  const cv::Rect box =
+      cv::boundingRect(moustache) | cv::boundingRect(std::vector<cv::Point2f>{c.pt(2), c.pt(14), c.pt(8)});
+  const int n = a.facial_hair == FacialHair::Stubble
+                    ? 0
+                    : static_cast<int>(box.area() / std::max(4.f, 0.0004f * c.unit * c.unit) * 0.02f);
   for (int h = 0; h < n; ++h) {
-    cv::Point2f p(static_cast<float>(box.x + rng.uniform() * box.width), static_cast<float>(box.y + rng.uniform() * box.height));
+    cv::Point2f p(static_cast<float>(box.x + rng.uniform() * box.width),
+                  static_cast<float>(box.y + rng.uniform() * box.height));
     int px = static_cast<int>(p.x), py = static_cast<int>(p.y);
     if (px < 0 || py < 0 || px >= region.cols || py >= region.rows || region(py, px) < 0.3f) continue;
     cv::Point2f dir = -up + right * static_cast<float>(rng.normal(0, 0.4));

@@ -10,6 +10,8 @@
 namespace hicomex::synth {
 namespace {
 
+// The landmark tables keep their layout by face region (not clang-formatted).
+// clang-format off
 // A mean 68-point iBUG shape in a [0,1] box (the dlib-derived mean face used
 // for alignment templates). It is symmetrised and centred below.
 constexpr float kTemplate[kLandmarkCount][2] = {
@@ -45,6 +47,7 @@ constexpr float kDepth[kLandmarkCount] = {
     -0.14f, -0.10f, -0.07f, -0.065f, -0.07f, -0.10f, -0.14f,
     -0.10f, -0.08f, -0.075f, -0.08f, -0.10f,
     -0.13f, -0.09f, -0.08f, -0.09f, -0.13f, -0.09f, -0.085f, -0.09f};
+// clang-format on
 
 constexpr float kCentreY = 0.55f;
 
@@ -74,21 +77,21 @@ void append_extra_vertices(std::vector<cv::Point3f>& v) {
     float c = std::cos(r);
     v.emplace_back(0.40f * c, -0.21f - 0.52f * std::sin(r), -0.18f - 0.16f * std::fabs(c));
   }
-  v.emplace_back(0.f, -0.50f, -0.12f);     // forehead centre
-  add_pair(v, 0.17f, -0.48f, -0.16f);      // forehead sides
-  v.emplace_back(0.f, -0.33f, -0.10f);     // glabella
-  add_pair(v, 0.38f, -0.33f, -0.33f);      // temples
-  add_pair(v, 0.20f, -0.13f, -0.15f);      // under the eyes
-  add_pair(v, 0.30f, -0.10f, -0.22f);      // cheekbones
-  add_pair(v, 0.24f, 0.04f, -0.17f);       // cheeks
-  add_pair(v, 0.36f, 0.02f, -0.28f);       // lateral cheeks
-  add_pair(v, 0.07f, -0.10f, -0.10f);      // nose sidewalls
-  add_pair(v, 0.10f, 0.00f, -0.13f);       // beside the nostrils
-  add_pair(v, 0.25f, 0.20f, -0.20f);       // beside the mouth
-  add_pair(v, 0.20f, 0.35f, -0.18f);       // jaw interior
-  add_pair(v, 0.10f, 0.36f, -0.10f);       // below the mouth corners
-  v.emplace_back(0.f, 0.42f, -0.065f);     // chin boss
-  v.emplace_back(0.f, 0.12f, -0.055f);     // philtrum
+  v.emplace_back(0.f, -0.50f, -0.12f);  // forehead centre
+  add_pair(v, 0.17f, -0.48f, -0.16f);   // forehead sides
+  v.emplace_back(0.f, -0.33f, -0.10f);  // glabella
+  add_pair(v, 0.38f, -0.33f, -0.33f);   // temples
+  add_pair(v, 0.20f, -0.13f, -0.15f);   // under the eyes
+  add_pair(v, 0.30f, -0.10f, -0.22f);   // cheekbones
+  add_pair(v, 0.24f, 0.04f, -0.17f);    // cheeks
+  add_pair(v, 0.36f, 0.02f, -0.28f);    // lateral cheeks
+  add_pair(v, 0.07f, -0.10f, -0.10f);   // nose sidewalls
+  add_pair(v, 0.10f, 0.00f, -0.13f);    // beside the nostrils
+  add_pair(v, 0.25f, 0.20f, -0.20f);    // beside the mouth
+  add_pair(v, 0.20f, 0.35f, -0.18f);    // jaw interior
+  add_pair(v, 0.10f, 0.36f, -0.10f);    // below the mouth corners
+  v.emplace_back(0.f, 0.42f, -0.065f);  // chin boss
+  v.emplace_back(0.f, 0.12f, -0.055f);  // philtrum
 }
 
 std::vector<cv::Point3f> build_mean(bool closed_mouth) {
@@ -119,13 +122,18 @@ const std::array<int, kLandmarkCount>& mirror_landmarks() {
   static const std::array<int, kLandmarkCount> m = [] {
     std::array<int, kLandmarkCount> a{};
     for (int i = 0; i <= 16; ++i) a[i] = 16 - i;
-    for (int i = 0; i < 5; ++i) { a[17 + i] = 26 - i; a[26 - i] = 17 + i; }
+    for (int i = 0; i < 5; ++i) {
+      a[17 + i] = 26 - i;
+      a[26 - i] = 17 + i;
+    }
     for (int i = 27; i <= 30; ++i) a[i] = i;
-    const int pairs[][2] = {{31, 35}, {32, 34}, {33, 33}, {36, 45}, {37, 44}, {38, 43},
-                            {39, 42}, {40, 47}, {41, 46}, {48, 54}, {49, 53}, {50, 52},
-                            {51, 51}, {55, 59}, {56, 58}, {57, 57}, {60, 64}, {61, 63},
-                            {62, 62}, {65, 67}, {66, 66}};
-    for (auto& p : pairs) { a[p[0]] = p[1]; a[p[1]] = p[0]; }
+    const int pairs[][2] = {{31, 35}, {32, 34}, {33, 33}, {36, 45}, {37, 44}, {38, 43}, {39, 42},
+                            {40, 47}, {41, 46}, {48, 54}, {49, 53}, {50, 52}, {51, 51}, {55, 59},
+                            {56, 58}, {57, 57}, {60, 64}, {61, 63}, {62, 62}, {65, 67}, {66, 66}};
+    for (auto& p : pairs) {
+      a[p[0]] = p[1];
+      a[p[1]] = p[0];
+    }
     return a;
   }();
   return m;
@@ -152,12 +160,18 @@ const std::vector<std::array<int, 3>>& face_triangles() {
       bool ok = true;
       for (int k = 0; k < 3 && ok; ++k) {
         cv::Point2f q(t[2 * k] / 1000.f, t[2 * k + 1] / 1000.f);
-        if (!bounds.contains(q)) { ok = false; break; }
+        if (!bounds.contains(q)) {
+          ok = false;
+          break;
+        }
         int best = -1;
         float best_d = 1e9f;
         for (size_t i = 0; i < v.size(); ++i) {
           float d = std::hypot(v[i].x - q.x, v[i].y - q.y);
-          if (d < best_d) { best_d = d; best = static_cast<int>(i); }
+          if (d < best_d) {
+            best_d = d;
+            best = static_cast<int>(i);
+          }
         }
         if (best_d > 1e-3f) ok = false;
         idx[k] = best;
@@ -232,8 +246,7 @@ std::vector<cv::Point3f> identity_vertices(const ShapeParams& p) {
   // Chin length below the mouth (jaw points near the chin and the chin vertices).
   const float mouth_y = v[57].y;
   for (size_t i = 0; i < v.size(); ++i) {
-    bool chin = (i >= 5 && i <= 11) ||
-                (i >= ExtraVertices::kJawInterior && i <= ExtraVertices::kChin);
+    bool chin = (i >= 5 && i <= 11) || (i >= ExtraVertices::kJawInterior && i <= ExtraVertices::kChin);
     if (chin && v[i].y > mouth_y) v[i].y = mouth_y + (v[i].y - mouth_y) * p.chin_length;
   }
   // Hairline height.
@@ -275,8 +288,7 @@ std::vector<cv::Point3f> project_vertices(const std::vector<cv::Point3f>& model,
     cv::Point3f c(b.x * cr - b.y * sr, b.x * sr + b.y * cr, b.z);
     c += pivot;
     float f = camera_distance / (camera_distance - c.z);
-    out.emplace_back(pose.centre.x + pose.scale * c.x * f, pose.centre.y + pose.scale * c.y * f,
-                     pose.scale * c.z);
+    out.emplace_back(pose.centre.x + pose.scale * c.x * f, pose.centre.y + pose.scale * c.y * f, pose.scale * c.z);
   }
   return out;
 }

@@ -135,8 +135,8 @@ cv::Point2f RenderContext::right() const {
 
 Lighting sample_lighting(Rng& rng) {
   Lighting l;
-  l.direction = cv::normalize(cv::Vec3f(static_cast<float>(rng.uniform(-0.9, 0.9)),
-                                        static_cast<float>(rng.uniform(-0.9, 0.25)), 1.f));
+  l.direction = cv::normalize(
+      cv::Vec3f(static_cast<float>(rng.uniform(-0.9, 0.9)), static_cast<float>(rng.uniform(-0.9, 0.25)), 1.f));
   l.ambient = static_cast<float>(rng.uniform(0.3, 0.55));
   l.diffuse = static_cast<float>(1.0 - l.ambient + rng.uniform(-0.05, 0.2));
   l.specular = static_cast<float>(rng.uniform(0.01, 0.1));
@@ -169,14 +169,17 @@ RenderedFace draw_face(cv::Mat3f& canvas, int ss, const FaceInstance& face, cons
 
   const auto [x0, y0, x1, y1] = bounds_of(c.image);
   const float margin = (0.25f + c.look->hair_volume) * c.unit;
-  cv::Rect roi(static_cast<int>(std::floor(x0 - margin - 0.5f * c.unit)), static_cast<int>(std::floor(y0 - margin)),
-               0, 0);
+  cv::Rect roi(static_cast<int>(std::floor(x0 - margin - 0.5f * c.unit)), static_cast<int>(std::floor(y0 - margin)), 0,
+               0);
   roi.width = static_cast<int>(std::ceil(x1 + margin + 0.5f * c.unit)) - roi.x;
   roi.height = canvas.rows - roi.y;
   roi &= cv::Rect(0, 0, canvas.cols, canvas.rows);
   if (roi.width < 4 || roi.height < 4) return result;
   c.roi = roi;
-  for (auto& p : c.image) { p.x -= roi.x; p.y -= roi.y; }
+  for (auto& p : c.image) {
+    p.x -= roi.x;
+    p.y -= roi.y;
+  }
 
   cv::Mat3f view = canvas(roi);
   draw_body(c, view);

@@ -27,8 +27,8 @@ std::vector<cv::Point2f> hair_outline(const RenderContext& c) {
 }
 
 // Fills `poly` with strands flowing away from `origin`, lit like a sphere.
-void paint_hair(const RenderContext& c, cv::Mat3f& dst, const std::vector<cv::Point2f>& poly,
-                cv::Point2f origin, float darken, std::uint64_t seed) {
+void paint_hair(const RenderContext& c, cv::Mat3f& dst, const std::vector<cv::Point2f>& poly, cv::Point2f origin,
+                float darken, std::uint64_t seed) {
   const Appearance& a = *c.look;
   cv::Mat1f mask(dst.size(), 0.f);
   fill_polygon(mask, poly);
@@ -39,7 +39,8 @@ void paint_hair(const RenderContext& c, cv::Mat3f& dst, const std::vector<cv::Po
   Rng rng(seed);
   const int strands = std::min(2500, static_cast<int>(box.area() / std::max(3.f, 0.0006f * c.unit * c.unit)));
   for (int s = 0; s < strands; ++s) {
-    cv::Point2f p(static_cast<float>(box.x + rng.uniform() * box.width), static_cast<float>(box.y + rng.uniform() * box.height));
+    cv::Point2f p(static_cast<float>(box.x + rng.uniform() * box.width),
+                  static_cast<float>(box.y + rng.uniform() * box.height));
     int px = static_cast<int>(p.x), py = static_cast<int>(p.y);
     if (mask(py, px) < 0.5f) continue;
     cv::Point2f dir = unit_vec(p - origin);
@@ -87,7 +88,8 @@ void draw_body(const RenderContext& c, cv::Mat3f& canvas) {
   shade_flat(c, canvas, clothes, a.clothes, 0.9f);
   // Neck, darker under the jaw.
   cv::Mat1f neck(canvas.size(), 0.f);
-  fill_polygon(neck, {tl, tr, br + down * (0.2f * c.unit), 0.5f * (bl + br) + down * (0.35f * c.unit), bl + down * (0.2f * c.unit)});
+  fill_polygon(neck, {tl, tr, br + down * (0.2f * c.unit), 0.5f * (bl + br) + down * (0.35f * c.unit),
+                      bl + down * (0.2f * c.unit)});
   soft(neck, 0.5f * c.supersample);
   shade_flat(c, canvas, neck, a.skin * 0.9f, 0.8f);
   cv::Mat1f shadow(canvas.size(), 0.f);

@@ -74,13 +74,16 @@ int main(int argc, char** argv) {
   auto* ds = app.add_subcommand("dataset", "Write images and a manifest.jsonl (split by synthetic identity)");
   ds->add_option("--out", d.out_dir, "Output folder (images/ and manifest.jsonl)")->required();
   ds->add_option("--count", d.count, "Number of images")->required();
-  ds->add_option("--identities", d.identities, "Number of synthetic people (subjects); image i shows identity i % K")->required();
+  ds->add_option("--identities", d.identities, "Number of synthetic people (subjects); image i shows identity i % K")
+      ->required();
   ds->add_option("--seed", d.seed, "Random seed; same seed, same bytes")->capture_default_str();
   ds->add_option("--size", d.scene.size, "Image width and height in pixels")->capture_default_str();
   ds->add_option("--jobs", d.jobs, "Worker threads (the output does not depend on it)")->capture_default_str();
   ds->add_option("--format", d.format, "Image format: jpg or png")->capture_default_str();
-  ds->add_option("--supersample", d.scene.supersample, "Render at this multiple, then downsample")->capture_default_str();
-  ds->add_option("--occlusion", d.scene.occlusion_probability, "Probability of a partial occluder")->capture_default_str();
+  ds->add_option("--supersample", d.scene.supersample, "Render at this multiple, then downsample")
+      ->capture_default_str();
+  ds->add_option("--occlusion", d.scene.occlusion_probability, "Probability of a partial occluder")
+      ->capture_default_str();
   ds->add_option("--max-yaw", d.scene.max_abs_yaw, "Largest |yaw| in degrees")->capture_default_str();
   ds->add_option("--max-pitch", d.scene.max_abs_pitch, "Largest |pitch| in degrees")->capture_default_str();
   ds->add_option("--max-roll", d.scene.max_abs_roll, "Largest |roll| in degrees")->capture_default_str();
@@ -90,7 +93,8 @@ int main(int argc, char** argv) {
 
   VideoOptions v;
   std::string v_size = "640x480", v_rules;
-  auto* vs = app.add_subcommand("video", "Render a video of moving faces going through expressions, with a ground-truth CSV");
+  auto* vs =
+      app.add_subcommand("video", "Render a video of moving faces going through expressions, with a ground-truth CSV");
   vs->add_option("--out", v.out_path, "Video file: .mp4 (MPEG-4 part 2) or .avi (Motion JPEG)")->required();
   vs->add_option("--csv", v.csv_path, "Per-frame ground truth (one row per face per frame)")->required();
   vs->add_option("--faces", v.faces, "Number of faces, 1..4")->capture_default_str();
@@ -117,7 +121,8 @@ int main(int argc, char** argv) {
   ss->add_option("--roll", s_roll, "Degrees")->capture_default_str();
   ss->add_flag("--landmarks", s_landmarks, "Draw the 68 ground-truth landmarks");
 
-  auto* rs = app.add_subcommand("rules", "Print the default AU statistics (prototypes, implications, exclusions) as JSON");
+  auto* rs =
+      app.add_subcommand("rules", "Print the default AU statistics (prototypes, implications, exclusions) as JSON");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -130,8 +135,8 @@ int main(int argc, char** argv) {
       v.size = parse_size(v_size);
       v.rules = load_rules(v_rules);
       auto sum = write_video(v, &std::cerr);
-      std::cout << "wrote " << v.out_path << " (" << sum.frames << " frames, " << sum.fourcc << ") and "
-                << v.csv_path << " (" << sum.rows << " rows)\n";
+      std::cout << "wrote " << v.out_path << " (" << sum.frames << " frames, " << sum.fourcc << ") and " << v.csv_path
+                << " (" << sum.rows << " rows)\n";
     } else if (*ss) {
       if (s_size < 32 || s_size > 4096) throw std::invalid_argument("--size must be within 32..4096");
       SynthIdentity who = make_identity(s_seed, s_identity);

@@ -13,14 +13,14 @@ namespace hicomex::synth {
 /// Everything the drawing steps need, in the coordinates of a region of
 /// interest (ROI) of the supersampled canvas.
 struct RenderContext {
-  cv::Rect roi;                     ///< region of the canvas being drawn
-  std::vector<cv::Point3f> model;   ///< deformed model vertices (model units)
-  std::vector<cv::Point3f> image;   ///< projected vertices, ROI pixels; z in pixels
-  float unit = 1.f;                 ///< ROI pixels per model unit
+  cv::Rect roi;                    ///< region of the canvas being drawn
+  std::vector<cv::Point3f> model;  ///< deformed model vertices (model units)
+  std::vector<cv::Point3f> image;  ///< projected vertices, ROI pixels; z in pixels
+  float unit = 1.f;                ///< ROI pixels per model unit
   const Appearance* look = nullptr;
   const AuIntensities* aus = nullptr;
   const Lighting* light = nullptr;
-  Pose canvas_pose;                 ///< the pose in supersampled canvas pixels
+  Pose canvas_pose;  ///< the pose in supersampled canvas pixels
   cv::Point2f gaze{0.f, 0.f};
   int supersample = 1;
 

@@ -76,8 +76,7 @@ void fill_polygon(cv::Mat1f& mask, const std::vector<cv::Point2f>& poly, float v
   max_into(mask, tmp, value);
 }
 
-void draw_polyline(cv::Mat1f& mask, const std::vector<cv::Point2f>& pts, float thickness, float value,
-                   bool closed) {
+void draw_polyline(cv::Mat1f& mask, const std::vector<cv::Point2f>& pts, float thickness, float value, bool closed) {
   if (pts.size() < 2) return;
   cv::Mat1b tmp(mask.size(), uchar(0));
   std::vector<cv::Point> p;
@@ -91,9 +90,8 @@ void draw_polyline(cv::Mat1f& mask, const std::vector<cv::Point2f>& pts, float t
 void fill_ellipse(cv::Mat1f& mask, cv::Point2f centre, cv::Size2f axes, float angle_deg, float value) {
   if (axes.width <= 0.f || axes.height <= 0.f) return;
   cv::Mat1b tmp(mask.size(), uchar(0));
-  cv::ellipse(tmp, fixed(centre),
-              cv::Size(static_cast<int>(axes.width * kOne), static_cast<int>(axes.height * kOne)), angle_deg, 0,
-              360, cv::Scalar(255), cv::FILLED, cv::LINE_AA, kShift);
+  cv::ellipse(tmp, fixed(centre), cv::Size(static_cast<int>(axes.width * kOne), static_cast<int>(axes.height * kOne)),
+              angle_deg, 0, 360, cv::Scalar(255), cv::FILLED, cv::LINE_AA, kShift);
   max_into(mask, tmp, value);
 }
 

@@ -103,7 +103,8 @@ void add_occluder(cv::Mat3f& canvas, const cv::Rect2f& box, Rng& rng) {
     fill_polygon(mask, {centre + cv::Point2f(-w / 2, -h / 2), centre + cv::Point2f(w / 2, -h / 2),
                         centre + cv::Point2f(w / 2, h / 2), centre + cv::Point2f(-w / 2, h / 2)});
   cv::Scalar col = random_colour(rng);
-  cv::Mat3f layer(canvas.size(), cv::Vec3f(static_cast<float>(col[0]), static_cast<float>(col[1]), static_cast<float>(col[2])));
+  cv::Mat3f layer(canvas.size(),
+                  cv::Vec3f(static_cast<float>(col[0]), static_cast<float>(col[1]), static_cast<float>(col[2])));
   cv::Mat1f tex = value_noise(canvas.size(), std::max(2.f, 0.05f * w), rng.next());
   modulate(layer, tex, 0.2f);
   soft(mask, 1.f);
@@ -190,7 +191,8 @@ Sample render_sample(std::uint64_t seed, std::int64_t index, const SynthIdentity
   cv::resize(canvas, out, cv::Size(o.size, o.size), 0, 0, cv::INTER_AREA);
   // Exposure and the scene's white balance.
   const float gain = static_cast<float>(cam_rng.uniform(0.8, 1.12));
-  const cv::Vec3f wb(static_cast<float>(cam_rng.uniform(0.93, 1.07)), 1.f, static_cast<float>(cam_rng.uniform(0.93, 1.07)));
+  const cv::Vec3f wb(static_cast<float>(cam_rng.uniform(0.93, 1.07)), 1.f,
+                     static_cast<float>(cam_rng.uniform(0.93, 1.07)));
   out.forEach([&](cv::Vec3f& p, const int*) { p = p.mul(wb) * gain; });
   out.convertTo(s.image, CV_8UC3, 255.0);
   s.effects = apply_camera_effects(s.image, cam_rng, o);

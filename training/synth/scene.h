@@ -12,10 +12,10 @@
 namespace hicomex::synth {
 
 struct SceneOptions {
-  int size = 256;                 ///< output width and height, pixels
-  int supersample = 2;            ///< render at this multiple, then area-downsample
+  int size = 256;       ///< output width and height, pixels
+  int supersample = 2;  ///< render at this multiple, then area-downsample
   double max_abs_yaw = 25.0, max_abs_pitch = 25.0, max_abs_roll = 25.0;  ///< degrees
-  double min_face_width = 0.38, max_face_width = 0.62;  ///< jaw width as a fraction of the image width
+  double min_face_width = 0.38, max_face_width = 0.62;                   ///< jaw width as a fraction of the image width
   double occlusion_probability = 0.2;
   double blur_probability = 0.3;
   double noise_probability = 0.5;
@@ -27,7 +27,7 @@ struct SceneOptions {
 void validate(const SceneOptions& o);
 
 struct Sample {
-  cv::Mat image;        ///< CV_8UC3, BGR
+  cv::Mat image;  ///< CV_8UC3, BGR
   Expression expression;
   RenderedFace face;
   Pose pose;

@@ -31,9 +31,7 @@ class Rng {
   double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   /// Uniform integer in [lo, hi] (inclusive).
-  int integer(int lo, int hi) {
-    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
+  int integer(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
   /// Normal draw (Box-Muller, no cached second value so the stream stays simple).
   double normal(double mean = 0.0, double sd = 1.0) {
     double u1 = uniform();

@@ -43,12 +43,14 @@ cv::Rect2f cell(int f, int n, cv::Size size) {
 }  // namespace
 
 void validate(const VideoOptions& o) {
-  if (o.faces < 1 || o.faces > 4) throw std::invalid_argument("video: --faces " + std::to_string(o.faces) + " is outside 1..4");
+  if (o.faces < 1 || o.faces > 4)
+    throw std::invalid_argument("video: --faces " + std::to_string(o.faces) + " is outside 1..4");
   if (!(o.seconds > 0.0 && o.seconds <= 3600.0))
     throw std::invalid_argument("video: --seconds " + std::to_string(o.seconds) + " is outside (0, 3600]");
-  if (!(o.fps >= 1.0 && o.fps <= 120.0)) throw std::invalid_argument("video: --fps " + std::to_string(o.fps) + " is outside [1, 120]");
-  if (o.size.width < 64 || o.size.height < 64 || o.size.width > 4096 || o.size.height > 4096 ||
-      o.size.width % 2 || o.size.height % 2)
+  if (!(o.fps >= 1.0 && o.fps <= 120.0))
+    throw std::invalid_argument("video: --fps " + std::to_string(o.fps) + " is outside [1, 120]");
+  if (o.size.width < 64 || o.size.height < 64 || o.size.width > 4096 || o.size.height > 4096 || o.size.width % 2 ||
+      o.size.height % 2)
     throw std::invalid_argument("video: --size must be even and within 64..4096 on both sides");
   if (o.supersample < 1 || o.supersample > 4) throw std::invalid_argument("video: --supersample must be 1..4");
   std::string e = extension(o.out_path);
@@ -157,8 +159,9 @@ VideoSummary write_video(const VideoOptions& o, std::ostream* progress) {
       const FaceState& s = states[f];
       RenderedFace r = draw_face(canvas, ss, s.instance, light);
       const Pose& p = s.instance.pose;
-      csv << fr << ',' << t << ',' << f << ',' << s.instance.identity->subject << ',' << r.box.x << ',' << r.box.y << ','
-          << r.box.width << ',' << r.box.height << ',' << p.yaw << ',' << p.pitch << ',' << p.roll << ',' << s.expression;
+      csv << fr << ',' << t << ',' << f << ',' << s.instance.identity->subject << ',' << r.box.x << ',' << r.box.y
+          << ',' << r.box.width << ',' << r.box.height << ',' << p.yaw << ',' << p.pitch << ',' << p.roll << ','
+          << s.expression;
       for (int au : rendered_aus()) csv << ',' << occurrence(au_intensity(s.instance.aus, au), o.rules);
       for (int au : rendered_aus()) csv << ',' << au_intensity(s.instance.aus, au);
       for (const auto& q : r.landmarks) csv << ',' << std::round(q.x * 100.f) / 100.f;
@@ -167,8 +170,10 @@ VideoSummary write_video(const VideoOptions& o, std::ostream* progress) {
       ++sum.rows;
     }
     cv::Mat3f small;
-    if (ss > 1) cv::resize(canvas, small, o.size, 0, 0, cv::INTER_AREA);
-    else small = canvas;
+    if (ss > 1)
+      cv::resize(canvas, small, o.size, 0, 0, cv::INTER_AREA);
+    else
+      small = canvas;
     cv::Mat frame8;
     small.convertTo(frame8, CV_8UC3, 255.0);
     writer.write(frame8);

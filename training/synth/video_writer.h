@@ -14,9 +14,9 @@
 namespace hicomex::synth {
 
 struct VideoOptions {
-  std::string out_path;   ///< .mp4 (MPEG-4 part 2, "mp4v") or .avi (Motion JPEG)
+  std::string out_path;  ///< .mp4 (MPEG-4 part 2, "mp4v") or .avi (Motion JPEG)
   std::string csv_path;
-  int faces = 1;          ///< 1..4
+  int faces = 1;  ///< 1..4
   double seconds = 10.0;
   double fps = 25.0;
   cv::Size size{640, 480};
@@ -43,8 +43,17 @@ class VideoScript {
   FaceState state(int f, double t) const;
 
  private:
-  struct Key { double time; Expression expr; };
-  struct Motion { cv::Point2f centre; float scale; double phase[6]; double freq[6]; float amp; };
+  struct Key {
+    double time;
+    Expression expr;
+  };
+  struct Motion {
+    cv::Point2f centre;
+    float scale;
+    double phase[6];
+    double freq[6];
+    float amp;
+  };
   std::vector<SynthIdentity> people_;
   std::vector<std::vector<Key>> keys_;
   std::vector<Motion> motion_;

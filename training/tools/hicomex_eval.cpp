@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include "hicomex/option_parsers.h"
 #include "nn/weights_io.h"
@@ -23,7 +23,6 @@ namespace fs = std::filesystem;
 using namespace hicomex;
 using namespace hicomex::training;
 
-
 int main(int argc, char** argv) {
   CLI::App app{
       "hicomex-eval: F1 per AU (the paper's table), precision, recall and accuracy of HiCOMEX weights\n"
@@ -32,7 +31,7 @@ int main(int argc, char** argv) {
       "of the model's AUs (another dataset) is scored on those; the output names the AUs left out."};
   tools::DataArgs data;
   std::string weights, json_path, predictions_out, from_predictions, cache_dir, centres = "model", device = "auto",
-                                                                               name;
+                                                                                name;
   std::string threshold;  // the library's threshold grammar (hicomex/option_parsers.h)
   std::size_t batch_size = 32;
   int threads = 0, loader_threads = 2;
@@ -63,9 +62,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "faces per forward pass")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", loader_threads, "batch-building threads")->capture_default_str();
-  app.add_option("--device", device, kDeviceForms)
-      ->capture_default_str()
-      ->check([](const std::string& t) { return option_problem(parse_device, t); });
+  app.add_option("--device", device, kDeviceForms)->capture_default_str()->check([](const std::string& t) {
+    return option_problem(parse_device, t);
+  });
   // --data is required only when a model runs.
   for (auto* o : app.get_options())
     if (o->get_name() == "--data") o->required(false);
@@ -133,8 +132,8 @@ int main(int argc, char** argv) {
         const auto all = loaded.info.thresholds_or_default();
         std::vector<float> stored;
         for (int au : p.aus)
-          stored.push_back(all.at(static_cast<std::size_t>(
-              std::find(model_aus.begin(), model_aus.end(), au) - model_aus.begin())));
+          stored.push_back(
+              all.at(static_cast<std::size_t>(std::find(model_aus.begin(), model_aus.end(), au) - model_aus.begin())));
         thresholds = resolve_thresholds(threshold_spec, p.aus, stored);
         if (thresholds.empty()) thresholds = stored;
         if (thresholds.size() == 1) thresholds.assign(p.aus.size(), thresholds[0]);

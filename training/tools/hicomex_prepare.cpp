@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     tools::finish_data_args(data);
-    if (is_cache_file(data.spec.path)) throw std::invalid_argument("--data " + data.spec.path + " is a prepared cache already");
+    if (is_cache_file(data.spec.path))
+      throw std::invalid_argument("--data " + data.spec.path + " is a prepared cache already");
     BadDataLog log(data.spec.skip_bad);
     const auto r = prepare_to_cache(data.spec, out, log, tools::say);
     tools::say(log.summary());

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr", c.lr, "initial learning rate (restarts at each stage)")->capture_default_str();
   app.add_option("--lr-step", c.lr_step, "epochs between learning-rate decays")->capture_default_str();
   app.add_option("--lr-gamma", c.lr_gamma, "learning-rate decay factor")->capture_default_str();
-  app.add_option("--optimizer", c.optimizer, "sgd (the paper's protocol) or adamw (faster from scratch; use --lr 0.001)")
+  app.add_option("--optimizer", c.optimizer,
+                 "sgd (the paper's protocol) or adamw (faster from scratch; use --lr 0.001)")
       ->check(CLI::IsMember({"sgd", "adamw"}))
       ->capture_default_str();
   app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
@@ -65,18 +66,18 @@ int main(int argc, char** argv) {
                  "network")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
-  app.add_option("--intensity-weight", c.intensity_weight,
-                 "weight of the intensity loss (masked MSE of intensity / 5)")
+  app.add_option("--intensity-weight", c.intensity_weight, "weight of the intensity loss (masked MSE of intensity / 5)")
       ->capture_default_str();
   app.add_option("--threads", c.threads, "LibTorch CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--loader-threads", c.loader_threads, "batch-building threads")->capture_default_str();
-  app.add_option("--device", c.device, kDeviceForms)
-      ->capture_default_str()
-      ->check([](const std::string& t) { return option_problem(parse_device, t); });
+  app.add_option("--device", c.device, kDeviceForms)->capture_default_str()->check([](const std::string& t) {
+    return option_problem(parse_device, t);
+  });
   app.add_flag("!--no-amp", c.amp, "no bf16 mixed precision on CUDA (it is on by default there; never on CPU)");
   app.add_option("--seed", c.seed, "seed of initialisation, shuffling, augmentation, folds")->capture_default_str();
-  app.add_flag("--resume", c.resume, "continue from --out/checkpoint (same settings; gives the weights of an "
-                                     "uninterrupted run)");
+  app.add_flag("--resume", c.resume,
+               "continue from --out/checkpoint (same settings; gives the weights of an "
+               "uninterrupted run)");
   app.add_option("--init", c.init_weights, "start from these weights (e.g. --stage 2 --init stage1.safetensors)")
       ->check(CLI::ExistingFile);
   app.add_option("--stop-after", c.stop_after_epochs, "stop after this many epochs in this run (resume later)")
@@ -111,15 +112,20 @@ int main(int argc, char** argv) {
                " test faces (test not used by training)");
 
     nlohmann::json prov;
-    prov["dataset"] = {{"kind", kind}, {"source", prepared.source}, {"cache", prepared.cache_path},
-                       {"faces", cache.size()}, {"aus", cache.aus()}};
+    prov["dataset"] = {{"kind", kind},
+                       {"source", prepared.source},
+                       {"cache", prepared.cache_path},
+                       {"faces", cache.size()},
+                       {"aus", cache.aus()}};
     auto one_based = [](const std::vector<int>& v) {
       std::vector<int> o;
       for (int f : v) o.push_back(f + 1);
       return o;
     };
-    prov["folds"] = {{"plan", split.plan.description}, {"test", one_based(split.test_folds)},
-                     {"train", one_based(split.train_folds)}, {"val_fraction", data.split.val_fraction}};
+    prov["folds"] = {{"plan", split.plan.description},
+                     {"test", one_based(split.test_folds)},
+                     {"train", one_based(split.train_folds)},
+                     {"val_fraction", data.split.val_fraction}};
     prov["variant"] = variant;
     prov["size"] = size;
     prov["command"] = tools::command_line(argc, argv);

@@ -13,8 +13,7 @@ constexpr int kCropSize = 176;     ///< network input side (crop of the aligned 
 /// Similarity transform (2x3, image -> aligned) from 49 landmarks: eye line
 /// horizontal, centre and scale from the box of the eye centres, nose (13) and
 /// mouth corners (31, 37), half size 0.5 * 2.9 * max(box w, box h).
-cv::Matx23d alignment_transform49(const std::vector<cv::Point2f>& pts49,
-                                  int out_size = kAlignedSize);
+cv::Matx23d alignment_transform49(const std::vector<cv::Point2f>& pts49, int out_size = kAlignedSize);
 
 struct AlignedFace {
   cv::Mat image;                       ///< out_size x out_size, same type as the input
@@ -24,8 +23,7 @@ struct AlignedFace {
 
 /// Warps `image` (any 8-bit 1/3/4-channel Mat) to the aligned face; border grey 128.
 /// Throws std::invalid_argument if pts49 does not hold 49 points.
-AlignedFace align_face(const cv::Mat& image, const std::vector<cv::Point2f>& pts49,
-                       int out_size = kAlignedSize);
+AlignedFace align_face(const cv::Mat& image, const std::vector<cv::Point2f>& pts49, int out_size = kAlignedSize);
 
 /// Applies a 2x3 transform to points; inverts one.
 std::vector<cv::Point2f> transform_points(const std::vector<cv::Point2f>& pts, const cv::Matx23d& m);

@@ -7,8 +7,8 @@
 namespace hicomex {
 
 struct AuInfo {
-  int id;              ///< FACS number, e.g. 12
-  const char* name;    ///< FACS name, e.g. "Lip Corner Puller"
+  int id;            ///< FACS number, e.g. 12
+  const char* name;  ///< FACS name, e.g. "Lip Corner Puller"
 };
 
 /// Every AU in the catalogue, in ascending id order.

@@ -31,7 +31,6 @@ const std::vector<AuCentreRules>& au_centre_table();
 /// r = |x22 - x25| of 49 points.
 float au_centre_scale49(const std::vector<cv::Point2f>& pts49);
 /// The two centres of each AU in `aus`, in the coordinates of `pts49`.
-std::vector<std::array<cv::Point2f, 2>> au_centres(const std::vector<cv::Point2f>& pts49,
-                                                   const std::vector<int>& aus);
+std::vector<std::array<cv::Point2f, 2>> au_centres(const std::vector<cv::Point2f>& pts49, const std::vector<int>& aus);
 
 }  // namespace hicomex

@@ -15,8 +15,8 @@
 namespace hicomex {
 
 struct AuEngineOptions {
-  std::string weights;         ///< safetensors file written by hicomex-train
-  std::string device = "auto"; ///< "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N"
+  std::string weights;          ///< safetensors file written by hicomex-train
+  std::string device = "auto";  ///< "auto" (CUDA when LibTorch sees a GPU), "cpu", "cuda", "cuda:N"
   /// Intra-op CPU threads of the thread that calls run(); 0 = all cores.
   /// Batches from different threads run at the same time on the CPU.
   int threads = 0;
@@ -35,8 +35,8 @@ struct AuEngineOptions {
 /// One face, already aligned with align_face(image, pts49, engine.aligned_size())
 /// (200x200 for the paper-sized model), RGB, 8-bit.
 struct AlignedFaceInput {
-  cv::Mat aligned;                          ///< aligned_size() x aligned_size() CV_8UC3 RGB
-  cv::Matx23d transform = cv::Matx23d::eye(); ///< image -> aligned (from AlignedFace)
+  cv::Mat aligned;                             ///< aligned_size() x aligned_size() CV_8UC3 RGB
+  cv::Matx23d transform = cv::Matx23d::eye();  ///< image -> aligned (from AlignedFace)
   /// Optional 49 landmarks in aligned coordinates to place the AU centres
   /// (e.g. from the tracker). Used only when every face of the batch has them;
   /// otherwise the network's own landmark estimate places the centres.
@@ -80,7 +80,7 @@ class AuEngine {
   const ModelInfo& info() const;
   const std::vector<int>& aus() const;
   std::vector<float> thresholds() const;
-  std::string device() const;  ///< "cpu" or "cuda:N"
+  std::string device() const;     ///< "cpu" or "cuda:N"
   std::string precision() const;  ///< "fp32", "bf16" or "fp16" ("auto" resolved)
   int threads() const;
   /// Side of the aligned faces run() expects (the model's aligned_size option).
@@ -118,8 +118,8 @@ class AuEngine {
   /// optional centre landmarks [n,49,2] in crop pixels (nullptr = the network's).
   /// Writes probabilities [n,A] and landmarks [n,49,2] (crop pixels), and
   /// intensities [n,A] when `intensities` is given and the model has the head.
-  void run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities,
-                      float* landmarks, float* intensities = nullptr);
+  void run_normalised(const float* crops, int n, const float* centre_landmarks, float* probabilities, float* landmarks,
+                      float* intensities = nullptr);
 
  private:
   struct Impl;

@@ -70,8 +70,8 @@ struct AnalyzerOptions {
   /// parallelism comes from the stages of consecutive frames running at once.
   int threads = 0;
   /// Frames whose faces go through the AU network as one batch (submit()/next()
-  /// only; set_au_batch_frames() changes it, set_options() leaves it): 0 = automatic (kDefaultAuBatchFrames), 1 = every frame on its own
-  /// (live sources: no frame waits for the next one).
+  /// only; set_au_batch_frames() changes it, set_options() leaves it): 0 = automatic (kDefaultAuBatchFrames), 1 = every
+  /// frame on its own (live sources: no frame waits for the next one).
   int au_batch_frames = 0;
   static constexpr int kDefaultAuBatchFrames = 8;
 
@@ -129,8 +129,8 @@ struct AnalyzerTiming {
 
 /// One frame's results from FaceAnalyzer::next(), in submission order.
 struct AnalyzedFrame {
-  uint64_t tag = 0;           ///< as given to submit()
-  int64_t timestamp_ns = 0;   ///< as given to submit()
+  uint64_t tag = 0;          ///< as given to submit()
+  int64_t timestamp_ns = 0;  ///< as given to submit()
   std::vector<FaceResult> faces;
   AnalyzerTiming timing;
 };

@@ -73,9 +73,8 @@ bool cuda_memory_info(int device, std::size_t& used_bytes, std::size_t& total_by
 /// Throws std::invalid_argument as crop_faces_cpu does (the plane pointers are
 /// only checked for null), std::runtime_error on a CUDA error or when the
 /// kernel was not built.
-void crop_faces_cuda(const ImageView& device_frame, const FaceTransform* faces, int n,
-                     float* device_out, const FaceCropGeometry& geometry = {},
-                     void* cuda_stream = nullptr);
+void crop_faces_cuda(const ImageView& device_frame, const FaceTransform* faces, int n, float* device_out,
+                     const FaceCropGeometry& geometry = {}, void* cuda_stream = nullptr);
 
 /// A frame copied to GPU memory, for crop_faces_cuda. Owns the device buffer
 /// and reuses it across uploads that fit, so a stream allocates once.
@@ -102,8 +101,7 @@ class CudaFrame {
 };
 
 /// Convenience for tests and tools: upload, crop on the GPU, copy back, synchronously.
-std::vector<float> crop_faces_cuda_from_host(const ImageView& host_frame,
-                                             const std::vector<FaceTransform>& faces,
+std::vector<float> crop_faces_cuda_from_host(const ImageView& host_frame, const std::vector<FaceTransform>& faces,
                                              const FaceCropGeometry& geometry = {});
 
 }  // namespace hicomex

@@ -13,13 +13,11 @@
 namespace hicomex {
 
 /// BlazeFace keypoint order (subject's right = image left on a frontal face).
-enum class FaceKeypoint {
-  RightEye = 0, LeftEye = 1, NoseTip = 2, Mouth = 3, RightEarTragion = 4, LeftEarTragion = 5
-};
+enum class FaceKeypoint { RightEye = 0, LeftEye = 1, NoseTip = 2, Mouth = 3, RightEarTragion = 4, LeftEarTragion = 5 };
 
 struct Detection {
-  Box box;            ///< image pixels
-  float score = 0.f;  ///< in [0, 1]; 1 for the cascades, which have no calibrated score
+  Box box;                             ///< image pixels
+  float score = 0.f;                   ///< in [0, 1]; 1 for the cascades, which have no calibrated score
   std::array<Point2f, 6> keypoints{};  ///< see FaceKeypoint; valid if has_keypoints
   bool has_keypoints = false;
 };

@@ -76,7 +76,7 @@ struct TrackerOptions {
 /// A square region to crop for the landmark net, for one track.
 struct LandmarkJob {
   int track_id = -1;
-  Box square;                 ///< image pixels (may extend past the image)
+  Box square;                   ///< image pixels (may extend past the image)
   bool from_detection = false;  ///< the square comes from a detection box, not landmarks
   /// The detector ran on this frame and matched the track: its box and score.
   bool detected = false;
@@ -87,13 +87,13 @@ struct LandmarkJob {
 /// A face the tracker reports for the current frame.
 struct TrackedFace {
   int track_id = -1;
-  Box box;                 ///< bounding box of the (smoothed) landmarks; detection box before any
+  Box box;                      ///< bounding box of the (smoothed) landmarks; detection box before any
   float detection_score = 0.f;  ///< of the detection that last matched the track
-  float confidence = 0.f;  ///< landmark confidence of this frame
+  float confidence = 0.f;       ///< landmark confidence of this frame
   bool has_landmarks = false;
   std::array<Point2f, 68> landmarks{};  ///< smoothed (or raw when smoothing is off)
-  std::vector<float> au_probability;   ///< smoothed; empty until on_aus()
-  int64_t au_frame = -1;               ///< frame index of the last AU update
+  std::vector<float> au_probability;    ///< smoothed; empty until on_aus()
+  int64_t au_frame = -1;                ///< frame index of the last AU update
 };
 
 class FaceTracker {
@@ -125,9 +125,9 @@ class FaceTracker {
   void reset();
 
   int detector_runs() const { return detector_runs_; }
-  bool detection_due() const;  ///< whether the next begin_frame() will ask for detection
+  bool detection_due() const;                            ///< whether the next begin_frame() will ask for detection
   size_t track_count() const { return tracks_.size(); }  ///< including lost tracks
-  std::vector<int> track_ids() const;  ///< of every track, lost ones included
+  std::vector<int> track_ids() const;                    ///< of every track, lost ones included
 
  private:
   // One Euro filter state of one landmark coordinate (Casiez et al., CHI 2012).
@@ -137,21 +137,21 @@ class FaceTracker {
   };
   struct Track {
     TrackedFace face;
-    std::array<Point2f, 68> raw{};   // last confident unsmoothed points: the next crop follows these
+    std::array<Point2f, 68> raw{};  // last confident unsmoothed points: the next crop follows these
     bool has_raw = false;
     std::array<OneEuro, 136> filter{};
-    float vx = 0.f, vy = 0.f;        // box centre velocity, pixels per frame
-    int hits = 0;                    // frames with a confident face
-    int missed = 0;                  // detector runs in a row without a match
+    float vx = 0.f, vy = 0.f;  // box centre velocity, pixels per frame
+    int hits = 0;              // frames with a confident face
+    int missed = 0;            // detector runs in a row without a match
     bool confirmed = false;
-    bool lost = false;               // missed the last detector run
-    bool matched = false;            // matched a detection on this frame
-    bool updated = false;            // got landmarks on this frame
-    bool from_detection = true;      // next crop from the detection box, not from points
-    int64_t born = 0;                // frames since reset at birth
-    Box detection_box;               // of the last matching detection
-    Box good_box;                    // box of the last confident sighting (association uses it)
-    int64_t last_seen = 0;           // frame of the last confident sighting
+    bool lost = false;           // missed the last detector run
+    bool matched = false;        // matched a detection on this frame
+    bool updated = false;        // got landmarks on this frame
+    bool from_detection = true;  // next crop from the detection box, not from points
+    int64_t born = 0;            // frames since reset at birth
+    Box detection_box;           // of the last matching detection
+    Box good_box;                // box of the last confident sighting (association uses it)
+    int64_t last_seen = 0;       // frame of the last confident sighting
   };
   Box predicted_box(const Track& t) const;
   void associate(const std::vector<Detection>& detections);

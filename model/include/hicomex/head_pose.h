@@ -39,8 +39,7 @@ cv::Matx33d head_pose_camera_matrix(int image_width, int image_height);
 /// wrong point count, non-finite points or a non-positive image size, and
 /// std::runtime_error if no pose in front of the camera fits.
 HeadPose estimate_head_pose(const std::array<Point2f, 68>& pts68, int image_width, int image_height);
-HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_width,
-                            int image_height);
+HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_width, int image_height);
 
 /// Rotation (model -> camera) of a pose, and the pose of a rotation + translation.
 cv::Matx33d head_rotation(const HeadPose& pose);

@@ -9,20 +9,20 @@
 /// A field with a fluent setter, as LibTorch's TORCH_ARG writes them
 /// (`HicomexOptions().crop_size(112).local_window(8)`), defined here so this
 /// public header needs no LibTorch headers.
-#define HICOMEX_ARG(T, name)                             \
- public:                                                 \
-  inline auto name(const T& new_##name)->decltype(*this) { \
-    this->name##_ = new_##name;                          \
-    return *this;                                        \
-  }                                                      \
-  inline auto name(T&& new_##name)->decltype(*this) {    \
-    this->name##_ = std::move(new_##name);               \
-    return *this;                                        \
-  }                                                      \
+#define HICOMEX_ARG(T, name)                                      \
+ public:                                                          \
+  inline auto name(const T& new_##name)->decltype(*this) {        \
+    this->name##_ = new_##name;                                   \
+    return *this;                                                 \
+  }                                                               \
+  inline auto name(T&& new_##name)->decltype(*this) {             \
+    this->name##_ = std::move(new_##name);                        \
+    return *this;                                                 \
+  }                                                               \
   inline const T& name() const noexcept { return this->name##_; } \
-  inline T& name() noexcept { return this->name##_; }   \
-                                                         \
- private:                                                \
+  inline T& name() noexcept { return this->name##_; }             \
+                                                                  \
+ private:                                                         \
   T name##_
 
 namespace hicomex {
@@ -84,7 +84,6 @@ struct HicomexOptions {
   HICOMEX_ARG(bool, intensity_head) = false;
 
  public:
-
   /// Throws std::invalid_argument naming the field when a value cannot work
   /// (e.g. crop_size not divisible by 16, local_dim not divisible by the heads).
   void validate() const;

@@ -6,9 +6,7 @@
 namespace hicomex {
 
 /// Pixel layouts the analyzer accepts (names as in GstVideoFormat).
-enum class PixelFormat {
-  RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12
-};
+enum class PixelFormat { RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, GRAY8, I420, NV12 };
 
 /// Parses "RGB", "nv12", ... ; throws std::invalid_argument naming the value.
 PixelFormat pixel_format_from_string(const std::string& name);
@@ -26,8 +24,7 @@ struct ImageView {
   int stride[3] = {0, 0, 0};
 
   /// A tightly packed single-plane view (stride = width * bytes per pixel).
-  static ImageView packed(const std::uint8_t* pixels, int width, int height,
-                          PixelFormat format, int stride = 0);
+  static ImageView packed(const std::uint8_t* pixels, int width, int height, PixelFormat format, int stride = 0);
 };
 
 }  // namespace hicomex

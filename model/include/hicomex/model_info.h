@@ -26,7 +26,6 @@ struct ModelInfo {
 /// and version, parses options, and checks the thresholds match the AU count;
 /// errors (std::runtime_error) start with `origin` (the file path).
 std::map<std::string, std::string> model_info_to_metadata(const ModelInfo& info);
-ModelInfo model_info_from_metadata(const std::map<std::string, std::string>& metadata,
-                                   const std::string& origin);
+ModelInfo model_info_from_metadata(const std::map<std::string, std::string>& metadata, const std::string& origin);
 
 }  // namespace hicomex

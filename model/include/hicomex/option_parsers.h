@@ -58,10 +58,10 @@ extern const char* const kThresholdForms;
 ///   "0.3,0.5,...,0.4"     one value per AU, in the model's AU order (as many as it has AUs)
 /// Named and positional entries do not mix.
 struct ThresholdSpec {
-  std::optional<float> all;                    ///< one value for every AU
-  std::vector<std::pair<int, float>> per_au;   ///< (FACS id, threshold), in the order given
-  std::vector<float> in_model_order;           ///< positional list (two or more values)
-  std::string text;                            ///< as given (trimmed), for messages
+  std::optional<float> all;                   ///< one value for every AU
+  std::vector<std::pair<int, float>> per_au;  ///< (FACS id, threshold), in the order given
+  std::vector<float> in_model_order;          ///< positional list (two or more values)
+  std::string text;                           ///< as given (trimmed), for messages
   bool empty() const { return !all && per_au.empty() && in_model_order.empty(); }
 };
 

@@ -52,10 +52,9 @@ class ResultWriter {
   /// exists and `overwrite` is false, or if it cannot be created. Non-empty
   /// `au_ids` fix the AU columns; the CSV header is written as soon as the AU
   /// ids and the intensity (options.intensity, or the first faces) are known.
-  void open(const std::string& path, Format format, bool overwrite,
-            const std::vector<int>& au_ids, const Options& options);
-  void open(const std::string& path, Format format, bool overwrite,
-            const std::vector<int>& au_ids = {}) {
+  void open(const std::string& path, Format format, bool overwrite, const std::vector<int>& au_ids,
+            const Options& options);
+  void open(const std::string& path, Format format, bool overwrite, const std::vector<int>& au_ids = {}) {
     open(path, format, overwrite, au_ids, Options());
   }
 
@@ -80,8 +79,8 @@ class ResultWriter {
   /// AU (as OpenFace does).
   /// `utc` is the record's wall-clock time (ISO 8601, see utc_iso8601);
   /// empty means now.
-  void write_frame(std::int64_t frame, double timestamp_s,
-                   const std::vector<FaceResult>& faces, const std::string& utc = {});
+  void write_frame(std::int64_t frame, double timestamp_s, const std::vector<FaceResult>& faces,
+                   const std::string& utc = {});
 
   /// Writes buffered rows to the file (whole lines only) and flushes it.
   void flush();
@@ -104,8 +103,7 @@ class ResultWriter {
 
   /// The CSV header line (without newline) for these AU ids: `_r` columns
   /// when `intensity`, then `_c`, then `_p` when `probabilities` or not `intensity`.
-  static std::string csv_header(const std::vector<int>& au_ids, bool intensity = true,
-                                bool probabilities = false);
+  static std::string csv_header(const std::vector<int>& au_ids, bool intensity = true, bool probabilities = false);
   /// Version of the JSON record layout; every JSON record says it as
   /// "schema": "hicomex-results/<version>".
   static constexpr int kJsonSchemaVersion = 1;
@@ -119,12 +117,10 @@ class ResultWriter {
   };
   /// One JSON-lines record (no newline): one face of one frame. AU values in
   /// the order of `au_ids` (a face without AU values gets zeros).
-  static std::string face_record_json(const FrameStamp& stamp, const FaceResult& face,
-                                      const std::vector<int>& au_ids);
+  static std::string face_record_json(const FrameStamp& stamp, const FaceResult& face, const std::vector<int>& au_ids);
   /// One whole frame as one JSON object (no newline): the frame's stamp and a
   /// "faces" array of the face records' per-face fields. The MQTT message.
-  static std::string frame_record_json(const FrameStamp& stamp,
-                                       const std::vector<FaceResult>& faces,
+  static std::string frame_record_json(const FrameStamp& stamp, const std::vector<FaceResult>& faces,
                                        const std::vector<int>& au_ids);
   /// "2026-12-05T04:40:12.345Z": UTC, milliseconds. `unix_us` is microseconds
   /// since the Unix epoch; utc_now() is the current time.
@@ -137,8 +133,7 @@ class ResultWriter {
 
  private:
   void write_header_if_needed();  // once the AU ids and the intensity are known
-  void append_csv(std::string& out, std::int64_t frame, double timestamp_s,
-                  const FaceResult& face) const;
+  void append_csv(std::string& out, std::int64_t frame, double timestamp_s, const FaceResult& face) const;
   void append_json(std::string& out, const FrameStamp& stamp, const FaceResult& face) const;
   void write_out();  // buffer_ -> file, whole lines
 
@@ -147,8 +142,8 @@ class ResultWriter {
   Format format_ = Format::Csv;
   std::vector<int> au_ids_;
   bool au_ids_fixed_ = false;
-  bool probabilities_ = false;       // asked for AUxx_p columns
-  std::optional<bool> intensity_;    // the faces carry intensities (decided)
+  bool probabilities_ = false;     // asked for AUxx_p columns
+  std::optional<bool> intensity_;  // the faces carry intensities (decided)
   bool header_written_ = false;
   std::string buffer_;
   std::int64_t rows_ = 0;

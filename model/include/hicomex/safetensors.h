@@ -14,7 +14,7 @@
 namespace hicomex {
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
-const char* to_string(DType d);            ///< "F32", ... as in the format
+const char* to_string(DType d);               ///< "F32", ... as in the format
 DType dtype_from_string(const std::string&);  ///< throws std::invalid_argument
 std::size_t dtype_size(DType d);
 
@@ -51,8 +51,7 @@ constexpr std::uint64_t kMaxSafetensorsHeader = 100u * 1024u * 1024u;
 /// JSON well-formed, known dtypes, shape * dtype size == byte span, offsets in
 /// range, contiguous and non-overlapping, no trailing bytes. Throws WeightsError.
 SafetensorsFile read_safetensors(const std::string& path);
-SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes,
-                                  const std::string& origin);
+SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes, const std::string& origin);
 /// Writes atomically (temporary file + rename). Throws WeightsError on I/O failure.
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 std::vector<std::uint8_t> serialise_safetensors(const SafetensorsFile& file);

@@ -30,9 +30,9 @@ std::string default_model_path() {
   }
   // The source tree's model first when this library runs from its build tree
   // (so a tree run never picks an older installed model), else the installed one.
-  const std::vector<std::string> candidates =
-      bundled_search_order(std::string(HICOMEX_INSTALL_DATADIR) + "/models/" + kDefaultModelFile,
-                           std::string(HICOMEX_SOURCE_ROOT) + "/models/" + kDefaultModelFile, running_from_build_tree());
+  const std::vector<std::string> candidates = bundled_search_order(
+      std::string(HICOMEX_INSTALL_DATADIR) + "/models/" + kDefaultModelFile,
+      std::string(HICOMEX_SOURCE_ROOT) + "/models/" + kDefaultModelFile, running_from_build_tree());
   for (const auto& c : candidates) {
     if (std::filesystem::exists(c)) return c;
   }
@@ -53,8 +53,8 @@ std::vector<float> effective_thresholds(const std::vector<float>& override_thres
   if (override_thresholds.size() == 1) return std::vector<float>(n, override_thresholds[0]);
   if (override_thresholds.size() == n) return override_thresholds;
   throw OptionError("thresholds", std::to_string(override_thresholds.size()) + " values",
-                    "analyzer option thresholds: expected none, one, or one per AU (" + std::to_string(n) +
-                        "), got " + std::to_string(override_thresholds.size()));
+                    "analyzer option thresholds: expected none, one, or one per AU (" + std::to_string(n) + "), got " +
+                        std::to_string(override_thresholds.size()));
 }
 
 void validate_runtime_options(const AnalyzerOptions& o, size_t au_count) {
@@ -63,7 +63,8 @@ void validate_runtime_options(const AnalyzerOptions& o, size_t au_count) {
          "must be >= 1, got " + std::to_string(o.inference_interval));
   o.tracker.validate();
   // au_count 0: the model is not loaded yet, check the values only.
-  effective_thresholds(o.thresholds, std::vector<float>(au_count > 0 ? au_count : std::max<size_t>(o.thresholds.size(), 1), 0.5f));
+  effective_thresholds(o.thresholds,
+                       std::vector<float>(au_count > 0 ? au_count : std::max<size_t>(o.thresholds.size(), 1), 0.5f));
 }
 
 std::string validate_fixed_options(const AnalyzerOptions& o) {

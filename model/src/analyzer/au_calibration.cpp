@@ -19,10 +19,8 @@ AuCalibrator::AuCalibrator(AuCalibratorOptions options) : options_(options) {
     throw std::invalid_argument("calibration percentile must be in [0, 100], got " +
                                 std::to_string(options_.percentile));
   if (options_.prior_frames < 0)
-    throw std::invalid_argument("calibration prior_frames must be >= 0, got " +
-                                std::to_string(options_.prior_frames));
-  if (!(options_.max_intensity > 0.f))
-    throw std::invalid_argument("calibration max_intensity must be positive");
+    throw std::invalid_argument("calibration prior_frames must be >= 0, got " + std::to_string(options_.prior_frames));
+  if (!(options_.max_intensity > 0.f)) throw std::invalid_argument("calibration max_intensity must be positive");
 }
 
 int AuCalibrator::bin_of(float v) const {

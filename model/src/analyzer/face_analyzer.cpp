@@ -43,9 +43,7 @@ namespace hicomex {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 std::string resolve_model_path(const std::string& given) {
   const std::string path = given.empty() ? default_model_path() : given;
@@ -127,9 +125,7 @@ int worker_count(int requested) {
   return requested <= 0 ? cores : std::min(requested, cores);
 }
 
-int resolved_batch_frames(int requested) {
-  return requested <= 0 ? AnalyzerOptions::kDefaultAuBatchFrames : requested;
-}
+int resolved_batch_frames(int requested) { return requested <= 0 ? AnalyzerOptions::kDefaultAuBatchFrames : requested; }
 
 // One submitted frame on its way through the stages.
 struct FrameJob {
@@ -163,7 +159,6 @@ struct AuBatch {
 
 // Largest batch of faces the AU network gets at once (memory, latency).
 constexpr size_t kMaxBatchFaces = 32;
-
 
 std::vector<cv::Point2f> to_cv(const std::array<Point2f, 68>& pts) {
   std::vector<cv::Point2f> out(pts.size());
@@ -210,8 +205,8 @@ struct FaceAnalyzer::Impl {
 
   // ---- the queue between them (under m) ----
   std::mutex m;
-  std::condition_variable work_cv;  // workers wait for work
-  std::condition_variable done_cv;  // next() and discard() wait for workers
+  std::condition_variable work_cv;             // workers wait for work
+  std::condition_variable done_cv;             // next() and discard() wait for workers
   std::deque<std::unique_ptr<FrameJob>> jobs;  // submitted, not yet returned, in order
   size_t next_track = 0;                       // jobs[] index of the next frame for stage 1
   bool tracking_busy = false;
@@ -298,7 +293,8 @@ struct FaceAnalyzer::Impl {
         lock.lock();
         --running_batches;
         for (FrameJob* f : batch->frames) f->done = true;
-        batches.erase(std::find_if(batches.begin(), batches.end(), [batch](const auto& b) { return b.get() == batch; }));
+        batches.erase(
+            std::find_if(batches.begin(), batches.end(), [batch](const auto& b) { return b.get() == batch; }));
         done_cv.notify_all();
         work_cv.notify_all();
         continue;
@@ -326,9 +322,8 @@ struct FaceAnalyzer::Impl {
     AuBatch& b = *batches.back();
     const int frames_per_batch = resolved_batch_frames(b.frames.back()->options->au_batch_frames);
     const bool full = static_cast<int>(b.frames.size()) >= frames_per_batch || b.faces >= kMaxBatchFaces;
-    const bool waited_for =
-        consumer_waiting && !jobs.empty() &&
-        std::find(b.frames.begin(), b.frames.end(), jobs.front().get()) != b.frames.end();
+    const bool waited_for = consumer_waiting && !jobs.empty() &&
+                            std::find(b.frames.begin(), b.frames.end(), jobs.front().get()) != b.frames.end();
     const bool idle = next_track == jobs.size() && !tracking_busy && (flushing || waited_for);
     if (full || idle) {
       b.closed = true;
@@ -417,8 +412,8 @@ struct FaceAnalyzer::Impl {
       d.box = jobs_[i].detection_box;
       d.score = jobs_[i].detection_score;
       bool checked = false;
-      const float c = confidence.for_track(jobs_[i].track_id, crops[i], sq, points[i],
-                                           jobs_[i].detected ? &d : nullptr, verify_interval, &checked);
+      const float c = confidence.for_track(jobs_[i].track_id, crops[i], sq, points[i], jobs_[i].detected ? &d : nullptr,
+                                           verify_interval, &checked);
       landmark_checks += checked;
       tracker.on_landmarks(jobs_[i].track_id, points[i], c);
     }

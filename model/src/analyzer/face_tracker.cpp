@@ -44,9 +44,9 @@ float dist(Point2f a, Point2f b) { return std::hypot(a.x - b.x, a.y - b.y); }
 float visible_fraction(const Box& b, int w, int h) {
   const float a = area(b);
   if (a <= 0.f) return 0.f;
-  return area({std::max(b.x, 0.f), std::max(b.y, 0.f),
-               std::min(b.x + b.width, float(w)) - std::max(b.x, 0.f),
-               std::min(b.y + b.height, float(h)) - std::max(b.y, 0.f)}) / a;
+  return area({std::max(b.x, 0.f), std::max(b.y, 0.f), std::min(b.x + b.width, float(w)) - std::max(b.x, 0.f),
+               std::min(b.y + b.height, float(h)) - std::max(b.y, 0.f)}) /
+         a;
 }
 
 }  // namespace
@@ -169,8 +169,7 @@ void FaceTracker::associate(const std::vector<Detection>& dets) {
       if (t.has_raw && d.has_keypoints) {
         const auto kp = keypoints_of(t.raw);
         float sum = 0.f;
-        for (int k = 0; k < 4; ++k)
-          sum += dist({kp[k].x + t.vx * frames, kp[k].y + t.vy * frames}, d.keypoints[k]);
+        for (int k = 0; k < 4; ++k) sum += dist({kp[k].x + t.vx * frames, kp[k].y + t.vy * frames}, d.keypoints[k]);
         distance = sum / 4.f / size;
       }
       if (overlap < options_.min_iou && distance > options_.max_distance) continue;
@@ -334,8 +333,7 @@ std::vector<TrackedFace> FaceTracker::end_frame() {
   tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
                                [&](const Track& t) {
                                  if (t.missed > options_.max_missed) return true;
-                                 if (t.updated && std::max(t.face.box.width, t.face.box.height) < min_size)
-                                   return true;
+                                 if (t.updated && std::max(t.face.box.width, t.face.box.height) < min_size) return true;
                                  // A face that has left the picture ends its track at once.
                                  return image_w_ > 0 && visible_fraction(predicted_box(t), image_w_, image_h_) < 0.25f;
                                }),

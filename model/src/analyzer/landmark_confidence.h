@@ -80,10 +80,10 @@ class LandmarkConfidence {
  private:
   struct Check {
     std::array<float, kThumbSize * kThumbSize> thumb{};
-    bool found = false;      // the detector saw a face
-    Box relative_box;        // the detection, in units of the square (0..1 across it)
+    bool found = false;  // the detector saw a face
+    Box relative_box;    // the detection, in units of the square (0..1 across it)
     float score = 0.f;
-    int age = 0;             // frames since the check ran
+    int age = 0;  // frames since the check ran
   };
   // The best-agreeing detection on the crop, in image pixels; false without one.
   bool detect_in_crop(const cv::Mat& crop, const Box& square, const Landmarks68& points, Detection* best);

@@ -19,8 +19,7 @@ constexpr double kBoxEnlarge = 2.9;
 void require_finite(const std::vector<cv::Point2f>& pts, const char* what) {
   for (std::size_t i = 0; i < pts.size(); ++i)
     if (!std::isfinite(pts[i].x) || !std::isfinite(pts[i].y))
-      throw std::invalid_argument(std::string(what) + ": landmark " + std::to_string(i) +
-                                  " is not finite");
+      throw std::invalid_argument(std::string(what) + ": landmark " + std::to_string(i) + " is not finite");
 }
 
 }  // namespace
@@ -30,26 +29,20 @@ void require_finite(const std::vector<cv::Point2f>& pts, const char* what) {
 // then min/max): the box, and so the scale, does not depend on the head roll.
 cv::Matx23d alignment_transform49(const std::vector<cv::Point2f>& pts49, int out_size) {
   if (pts49.size() != static_cast<std::size_t>(kLandmarks49))
-    throw std::invalid_argument("alignment_transform49: expected 49 landmarks, got " +
-                                std::to_string(pts49.size()));
+    throw std::invalid_argument("alignment_transform49: expected 49 landmarks, got " + std::to_string(pts49.size()));
   if (out_size < 2)
-    throw std::invalid_argument("alignment_transform49: out_size " + std::to_string(out_size) +
-                                " must be at least 2");
+    throw std::invalid_argument("alignment_transform49: out_size " + std::to_string(out_size) + " must be at least 2");
   require_finite(pts49, "alignment_transform49");
 
   const cv::Point2d le(left_eye_centre49(pts49)), re(right_eye_centre49(pts49));
   const double dx = re.x - le.x, dy = re.y - le.y;
   const double eye_dist = std::hypot(dx, dy);
-  if (!(eye_dist > 1e-6))
-    throw std::invalid_argument("alignment_transform49: the two eye centres coincide");
+  if (!(eye_dist > 1e-6)) throw std::invalid_argument("alignment_transform49: the two eye centres coincide");
   const double c = dx / eye_dist, s = dy / eye_dist;
   // Rotation by minus the eye-line angle: the right eye ends up level with the left.
-  const auto rotate = [c, s](const cv::Point2d& p) {
-    return cv::Point2d(c * p.x + s * p.y, -s * p.x + c * p.y);
-  };
+  const auto rotate = [c, s](const cv::Point2d& p) { return cv::Point2d(c * p.x + s * p.y, -s * p.x + c * p.y); };
 
-  const cv::Point2d five[] = {le, re, cv::Point2d(pts49[13]), cv::Point2d(pts49[31]),
-                              cv::Point2d(pts49[37])};
+  const cv::Point2d five[] = {le, re, cv::Point2d(pts49[13]), cv::Point2d(pts49[31]), cv::Point2d(pts49[37])};
   double min_x = 1e300, min_y = 1e300, max_x = -1e300, max_y = -1e300;
   for (const cv::Point2d& p : five) {
     const cv::Point2d r = rotate(p);
@@ -63,20 +56,18 @@ cv::Matx23d alignment_transform49(const std::vector<cv::Point2f>& pts49, int out
   const double scale = (out_size - 1) / 2.0 / half;
   // out = scale * (R p - centre) + (out_size - 1) / 2
   const double centre_out = (out_size - 1) / 2.0;
-  return cv::Matx23d(scale * c, scale * s, centre_out - scale * cx,
-                     -scale * s, scale * c, centre_out - scale * cy);
+  return cv::Matx23d(scale * c, scale * s, centre_out - scale * cx, -scale * s, scale * c, centre_out - scale * cy);
 }
 
 AlignedFace align_face(const cv::Mat& image, const std::vector<cv::Point2f>& pts49, int out_size) {
   if (image.empty()) throw std::invalid_argument("align_face: the image is empty");
-  if (image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3 &&
-                                 image.channels() != 4))
+  if (image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3 && image.channels() != 4))
     throw std::invalid_argument("align_face: the image must be 8-bit with 1, 3 or 4 channels, got " +
                                 cv::typeToString(image.type()));
   AlignedFace face;
   face.transform = alignment_transform49(pts49, out_size);
-  cv::warpAffine(image, face.image, cv::Mat(face.transform), cv::Size(out_size, out_size),
-                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(128));
+  cv::warpAffine(image, face.image, cv::Mat(face.transform), cv::Size(out_size, out_size), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar::all(128));
   face.landmarks = transform_points(pts49, face.transform);
   return face;
 }
@@ -94,18 +85,16 @@ std::vector<cv::Point2f> transform_points(const std::vector<cv::Point2f>& pts, c
 cv::Matx23d invert_transform(const cv::Matx23d& m) {
   const double det = m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0);
   if (!(std::abs(det) > 1e-12) || !std::isfinite(det))
-    throw std::invalid_argument("invert_transform: the 2x2 part is singular (det " +
-                                std::to_string(det) + ")");
+    throw std::invalid_argument("invert_transform: the 2x2 part is singular (det " + std::to_string(det) + ")");
   const double a = m(1, 1) / det, b = -m(0, 1) / det;
   const double c = -m(1, 0) / det, d = m(0, 0) / det;
-  return cv::Matx23d(a, b, -(a * m(0, 2) + b * m(1, 2)),
-                     c, d, -(c * m(0, 2) + d * m(1, 2)));
+  return cv::Matx23d(a, b, -(a * m(0, 2) + b * m(1, 2)), c, d, -(c * m(0, 2) + d * m(1, 2)));
 }
 
 int centre_crop_offset(int aligned, int crop) {
   if (crop <= 0 || crop > aligned)
-    throw std::invalid_argument("centre_crop_offset: crop " + std::to_string(crop) +
-                                " must be in 1.." + std::to_string(aligned) + " (the aligned size)");
+    throw std::invalid_argument("centre_crop_offset: crop " + std::to_string(crop) + " must be in 1.." +
+                                std::to_string(aligned) + " (the aligned size)");
   return (aligned - crop) / 2;
 }
 
@@ -113,8 +102,8 @@ void normalise_rgb_to_chw(const cv::Mat& rgb_crop, float* out) {
   if (out == nullptr) throw std::invalid_argument("normalise_rgb_to_chw: out is null");
   if (rgb_crop.empty() || rgb_crop.type() != CV_8UC3)
     throw std::invalid_argument("normalise_rgb_to_chw: expected a non-empty CV_8UC3 crop, got " +
-                                cv::typeToString(rgb_crop.type()) + " " +
-                                std::to_string(rgb_crop.cols) + "x" + std::to_string(rgb_crop.rows));
+                                cv::typeToString(rgb_crop.type()) + " " + std::to_string(rgb_crop.cols) + "x" +
+                                std::to_string(rgb_crop.rows));
   // (v / 255 - 0.5) / 0.5 = v * (2 / 255) - 1
   const float k = 2.f / 255.f;
   const std::size_t plane = static_cast<std::size_t>(rgb_crop.rows) * rgb_crop.cols;

@@ -50,16 +50,14 @@ const std::vector<AuInfo>& au_catalog() {
 namespace {
 const AuInfo* find_au(int id) {
   const auto& c = au_catalog();
-  auto it = std::lower_bound(c.begin(), c.end(), id,
-                             [](const AuInfo& a, int value) { return a.id < value; });
+  auto it = std::lower_bound(c.begin(), c.end(), id, [](const AuInfo& a, int value) { return a.id < value; });
   return (it != c.end() && it->id == id) ? &*it : nullptr;
 }
 }  // namespace
 
 const AuInfo& au_info(int id) {
   if (const AuInfo* info = find_au(id)) return *info;
-  throw std::invalid_argument("unknown action unit AU" + std::to_string(id) +
-                              " (not in the FACS catalogue)");
+  throw std::invalid_argument("unknown action unit AU" + std::to_string(id) + " (not in the FACS catalogue)");
 }
 
 bool is_known_au(int id) { return find_au(id) != nullptr; }

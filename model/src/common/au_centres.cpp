@@ -21,17 +21,17 @@ constexpr int kNone = -1;
 const std::vector<AuCentreRules>& table() {
   static const std::vector<AuCentreRules> rules = {
       // JAA-Net (docs/model.md, "AU centres").
-      {1, {{{4, kNone, -1.f / 2}, {5, kNone, -1.f / 2}}}},   // above the inner brow ends
-      {2, {{{1, kNone, -1.f / 3}, {8, kNone, -1.f / 3}}}},   // above the outer brows
-      {4, {{{2, kNone, 1.f / 3}, {7, kNone, 1.f / 3}}}},     // below the brows (glabella sides)
+      {1, {{{4, kNone, -1.f / 2}, {5, kNone, -1.f / 2}}}},  // above the inner brow ends
+      {2, {{{1, kNone, -1.f / 3}, {8, kNone, -1.f / 3}}}},  // above the outer brows
+      {4, {{{2, kNone, 1.f / 3}, {7, kNone, 1.f / 3}}}},    // below the brows (glabella sides)
       // Our choice: the upper lids, midpoint of the two upper-lid points, a
       // sixth of r above (the lid fold that AU5 uncovers/retracts).
       {5, {{{20, 21, -1.f / 6}, {26, 27, -1.f / 6}}}},
-      {6, {{{24, kNone, 1.f}, {29, kNone, 1.f}}}},           // cheeks below the lower lids
-      {7, {{{21, kNone, 0.f}, {26, kNone, 0.f}}}},           // lids
-      {9, {{{15, kNone, -1.f / 2}, {17, kNone, -1.f / 2}}}}, // nose sides (DISFA)
-      {10, {{{43, kNone, 0.f}, {45, kNone, 0.f}}}},          // upper lip, inner
-      {12, {{{31, kNone, 0.f}, {37, kNone, 0.f}}}},          // mouth corners
+      {6, {{{24, kNone, 1.f}, {29, kNone, 1.f}}}},            // cheeks below the lower lids
+      {7, {{{21, kNone, 0.f}, {26, kNone, 0.f}}}},            // lids
+      {9, {{{15, kNone, -1.f / 2}, {17, kNone, -1.f / 2}}}},  // nose sides (DISFA)
+      {10, {{{43, kNone, 0.f}, {45, kNone, 0.f}}}},           // upper lip, inner
+      {12, {{{31, kNone, 0.f}, {37, kNone, 0.f}}}},           // mouth corners
       {14, {{{31, kNone, 0.f}, {37, kNone, 0.f}}}},
       {15, {{{31, kNone, 0.f}, {37, kNone, 0.f}}}},
       {17, {{{39, kNone, 1.f / 2}, {41, kNone, 1.f / 2}}}},  // chin below the lower lip
@@ -39,7 +39,7 @@ const std::vector<AuCentreRules>& table() {
       // the skin below and beside them; half r below each corner keeps the
       // patch on that skin, apart from AU12/15 (at the corners) and AU17.
       {20, {{{31, kNone, 1.f / 2}, {37, kNone, 1.f / 2}}}},
-      {23, {{{34, kNone, 0.f}, {40, kNone, 0.f}}}},          // lip middles
+      {23, {{{34, kNone, 0.f}, {40, kNone, 0.f}}}},  // lip middles
       {24, {{{34, kNone, 0.f}, {40, kNone, 0.f}}}},
       {25, {{{34, kNone, 0.f}, {40, kNone, 0.f}}}},
       {26, {{{39, kNone, 1.f / 2}, {41, kNone, 1.f / 2}}}},
@@ -66,13 +66,11 @@ const std::vector<AuCentreRules>& au_centre_table() { return table(); }
 
 float au_centre_scale49(const std::vector<cv::Point2f>& pts49) {
   if (pts49.size() != static_cast<std::size_t>(kLandmarks49))
-    throw std::invalid_argument("au_centre_scale49: expected 49 landmarks, got " +
-                                std::to_string(pts49.size()));
+    throw std::invalid_argument("au_centre_scale49: expected 49 landmarks, got " + std::to_string(pts49.size()));
   return std::abs(pts49[22].x - pts49[25].x);
 }
 
-std::vector<std::array<cv::Point2f, 2>> au_centres(const std::vector<cv::Point2f>& pts49,
-                                                   const std::vector<int>& aus) {
+std::vector<std::array<cv::Point2f, 2>> au_centres(const std::vector<cv::Point2f>& pts49, const std::vector<int>& aus) {
   const float r = au_centre_scale49(pts49);
   std::vector<std::array<cv::Point2f, 2>> out;
   out.reserve(aus.size());

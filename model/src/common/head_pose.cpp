@@ -80,11 +80,9 @@ HeadPose head_pose_from_rotation(const cv::Matx33d& r, const cv::Vec3d& t_mm) {
   return pose;
 }
 
-HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_width,
-                            int image_height) {
+HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_width, int image_height) {
   if (pts68.size() != 68)
-    throw std::invalid_argument("estimate_head_pose: expected 68 landmarks, got " +
-                                std::to_string(pts68.size()));
+    throw std::invalid_argument("estimate_head_pose: expected 68 landmarks, got " + std::to_string(pts68.size()));
   const cv::Matx33d k = head_pose_camera_matrix(image_width, image_height);
   const auto& model = generic_head_model();
   std::vector<cv::Point3d> object;
@@ -92,8 +90,7 @@ HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_wid
   for (const HeadModelPoint& m : model) {
     const cv::Point2f& p = pts68[m.landmark68];
     if (!std::isfinite(p.x) || !std::isfinite(p.y))
-      throw std::invalid_argument("estimate_head_pose: landmark " + std::to_string(m.landmark68) +
-                                  " is not finite");
+      throw std::invalid_argument("estimate_head_pose: landmark " + std::to_string(m.landmark68) + " is not finite");
     object.emplace_back(m.position_mm);
     image.emplace_back(p);
   }
@@ -103,8 +100,7 @@ HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_wid
   // face-forward solution rather than a mirrored one behind the camera.
   const cv::Point2d le = image[6], re = image[9];  // landmarks 36 and 45
   const double eye_px = cv::norm(re - le);
-  if (!(eye_px > 1e-3))
-    throw std::invalid_argument("estimate_head_pose: the outer eye corners coincide");
+  if (!(eye_px > 1e-3)) throw std::invalid_argument("estimate_head_pose: the outer eye corners coincide");
   const double f = k(0, 0);
   const double z = f * 90.0 / eye_px;
   const cv::Point2d mid = 0.5 * (image[7] + image[8]);  // between the inner eye corners
@@ -112,16 +108,15 @@ HeadPose estimate_head_pose(const std::vector<cv::Point2f>& pts68, int image_wid
   cv::Vec3d tvec((mid.x - k(0, 2)) * z / f, (mid.y - k(1, 2)) * z / f, z);
   const bool ok = cv::solvePnP(object, image, k, cv::noArray(), rvec, tvec,
                                /*useExtrinsicGuess=*/true, cv::SOLVEPNP_ITERATIVE);
-  if (!ok || !std::isfinite(tvec[2]) || tvec[2] <= 0 || !std::isfinite(rvec[0]) ||
-      !std::isfinite(rvec[1]) || !std::isfinite(rvec[2]))
+  if (!ok || !std::isfinite(tvec[2]) || tvec[2] <= 0 || !std::isfinite(rvec[0]) || !std::isfinite(rvec[1]) ||
+      !std::isfinite(rvec[2]))
     throw std::runtime_error("estimate_head_pose: no pose in front of the camera fits the landmarks");
   cv::Matx33d r;
   cv::Rodrigues(rvec, r);
   return head_pose_from_rotation(r, tvec);
 }
 
-HeadPose estimate_head_pose(const std::array<Point2f, 68>& pts68, int image_width,
-                            int image_height) {
+HeadPose estimate_head_pose(const std::array<Point2f, 68>& pts68, int image_width, int image_height) {
   std::vector<cv::Point2f> pts(68);
   for (int i = 0; i < 68; ++i) pts[i] = cv::Point2f(pts68[i].x, pts68[i].y);
   return estimate_head_pose(pts, image_width, image_height);

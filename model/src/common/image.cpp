@@ -14,18 +14,16 @@ struct FormatName {
 };
 
 constexpr FormatName kFormatNames[] = {
-    {PixelFormat::RGB, "RGB"},     {PixelFormat::BGR, "BGR"},     {PixelFormat::RGBA, "RGBA"},
-    {PixelFormat::BGRA, "BGRA"},   {PixelFormat::RGBx, "RGBx"},   {PixelFormat::BGRx, "BGRx"},
-    {PixelFormat::xRGB, "xRGB"},   {PixelFormat::xBGR, "xBGR"},   {PixelFormat::GRAY8, "GRAY8"},
-    {PixelFormat::I420, "I420"},   {PixelFormat::NV12, "NV12"},
+    {PixelFormat::RGB, "RGB"},   {PixelFormat::BGR, "BGR"},   {PixelFormat::RGBA, "RGBA"},
+    {PixelFormat::BGRA, "BGRA"}, {PixelFormat::RGBx, "RGBx"}, {PixelFormat::BGRx, "BGRx"},
+    {PixelFormat::xRGB, "xRGB"}, {PixelFormat::xBGR, "xBGR"}, {PixelFormat::GRAY8, "GRAY8"},
+    {PixelFormat::I420, "I420"}, {PixelFormat::NV12, "NV12"},
 };
 
 bool equal_ignoring_case(const std::string& a, const char* b) {
   std::size_t i = 0;
   for (; i < a.size() && b[i] != '\0'; ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return i == a.size() && b[i] == '\0';
 }
@@ -34,19 +32,16 @@ bool equal_ignoring_case(const std::string& a, const char* b) {
 int bytes_per_pixel(PixelFormat f) {
   switch (f) {
     case PixelFormat::RGB:
-    case PixelFormat::BGR:
-      return 3;
+    case PixelFormat::BGR: return 3;
     case PixelFormat::RGBA:
     case PixelFormat::BGRA:
     case PixelFormat::RGBx:
     case PixelFormat::BGRx:
     case PixelFormat::xRGB:
-    case PixelFormat::xBGR:
-      return 4;
+    case PixelFormat::xBGR: return 4;
     case PixelFormat::GRAY8:
     case PixelFormat::I420:
-    case PixelFormat::NV12:
-      return 1;
+    case PixelFormat::NV12: return 1;
   }
   return 1;
 }
@@ -69,12 +64,9 @@ const char* to_string(PixelFormat f) {
 
 int plane_count(PixelFormat f) {
   switch (f) {
-    case PixelFormat::I420:
-      return 3;
-    case PixelFormat::NV12:
-      return 2;
-    default:
-      return 1;
+    case PixelFormat::I420: return 3;
+    case PixelFormat::NV12: return 2;
+    default: return 1;
   }
 }
 
@@ -82,8 +74,7 @@ int plane_count(PixelFormat f) {
 // half the luma stride (I420) or the luma stride (NV12): the layout of a plain
 // .yuv file and of cv::cvtColor(..., COLOR_RGB2YUV_I420), so a file or an OpenCV
 // buffer can be viewed without setting three pointers by hand.
-ImageView ImageView::packed(const std::uint8_t* pixels, int width, int height, PixelFormat format,
-                            int stride) {
+ImageView ImageView::packed(const std::uint8_t* pixels, int width, int height, PixelFormat format, int stride) {
   ImageView v;
   v.width = width;
   v.height = height;
@@ -99,8 +90,7 @@ ImageView ImageView::packed(const std::uint8_t* pixels, int width, int height, P
     }
   } else if (format == PixelFormat::NV12) {
     v.stride[1] = v.stride[0] + (v.stride[0] % 2);
-    if (pixels != nullptr)
-      v.data[1] = pixels + static_cast<std::size_t>(v.stride[0]) * std::max(height, 0);
+    if (pixels != nullptr) v.data[1] = pixels + static_cast<std::size_t>(v.stride[0]) * std::max(height, 0);
   }
   return v;
 }

@@ -15,14 +15,11 @@ namespace {
 int plane0_bytes_per_pixel(PixelFormat f) {
   switch (f) {
     case PixelFormat::RGB:
-    case PixelFormat::BGR:
-      return 3;
+    case PixelFormat::BGR: return 3;
     case PixelFormat::GRAY8:
     case PixelFormat::I420:
-    case PixelFormat::NV12:
-      return 1;
-    default:
-      return 4;
+    case PixelFormat::NV12: return 1;
+    default: return 4;
   }
 }
 
@@ -35,15 +32,13 @@ void check_plane(const ImageView& v, int plane, int min_stride) {
   const std::string name = "plane " + std::to_string(plane);
   if (v.data[plane] == nullptr) fail(v, "data[" + std::to_string(plane) + "] is null (" + name + ")");
   if (v.stride[plane] < min_stride)
-    fail(v, "stride[" + std::to_string(plane) + "] = " + std::to_string(v.stride[plane]) +
-                " is smaller than the " + std::to_string(min_stride) + " bytes a row of " + name +
-                " needs");
+    fail(v, "stride[" + std::to_string(plane) + "] = " + std::to_string(v.stride[plane]) + " is smaller than the " +
+                std::to_string(min_stride) + " bytes a row of " + name + " needs");
 }
 
 cv::Mat plane_mat(const ImageView& v, int plane, int rows, int cols, int type) {
   // OpenCV takes non-const data for headers; the callers only ever read it.
-  return cv::Mat(rows, cols, type, const_cast<std::uint8_t*>(v.data[plane]),
-                 static_cast<std::size_t>(v.stride[plane]));
+  return cv::Mat(rows, cols, type, const_cast<std::uint8_t*>(v.data[plane]), static_cast<std::size_t>(v.stride[plane]));
 }
 
 // Y plane + interleaved UV plane (NV12 order) -> RGB in `dst`. OpenCV's kernel
@@ -52,15 +47,15 @@ cv::Mat plane_mat(const ImageView& v, int plane, int rows, int cols, int type) {
 void two_plane_to_rgb(const cv::Mat& y, const cv::Mat& uv, int width, int height, cv::Mat& dst) {
   dst.create(height, width, CV_8UC3);
   if (width % 2 == 0 && height % 2 == 0) {
-    cv::hal::cvtTwoPlaneYUVtoBGR(y.data, y.step, uv.data, uv.step, dst.data, dst.step, width,
-                                 height, 3, /*swapBlue=*/true, /*uIdx=*/0);
+    cv::hal::cvtTwoPlaneYUVtoBGR(y.data, y.step, uv.data, uv.step, dst.data, dst.step, width, height, 3,
+                                 /*swapBlue=*/true, /*uIdx=*/0);
     return;
   }
   thread_local cv::Mat y_even, rgb_even;
   cv::copyMakeBorder(y, y_even, 0, height % 2, 0, width % 2, cv::BORDER_REPLICATE);
   rgb_even.create(y_even.rows, y_even.cols, CV_8UC3);
-  cv::hal::cvtTwoPlaneYUVtoBGR(y_even.data, y_even.step, uv.data, uv.step, rgb_even.data,
-                               rgb_even.step, y_even.cols, y_even.rows, 3, true, 0);
+  cv::hal::cvtTwoPlaneYUVtoBGR(y_even.data, y_even.step, uv.data, uv.step, rgb_even.data, rgb_even.step, y_even.cols,
+                               y_even.rows, 3, true, 0);
   rgb_even(cv::Rect(0, 0, width, height)).copyTo(dst);
 }
 
@@ -83,19 +78,12 @@ cv::Mat image_to_rgb(const ImageView& v, cv::Mat& scratch) {
   validate_image_view(v);
   const int w = v.width, h = v.height;
   switch (v.format) {
-    case PixelFormat::RGB:
-      return plane_mat(v, 0, h, w, CV_8UC3);
-    case PixelFormat::BGR:
-      cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC3), scratch, cv::COLOR_BGR2RGB);
-      return scratch;
+    case PixelFormat::RGB: return plane_mat(v, 0, h, w, CV_8UC3);
+    case PixelFormat::BGR: cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC3), scratch, cv::COLOR_BGR2RGB); return scratch;
     case PixelFormat::RGBA:
-    case PixelFormat::RGBx:
-      cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC4), scratch, cv::COLOR_RGBA2RGB);
-      return scratch;
+    case PixelFormat::RGBx: cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC4), scratch, cv::COLOR_RGBA2RGB); return scratch;
     case PixelFormat::BGRA:
-    case PixelFormat::BGRx:
-      cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC4), scratch, cv::COLOR_BGRA2RGB);
-      return scratch;
+    case PixelFormat::BGRx: cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC4), scratch, cv::COLOR_BGRA2RGB); return scratch;
     case PixelFormat::xRGB:
     case PixelFormat::xBGR: {
       // No cvtColor code has the padding byte first; pick the channels by hand.
@@ -103,17 +91,13 @@ cv::Mat image_to_rgb(const ImageView& v, cv::Mat& scratch) {
       scratch.create(h, w, CV_8UC3);
       const int from_xrgb[] = {1, 0, 2, 1, 3, 2};
       const int from_xbgr[] = {3, 0, 2, 1, 1, 2};
-      cv::mixChannels(&src, 1, &scratch, 1,
-                      v.format == PixelFormat::xRGB ? from_xrgb : from_xbgr, 3);
+      cv::mixChannels(&src, 1, &scratch, 1, v.format == PixelFormat::xRGB ? from_xrgb : from_xbgr, 3);
       return scratch;
     }
-    case PixelFormat::GRAY8:
-      cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC1), scratch, cv::COLOR_GRAY2RGB);
-      return scratch;
+    case PixelFormat::GRAY8: cv::cvtColor(plane_mat(v, 0, h, w, CV_8UC1), scratch, cv::COLOR_GRAY2RGB); return scratch;
     case PixelFormat::NV12: {
       const int ch = (h + 1) / 2, cw = (w + 1) / 2;
-      two_plane_to_rgb(plane_mat(v, 0, h, w, CV_8UC1), plane_mat(v, 1, ch, cw, CV_8UC2), w, h,
-                       scratch);
+      two_plane_to_rgb(plane_mat(v, 0, h, w, CV_8UC1), plane_mat(v, 1, ch, cw, CV_8UC2), w, h, scratch);
       return scratch;
     }
     case PixelFormat::I420: {

@@ -29,8 +29,8 @@ std::array<int, kLandmarks49> make_from66() {
 std::vector<cv::Point2f> select(const std::vector<cv::Point2f>& pts, std::size_t expected,
                                 const std::array<int, kLandmarks49>& idx, const char* what) {
   if (pts.size() != expected)
-    throw std::invalid_argument(std::string(what) + ": expected " + std::to_string(expected) +
-                                " landmarks, got " + std::to_string(pts.size()));
+    throw std::invalid_argument(std::string(what) + ": expected " + std::to_string(expected) + " landmarks, got " +
+                                std::to_string(pts.size()));
   std::vector<cv::Point2f> out(kLandmarks49);
   for (int i = 0; i < kLandmarks49; ++i) out[i] = pts[idx[i]];
   return out;
@@ -38,8 +38,7 @@ std::vector<cv::Point2f> select(const std::vector<cv::Point2f>& pts, std::size_t
 
 void require49(const std::vector<cv::Point2f>& pts, const char* what) {
   if (pts.size() != static_cast<std::size_t>(kLandmarks49))
-    throw std::invalid_argument(std::string(what) + ": expected 49 landmarks, got " +
-                                std::to_string(pts.size()));
+    throw std::invalid_argument(std::string(what) + ": expected 49 landmarks, got " + std::to_string(pts.size()));
 }
 
 cv::Point2f mean_of(const std::vector<cv::Point2f>& pts, int first, int last) {
@@ -72,10 +71,9 @@ const std::array<int, kLandmarks49>& flip_permutation49() {
   // JAA-Net's reflect_49 (1-based there): brows reverse, nose bridge stays,
   // nostrils reverse, eyes swap corner by corner, lips mirror about the middle.
   static const std::array<int, kLandmarks49> perm = [] {
-    const int one_based[kLandmarks49] = {10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  11, 12, 13,
-                                         14, 19, 18, 17, 16, 15, 29, 28, 27, 26, 31, 30, 23,
-                                         22, 21, 20, 25, 24, 38, 37, 36, 35, 34, 33, 32, 43,
-                                         42, 41, 40, 39, 46, 45, 44, 49, 48, 47};
+    const int one_based[kLandmarks49] = {10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  11, 12, 13, 14, 19, 18, 17,
+                                         16, 15, 29, 28, 27, 26, 31, 30, 23, 22, 21, 20, 25, 24, 38, 37, 36,
+                                         35, 34, 33, 32, 43, 42, 41, 40, 39, 46, 45, 44, 49, 48, 47};
     std::array<int, kLandmarks49> p{};
     for (int i = 0; i < kLandmarks49; ++i) p[i] = one_based[i] - 1;
     return p;
@@ -85,15 +83,15 @@ const std::array<int, kLandmarks49>& flip_permutation49() {
 
 const std::array<int, kLandmarks68>& flip_permutation68() {
   // The usual iBUG-68 mirror (as in dlib/300-W augmentation).
-  static const std::array<int, kLandmarks68> perm = {
-      16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  0,   // jaw
-      26, 25, 24, 23, 22, 21, 20, 19, 18, 17,                              // brows
-      27, 28, 29, 30,                                                      // nose bridge
-      35, 34, 33, 32, 31,                                                  // nostrils
-      45, 44, 43, 42, 47, 46,                                              // left eye <- right eye
-      39, 38, 37, 36, 41, 40,                                              // right eye <- left eye
-      54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,                      // outer lips
-      64, 63, 62, 61, 60, 67, 66, 65};                                     // inner lips
+  static const std::array<int, kLandmarks68> perm = {16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,
+                                                     4,  3,  2,  1,  0,                       // jaw
+                                                     26, 25, 24, 23, 22, 21, 20, 19, 18, 17,  // brows
+                                                     27, 28, 29, 30,                          // nose bridge
+                                                     35, 34, 33, 32, 31,                      // nostrils
+                                                     45, 44, 43, 42, 47, 46,                  // left eye <- right eye
+                                                     39, 38, 37, 36, 41, 40,                  // right eye <- left eye
+                                                     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,  // outer lips
+                                                     64, 63, 62, 61, 60, 67, 66, 65};                 // inner lips
   return perm;
 }
 
@@ -104,8 +102,7 @@ std::vector<cv::Point2f> flip_landmarks(const std::vector<cv::Point2f>& pts, int
   else if (pts.size() == static_cast<std::size_t>(kLandmarks68))
     perm = flip_permutation68().data();
   else
-    throw std::invalid_argument("flip_landmarks: expected 49 or 68 landmarks, got " +
-                                std::to_string(pts.size()));
+    throw std::invalid_argument("flip_landmarks: expected 49 or 68 landmarks, got " + std::to_string(pts.size()));
   // x -> width - 1 - x matches cv::flip on pixel centres.
   const float mirror = static_cast<float>(width - 1);
   std::vector<cv::Point2f> out(pts.size());

@@ -31,8 +31,8 @@ struct CropMaps {
 // Block = 32 x 8 crop pixels of one face; grid.z = face. Each thread reads at
 // most four source pixels and writes one float per CHW plane, so writes of a
 // warp are coalesced along the crop row.
-__global__ void crop_faces_kernel(detail::FramePlanes frame, CropMaps maps, int crop_size,
-                                  long long floats_per_face, float* out) {
+__global__ void crop_faces_kernel(detail::FramePlanes frame, CropMaps maps, int crop_size, long long floats_per_face,
+                                  float* out) {
   const int u = blockIdx.x * blockDim.x + threadIdx.x;
   const int v = blockIdx.y * blockDim.y + threadIdx.y;
   if (u >= crop_size || v >= crop_size) return;
@@ -86,8 +86,8 @@ bool cuda_memory_info(int device, std::size_t& used_bytes, std::size_t& total_by
   return true;
 }
 
-void crop_faces_cuda(const ImageView& device_frame, const FaceTransform* faces, int n,
-                     float* device_out, const FaceCropGeometry& geometry, void* cuda_stream) {
+void crop_faces_cuda(const ImageView& device_frame, const FaceTransform* faces, int n, float* device_out,
+                     const FaceCropGeometry& geometry, void* cuda_stream) {
   const detail::FramePlanes planes = detail::frame_planes(device_frame, "crop_faces_cuda");
   std::vector<detail::CropMap> maps(static_cast<std::size_t>(n > 0 ? n : 0));
   detail::crop_maps(faces, n, geometry, maps.data(), "crop_faces_cuda");
@@ -158,15 +158,13 @@ void CudaFrame::upload(const ImageView& host_frame, void* cuda_stream) {
     v.stride[p] = static_cast<int>(row_bytes[p]);
     check(cudaMemcpy2DAsync(device_ + offset[p], row_bytes[p], host_frame.data[p],
                             static_cast<std::size_t>(host_frame.stride[p]), row_bytes[p],
-                            static_cast<std::size_t>(rows[p]), cudaMemcpyHostToDevice,
-                            as_stream(cuda_stream)),
+                            static_cast<std::size_t>(rows[p]), cudaMemcpyHostToDevice, as_stream(cuda_stream)),
           "CudaFrame::upload: cudaMemcpy2DAsync");
   }
   view_ = v;
 }
 
-std::vector<float> crop_faces_cuda_from_host(const ImageView& host_frame,
-                                             const std::vector<FaceTransform>& faces,
+std::vector<float> crop_faces_cuda_from_host(const ImageView& host_frame, const std::vector<FaceTransform>& faces,
                                              const FaceCropGeometry& geometry) {
   const int n = static_cast<int>(faces.size());
   std::vector<float> out(face_crop_floats(geometry) * faces.size());

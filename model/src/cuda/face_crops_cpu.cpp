@@ -13,8 +13,7 @@
 
 namespace hicomex {
 
-static_assert(FaceCropGeometry{}.aligned_size == kAlignedSize &&
-                  FaceCropGeometry{}.crop_size == kCropSize,
+static_assert(FaceCropGeometry{}.aligned_size == kAlignedSize && FaceCropGeometry{}.crop_size == kCropSize,
               "FaceCropGeometry's defaults must be the network's input geometry (align.h)");
 
 FaceTransform FaceTransform::from_row_major(const double* six) {
@@ -28,9 +27,8 @@ namespace {
 
 void check_geometry(const FaceCropGeometry& g, const char* caller) {
   if (g.aligned_size < 2 || g.crop_size < 1 || g.crop_size > g.aligned_size)
-    throw std::invalid_argument(std::string(caller) + ": geometry aligned_size " +
-                                std::to_string(g.aligned_size) + ", crop_size " +
-                                std::to_string(g.crop_size) +
+    throw std::invalid_argument(std::string(caller) + ": geometry aligned_size " + std::to_string(g.aligned_size) +
+                                ", crop_size " + std::to_string(g.crop_size) +
                                 " (need aligned_size >= 2 and 1 <= crop_size <= aligned_size)");
 }
 
@@ -63,13 +61,11 @@ FramePlanes frame_planes(const ImageView& frame, const char* caller) {
 // The aligned pixel of crop pixel (u, v) is (u + o, v + o), o the centre-crop
 // offset; the inverse transform is computed in double, then stored as float:
 // positions in a 4K frame keep ~1/4000 pixel, far below the 8-bit rounding.
-void crop_maps(const FaceTransform* faces, int n, const FaceCropGeometry& geometry, CropMap* out,
-               const char* caller) {
+void crop_maps(const FaceTransform* faces, int n, const FaceCropGeometry& geometry, CropMap* out, const char* caller) {
   check_geometry(geometry, caller);
   if (n < 0) throw std::invalid_argument(std::string(caller) + ": negative face count " + std::to_string(n));
   if (n > 0 && (faces == nullptr || out == nullptr))
-    throw std::invalid_argument(std::string(caller) + ": null transform array for " +
-                                std::to_string(n) + " faces");
+    throw std::invalid_argument(std::string(caller) + ": null transform array for " + std::to_string(n) + " faces");
   const double o = centre_crop_offset(geometry.aligned_size, geometry.crop_size);
   for (int i = 0; i < n; ++i) {
     const double* m = faces[i].m;
@@ -78,8 +74,7 @@ void crop_maps(const FaceTransform* faces, int n, const FaceCropGeometry& geomet
     const double det = m[0] * m[4] - m[1] * m[3];
     if (!finite || !(std::abs(det) > 1e-12))
       throw std::invalid_argument(std::string(caller) + ": transform of face " + std::to_string(i) +
-                                  (finite ? " is not invertible (det " + std::to_string(det) + ")"
-                                          : " is not finite"));
+                                  (finite ? " is not invertible (det " + std::to_string(det) + ")" : " is not finite"));
     const double a = m[4] / det, b = -m[1] / det, c = -m[3] / det, d = m[0] / det;
     const double tx = -(a * m[2] + b * m[5]), ty = -(c * m[2] + d * m[5]);
     // source = A (u + o, v + o) + t
@@ -106,8 +101,8 @@ void plane_extent(const ImageView& frame, int p, int* rows, std::size_t* row_byt
       if (p > 0) return;
       *rows = h;
       const int bpp = (frame.format == PixelFormat::RGB || frame.format == PixelFormat::BGR) ? 3
-                      : frame.format == PixelFormat::GRAY8                                ? 1
-                                                                                          : 4;
+                      : frame.format == PixelFormat::GRAY8                                   ? 1
+                                                                                             : 4;
       *row_bytes = static_cast<std::size_t>(w) * bpp;
       return;
   }

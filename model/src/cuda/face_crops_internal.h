@@ -15,8 +15,7 @@ FramePlanes frame_planes(const ImageView& frame, const char* caller);
 
 /// Validates the geometry and the transforms and turns each into the crop ->
 /// source map. Throws std::invalid_argument naming `caller` and the face index.
-void crop_maps(const FaceTransform* faces, int n, const FaceCropGeometry& geometry,
-               CropMap* out, const char* caller);
+void crop_maps(const FaceTransform* faces, int n, const FaceCropGeometry& geometry, CropMap* out, const char* caller);
 
 /// Rows and bytes per row of plane `p` of the frame (0 rows for absent planes).
 void plane_extent(const ImageView& frame, int p, int* rows, std::size_t* row_bytes);

@@ -24,8 +24,7 @@ bool cuda_device_available() { return false; }
 
 bool cuda_memory_info(int, std::size_t&, std::size_t&) { return false; }
 
-void crop_faces_cuda(const ImageView&, const FaceTransform*, int, float*, const FaceCropGeometry&,
-                     void*) {
+void crop_faces_cuda(const ImageView&, const FaceTransform*, int, float*, const FaceCropGeometry&, void*) {
   not_built("crop_faces_cuda");
 }
 

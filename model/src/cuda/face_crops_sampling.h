@@ -40,8 +40,7 @@ HICOMEX_HD int clamp_u8(int v) { return v < 0 ? 0 : (v > 255 ? 255 : v); }
 /// BT.601 limited range YUV -> RGB in OpenCV's 20-bit fixed point
 /// (imgproc color_yuv: ITUR_BT_601_*), so the colours equal image_to_rgb's.
 HICOMEX_HD void yuv_to_rgb(int y, int u, int v, float rgb[3]) {
-  const int kShift = 20, kCY = 1220542, kCUB = 2116026, kCUG = -409993, kCVG = -852492,
-            kCVR = 1673527;
+  const int kShift = 20, kCY = 1220542, kCUB = 2116026, kCUG = -409993, kCVG = -852492, kCVR = 1673527;
   const int half = 1 << (kShift - 1);
   const int uu = u - 128, vv = v - 128;
   const int yy = (y > 16 ? y - 16 : 0) * kCY;
@@ -58,16 +57,29 @@ HICOMEX_HD void fetch_rgb(const FramePlanes& f, int x, int y, float rgb[3]) {
   int bpp = 4, r = 0, g = 1, b = 2;
   switch (f.format) {
     case PixelFormat::RGB: bpp = 3; break;
-    case PixelFormat::BGR: bpp = 3; r = 2; b = 0; break;
+    case PixelFormat::BGR:
+      bpp = 3;
+      r = 2;
+      b = 0;
+      break;
     case PixelFormat::RGBA:
     case PixelFormat::RGBx: break;
     case PixelFormat::BGRA:
-    case PixelFormat::BGRx: r = 2; b = 0; break;
-    case PixelFormat::xRGB: r = 1; g = 2; b = 3; break;
-    case PixelFormat::xBGR: r = 3; g = 2; b = 1; break;
-    case PixelFormat::GRAY8:
-      rgb[0] = rgb[1] = rgb[2] = static_cast<float>(row[x]);
-      return;
+    case PixelFormat::BGRx:
+      r = 2;
+      b = 0;
+      break;
+    case PixelFormat::xRGB:
+      r = 1;
+      g = 2;
+      b = 3;
+      break;
+    case PixelFormat::xBGR:
+      r = 3;
+      g = 2;
+      b = 1;
+      break;
+    case PixelFormat::GRAY8: rgb[0] = rgb[1] = rgb[2] = static_cast<float>(row[x]); return;
     case PixelFormat::I420: {
       const long long cy = y / 2;
       const int cx = x / 2;
@@ -119,15 +131,13 @@ HICOMEX_HD float normalise_channel(float v) {
 }
 
 /// Writes crop pixel (u, v) of one face: three floats, one per CHW plane.
-HICOMEX_HD void crop_pixel(const FramePlanes& f, const CropMap& map, int u, int v, int crop_size,
-                           float* face_out) {
+HICOMEX_HD void crop_pixel(const FramePlanes& f, const CropMap& map, int u, int v, int crop_size, float* face_out) {
   const float fu = static_cast<float>(u), fv = static_cast<float>(v);
   const float sx = map.m[0] * fu + map.m[1] * fv + map.m[2];
   const float sy = map.m[3] * fu + map.m[4] * fv + map.m[5];
   float rgb[3];
   // Far outside (or NaN-free but huge) positions: all four taps are border.
-  if (!(sx > -2.f && sy > -2.f && sx < static_cast<float>(f.width) + 1.f &&
-        sy < static_cast<float>(f.height) + 1.f)) {
+  if (!(sx > -2.f && sy > -2.f && sx < static_cast<float>(f.width) + 1.f && sy < static_cast<float>(f.height) + 1.f)) {
     rgb[0] = rgb[1] = rgb[2] = kBorderGrey;
   } else {
     sample_bilinear(f, sx, sy, rgb);

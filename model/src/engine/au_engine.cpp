@@ -131,8 +131,7 @@ struct AuEngine::Impl {
     torch::Tensor probabilities, landmarks, intensities;  // CPU fp32; intensities undefined without a head
   };
   // Runs a staged batch (centres used if with_centres).
-  Outputs forward(const torch::Tensor& staged, const torch::Tensor& staged_centres,
-                                                  bool with_centres) {
+  Outputs forward(const torch::Tensor& staged, const torch::Tensor& staged_centres, bool with_centres) {
     set_intra_op_threads(threads);
     c10::InferenceMode guard;
     auto x = staged.to(device, /*non_blocking=*/true);
@@ -142,7 +141,8 @@ struct AuEngine::Impl {
       nn::Autocast autocast(device.type(), dtype);
       auto out = net->forward(x, c);
       Outputs o{torch::sigmoid(out.au_logits.to(torch::kFloat)).to(torch::kCPU).contiguous(),
-                out.landmarks.to(torch::kFloat).to(torch::kCPU).contiguous(), {}};
+                out.landmarks.to(torch::kFloat).to(torch::kCPU).contiguous(),
+                {}};
       if (out.intensities.defined()) o.intensities = out.intensities.to(torch::kFloat).to(torch::kCPU).contiguous();
       return o;
     } catch (const c10::Error& e) {
@@ -202,7 +202,8 @@ AuEngine::AuEngine(const AuEngineOptions& options) : impl_(std::make_unique<Impl
     return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
   };
   if (!finite(probs) || !finite(lms) || !finite(intens))
-    throw WeightsError(options.weights + ": the network computes non-finite outputs (NaN or infinity) for a plain "
+    throw WeightsError(options.weights +
+                       ": the network computes non-finite outputs (NaN or infinity) for a plain "
                        "grey face, although every weight is a finite number: the file is corrupt or was not "
                        "written by a finished training run");
 }
@@ -281,9 +282,8 @@ std::vector<AuPrediction> AuEngine::Impl::run_batch(const std::vector<AlignedFac
   for (int64_t i = 0; i < n; ++i) {
     const auto& f = faces[i];
     if (f.aligned.rows != aligned || f.aligned.cols != aligned || f.aligned.type() != CV_8UC3)
-      throw std::invalid_argument("AuEngine::run: face " + std::to_string(i) + " is not a " +
-                                  std::to_string(aligned) + "x" + std::to_string(aligned) +
-                                  " RGB image from align_face()");
+      throw std::invalid_argument("AuEngine::run: face " + std::to_string(i) + " is not a " + std::to_string(aligned) +
+                                  "x" + std::to_string(aligned) + " RGB image from align_face()");
     const cv::Mat region = f.aligned(cv::Rect(offset, offset, static_cast<int>(crop), static_cast<int>(crop)));
     normalise_rgb_to_chw(region, staged.data_ptr<float>() + i * plane);
     if (f.landmarks49.size() == 49) {

@@ -106,9 +106,9 @@ class BatchScheduler {
   Runner runner_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  BatchQueue queue_;   // guarded by mutex_
+  BatchQueue queue_;      // guarded by mutex_
   bool leading_ = false;  // a caller is closing or running a batch
-  BatchCounts counts_;  // guarded by mutex_
+  BatchCounts counts_;    // guarded by mutex_
 };
 
 }  // namespace hicomex

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -90,14 +90,14 @@ nlohmann::json face_fields(const FaceResult& f, const std::vector<int>& au_ids) 
       {"confidence", rounded(f.confidence, kConfidenceDecimals)},
       {"success", f.success},
       {"detection_score", rounded(f.detection_score, kConfidenceDecimals)},
-      {"box", {rounded(f.box.x, 1), rounded(f.box.y, 1), rounded(f.box.width, 1),
-               rounded(f.box.height, 1)}},
-      {"pose", {{"Tx", rounded(f.pose.tx, kTranslationDecimals)},
-                {"Ty", rounded(f.pose.ty, kTranslationDecimals)},
-                {"Tz", rounded(f.pose.tz, kTranslationDecimals)},
-                {"Rx", rounded(f.pose.pitch * kRadPerDeg, kRotationDecimals)},
-                {"Ry", rounded(f.pose.yaw * kRadPerDeg, kRotationDecimals)},
-                {"Rz", rounded(f.pose.roll * kRadPerDeg, kRotationDecimals)}}},
+      {"box", {rounded(f.box.x, 1), rounded(f.box.y, 1), rounded(f.box.width, 1), rounded(f.box.height, 1)}},
+      {"pose",
+       {{"Tx", rounded(f.pose.tx, kTranslationDecimals)},
+        {"Ty", rounded(f.pose.ty, kTranslationDecimals)},
+        {"Tz", rounded(f.pose.tz, kTranslationDecimals)},
+        {"Rx", rounded(f.pose.pitch * kRadPerDeg, kRotationDecimals)},
+        {"Ry", rounded(f.pose.yaw * kRadPerDeg, kRotationDecimals)},
+        {"Rz", rounded(f.pose.roll * kRadPerDeg, kRotationDecimals)}}},
       {"landmarks", std::move(landmarks)},
       {"aus", std::move(aus)},
   };
@@ -125,9 +125,7 @@ ResultWriter::~ResultWriter() {
   }
 }
 
-const char* ResultWriter::to_string(Format f) {
-  return f == Format::Csv ? "csv" : "jsonl";
-}
+const char* ResultWriter::to_string(Format f) { return f == Format::Csv ? "csv" : "jsonl"; }
 
 ResultWriter::Format ResultWriter::format_from_string(const std::string& name) {
   if (name == "csv") return Format::Csv;
@@ -135,10 +133,10 @@ ResultWriter::Format ResultWriter::format_from_string(const std::string& name) {
   throw std::invalid_argument("unknown result format '" + name + "' (expected csv or jsonl)");
 }
 
-std::string ResultWriter::csv_header(const std::vector<int>& au_ids, bool intensity,
-                                     bool probabilities) {
-  std::string h = "frame, face_id, timestamp, confidence, success, "
-                  "pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz";
+std::string ResultWriter::csv_header(const std::vector<int>& au_ids, bool intensity, bool probabilities) {
+  std::string h =
+      "frame, face_id, timestamp, confidence, success, "
+      "pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz";
   for (const char* axis : {"x", "y"})
     for (int i = 0; i < 68; ++i) h += std::string(", ") + axis + "_" + std::to_string(i);
   if (intensity)
@@ -149,12 +147,10 @@ std::string ResultWriter::csv_header(const std::vector<int>& au_ids, bool intens
   return h;
 }
 
-bool ResultWriter::probability_columns() const {
-  return probabilities_ || !intensity_.value_or(false);
-}
+bool ResultWriter::probability_columns() const { return probabilities_ || !intensity_.value_or(false); }
 
-void ResultWriter::open(const std::string& path, Format format, bool overwrite,
-                        const std::vector<int>& au_ids, const Options& options) {
+void ResultWriter::open(const std::string& path, Format format, bool overwrite, const std::vector<int>& au_ids,
+                        const Options& options) {
   close();
   if (path.empty()) throw std::runtime_error("ResultWriter: empty output path");
   // "x" (C11, glibc) creates exclusively, so the refusal cannot race another writer.
@@ -162,8 +158,7 @@ void ResultWriter::open(const std::string& path, Format format, bool overwrite,
   if (!f) {
     const int err = errno;
     if (err == EEXIST)
-      throw std::runtime_error("refusing to overwrite existing file '" + path +
-                               "' (allow it with overwrite)");
+      throw std::runtime_error("refusing to overwrite existing file '" + path + "' (allow it with overwrite)");
     throw std::runtime_error("cannot create result file '" + path + "': " + std::strerror(err));
   }
   // Unbuffered stdio: each write_out() is one write() of whole lines, so a
@@ -217,31 +212,28 @@ void ResultWriter::write_header_if_needed() {
   header_written_ = true;
 }
 
-void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
-                               const std::vector<FaceResult>& faces, const std::string& utc) {
+void ResultWriter::write_frame(std::int64_t frame, double timestamp_s, const std::vector<FaceResult>& faces,
+                               const std::string& utc) {
   if (!file_) throw std::runtime_error("ResultWriter: write_frame on a closed writer");
   ++frames_;  // a frame reached the file, faces or not
   if (faces.empty()) return;
   if (!au_ids_fixed_) {
-    auto with_aus = std::find_if(faces.begin(), faces.end(),
-                                 [](const FaceResult& f) { return !f.au_ids.empty(); });
+    auto with_aus = std::find_if(faces.begin(), faces.end(), [](const FaceResult& f) { return !f.au_ids.empty(); });
     set_au_ids(with_aus == faces.end() ? std::vector<int>{} : with_aus->au_ids);
   }
   // Check the whole frame first so a bad face leaves no partial frame behind.
   for (const FaceResult& f : faces) {
     if (f.au_ids.empty()) continue;
     if (f.au_ids != au_ids_)
-      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
-                               " of frame " + std::to_string(frame) +
-                               " has AU ids that differ from the file's columns");
+      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) + " of frame " +
+                               std::to_string(frame) + " has AU ids that differ from the file's columns");
     const auto fits = [&](std::size_t n, bool may_be_empty) {
       return n == f.au_ids.size() || (may_be_empty && n == 0);
     };
     if (!fits(f.au_probability.size(), false) || !fits(f.au_occurrence.size(), false) ||
         !fits(f.au_intensity.size(), true) || !fits(f.au_intensity_raw.size(), true))
-      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) +
-                               " of frame " + std::to_string(frame) +
-                               " has AU value vectors whose size differs from its au_ids");
+      throw std::runtime_error("result file '" + path_ + "': face " + std::to_string(f.track_id) + " of frame " +
+                               std::to_string(frame) + " has AU value vectors whose size differs from its au_ids");
   }
   // Intensity::Auto: the first faces tell whether the model has an intensity head.
   if (!intensity_) {
@@ -266,8 +258,7 @@ void ResultWriter::write_frame(std::int64_t frame, double timestamp_s,
   if (buffer_.size() >= kFlushThreshold) write_out();
 }
 
-void ResultWriter::append_csv(std::string& out, std::int64_t frame, double timestamp_s,
-                              const FaceResult& f) const {
+void ResultWriter::append_csv(std::string& out, std::int64_t frame, double timestamp_s, const FaceResult& f) const {
   const char* sep = ", ";
   append_int(out, frame);
   out += sep;
@@ -315,8 +306,7 @@ void ResultWriter::append_csv(std::string& out, std::int64_t frame, double times
   out += '\n';
 }
 
-void ResultWriter::append_json(std::string& out, const FrameStamp& stamp,
-                               const FaceResult& face) const {
+void ResultWriter::append_json(std::string& out, const FrameStamp& stamp, const FaceResult& face) const {
   out += face_record_json(stamp, face, au_ids_);
   out += '\n';
 }
@@ -329,8 +319,7 @@ std::string ResultWriter::face_record_json(const FrameStamp& stamp, const FaceRe
   return rec.dump();
 }
 
-std::string ResultWriter::frame_record_json(const FrameStamp& stamp,
-                                            const std::vector<FaceResult>& faces,
+std::string ResultWriter::frame_record_json(const FrameStamp& stamp, const std::vector<FaceResult>& faces,
                                             const std::vector<int>& au_ids) {
   nlohmann::json rec = stamp_fields(stamp);
   rec["au_ids"] = au_ids;
@@ -351,16 +340,14 @@ std::string ResultWriter::utc_iso8601(std::int64_t unix_us) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(us / 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us / 1000));
   return buf;
 }
 
 std::string ResultWriter::utc_now() {
   using namespace std::chrono;
-  return utc_iso8601(
-      duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+  return utc_iso8601(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 void ResultWriter::write_out() {
@@ -416,8 +403,7 @@ void ResultWriter::close() {
   }
   file_ = nullptr;
   buffer_.clear();
-  if (std::fclose(f) != 0 && error.empty())
-    error = "cannot close result file '" + path_ + "': " + std::strerror(errno);
+  if (std::fclose(f) != 0 && error.empty()) error = "cannot close result file '" + path_ + "': " + std::strerror(errno);
   if (!error.empty()) throw std::runtime_error(error);
 }
 

@@ -23,9 +23,8 @@ std::vector<Anchor> make_anchors() {
   return anchors;
 }
 
-std::vector<Detection> decode(const float* scores, const float* regressors,
-                              const std::vector<Anchor>& anchors, int input_size,
-                              float score_threshold) {
+std::vector<Detection> decode(const float* scores, const float* regressors, const std::vector<Anchor>& anchors,
+                              int input_size, float score_threshold) {
   std::vector<Detection> out;
   const float s = static_cast<float>(input_size);
   for (size_t i = 0; i < anchors.size(); ++i) {
@@ -79,8 +78,7 @@ std::vector<Detection> weighted_blend(std::vector<Detection> detections, float i
     }
     Detection merged = best;
     if (wsum > 0) {
-      merged.box = {float(x0 / wsum), float(y0 / wsum), float((x1 - x0) / wsum),
-                    float((y1 - y0) / wsum)};
+      merged.box = {float(x0 / wsum), float(y0 / wsum), float((x1 - x0) / wsum), float((y1 - y0) / wsum)};
       if (best.has_keypoints) {
         for (int k = 0; k < 6; ++k) {
           merged.keypoints[k] = {float(kp[2 * k] / wsum), float(kp[2 * k + 1] / wsum)};

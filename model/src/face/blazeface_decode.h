@@ -22,9 +22,8 @@ constexpr int kRegressorSize = 16;  ///< box (cx, cy, w, h) + 6 keypoints (x, y)
 
 /// Decodes raw outputs into detections in input-tensor pixels (0..input_size).
 /// `scores`: kAnchorCount raw logits; `regressors`: kAnchorCount x 16.
-std::vector<Detection> decode(const float* scores, const float* regressors,
-                              const std::vector<Anchor>& anchors, int input_size,
-                              float score_threshold);
+std::vector<Detection> decode(const float* scores, const float* regressors, const std::vector<Anchor>& anchors,
+                              int input_size, float score_threshold);
 
 /// MediaPipe's "weighted" non-maximum suppression: the best detection absorbs
 /// every other with IoU above `iou_threshold`; the merged box and keypoints are

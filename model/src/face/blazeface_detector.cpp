@@ -22,9 +22,8 @@ class BlazeFaceDetector final : public FaceDetector {
         input_size_(model == BlazeFaceModel::Front128 ? 128 : 256),
         anchors_(blazeface::make_anchors()) {
     path_ = options.model_path.empty()
-                ? face_model_path(model == BlazeFaceModel::Front128
-                                      ? "face_detection_front_128x128_barracuda.onnx"
-                                      : "face_detection_back_256x256_barracuda.onnx")
+                ? face_model_path(model == BlazeFaceModel::Front128 ? "face_detection_front_128x128_barracuda.onnx"
+                                                                    : "face_detection_back_256x256_barracuda.onnx")
                 : options.model_path;
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec))
@@ -36,7 +35,8 @@ class BlazeFaceDetector final : public FaceDetector {
                            "cannot load BlazeFace model " + path_ + ": " + e.what());
     }
     if (net_.empty())
-      throw ModelFileError(ModelFileError::Kind::Corrupt, path_, "cannot load BlazeFace model " + path_ + ": empty network");
+      throw ModelFileError(ModelFileError::Kind::Corrupt, path_,
+                           "cannot load BlazeFace model " + path_ + ": empty network");
     out_names_ = net_.getUnconnectedOutLayersNames();
     // One forward pass now, so a model with the wrong layout fails at load
     // time with its path rather than on the first frame.
@@ -103,8 +103,7 @@ class BlazeFaceDetector final : public FaceDetector {
     std::copy_n(s[1]->ptr<float>(), 384, scores_.begin() + 512);
     std::copy_n(r[0]->ptr<float>(), 512 * 16, regressors_.begin());
     std::copy_n(r[1]->ptr<float>(), 384 * 16, regressors_.begin() + 512 * 16);
-    auto faces = blazeface::decode(scores_.data(), regressors_.data(), anchors_, input_size_,
-                                   options_.score_threshold);
+    auto faces = blazeface::decode(scores_.data(), regressors_.data(), anchors_, input_size_, options_.score_threshold);
     return blazeface::weighted_blend(std::move(faces), options_.nms_iou);
   }
 
@@ -120,8 +119,7 @@ class BlazeFaceDetector final : public FaceDetector {
 
 }  // namespace
 
-std::unique_ptr<FaceDetector> make_blazeface_detector(BlazeFaceModel model,
-                                                      const FaceDetectorOptions& options) {
+std::unique_ptr<FaceDetector> make_blazeface_detector(BlazeFaceModel model, const FaceDetectorOptions& options) {
   return std::make_unique<BlazeFaceDetector>(model, options);
 }
 

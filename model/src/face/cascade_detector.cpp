@@ -32,8 +32,7 @@ std::string default_cascade(CascadeKind kind) {
 
 class CascadeDetector final : public FaceDetector {
  public:
-  CascadeDetector(CascadeKind kind, const FaceDetectorOptions& options)
-      : kind_(kind), options_(options) {
+  CascadeDetector(CascadeKind kind, const FaceDetectorOptions& options) : kind_(kind), options_(options) {
     path_ = options.model_path.empty() ? default_cascade(kind) : options.model_path;
     bool ok = false;
     try {

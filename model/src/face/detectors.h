@@ -7,12 +7,10 @@
 namespace hicomex {
 
 enum class BlazeFaceModel { Front128, Back256 };
-std::unique_ptr<FaceDetector> make_blazeface_detector(BlazeFaceModel model,
-                                                      const FaceDetectorOptions& options);
+std::unique_ptr<FaceDetector> make_blazeface_detector(BlazeFaceModel model, const FaceDetectorOptions& options);
 
 enum class CascadeKind { Haar, Lbp };
-std::unique_ptr<FaceDetector> make_cascade_detector(CascadeKind kind,
-                                                    const FaceDetectorOptions& options);
+std::unique_ptr<FaceDetector> make_cascade_detector(CascadeKind kind, const FaceDetectorOptions& options);
 
 /// Throws std::invalid_argument unless `rgb` is a non-empty CV_8UC3 image.
 void check_rgb_input(const cv::Mat& rgb, const char* who);

@@ -15,10 +15,10 @@ const std::vector<std::string>& face_detector_names() {
 
 void check_rgb_input(const cv::Mat& rgb, const char* who) {
   if (rgb.empty() || rgb.type() != CV_8UC3) {
-    throw std::invalid_argument(std::string(who) + ": expected a non-empty 8-bit RGB image (CV_8UC3), got " +
-                                (rgb.empty() ? std::string("an empty image")
-                                             : "type " + std::to_string(rgb.type()) + " with " +
-                                                   std::to_string(rgb.channels()) + " channels"));
+    throw std::invalid_argument(
+        std::string(who) + ": expected a non-empty 8-bit RGB image (CV_8UC3), got " +
+        (rgb.empty() ? std::string("an empty image")
+                     : "type " + std::to_string(rgb.type()) + " with " + std::to_string(rgb.channels()) + " channels"));
   }
 }
 
@@ -35,12 +35,11 @@ void apply_size_and_count_limits(std::vector<Detection>& faces, const FaceDetect
   }
 }
 
-std::unique_ptr<FaceDetector> make_face_detector(const std::string& name,
-                                                 const FaceDetectorOptions& options) {
+std::unique_ptr<FaceDetector> make_face_detector(const std::string& name, const FaceDetectorOptions& options) {
   if (!(options.score_threshold >= 0.f && options.score_threshold <= 1.f)) {
-    throw OptionError("detector.score_threshold", std::to_string(options.score_threshold),
-                      "face detector: score_threshold must be in [0, 1], got " +
-                          std::to_string(options.score_threshold));
+    throw OptionError(
+        "detector.score_threshold", std::to_string(options.score_threshold),
+        "face detector: score_threshold must be in [0, 1], got " + std::to_string(options.score_threshold));
   }
   if (!(options.nms_iou > 0.f && options.nms_iou <= 1.f)) {
     throw OptionError("detector.nms_iou", std::to_string(options.nms_iou),

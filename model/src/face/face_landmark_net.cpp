@@ -27,8 +27,8 @@ torch::Tensor tf_tensor(const TfjsWeights& w, const std::string& name, std::vect
     std::string got, exp;
     for (auto d : t.shape) got += std::to_string(d) + " ";
     for (auto d : want) exp += std::to_string(d) + " ";
-    throw std::runtime_error("tfjs weights: tensor " + name + " in " + w.manifest_path() + " has shape [ " +
-                             got + "], expected [ " + exp + "]");
+    throw std::runtime_error("tfjs weights: tensor " + name + " in " + w.manifest_path() + " has shape [ " + got +
+                             "], expected [ " + exp + "]");
   }
   return torch::from_blob(const_cast<float*>(t.values.data()), want, torch::kFloat32).clone();
 }
@@ -144,9 +144,9 @@ void depthwise_plain(const Depthwise& d) {
 // runtime c with a bounds check per column.
 template <int kOut, int kStride, bool kOffset, int64_t c, bool kEdge>
 __attribute__((target("avx2,fma"), always_inline)) inline void depthwise_pixels_avx2(const float* const rows[3],
-                                                                                    const float* weights,
-                                                                                    const float* offset, int64_t x0,
-                                                                                    int64_t w, float* out) {
+                                                                                     const float* weights,
+                                                                                     const float* offset, int64_t x0,
+                                                                                     int64_t w, float* out) {
   constexpr int kCols = (kOut - 1) * kStride + 3;
   const __m256 zero = _mm256_setzero_ps();
   const __m256 off = kOffset ? _mm256_loadu_ps(offset) : zero;
@@ -182,10 +182,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline void depthwise_pixels_
 // window reaches into the padding.
 template <int kOut, int kStride, bool kOffset, int64_t c>
 __attribute__((target("avx2,fma"), always_inline)) inline void depthwise_block_avx2(const float* const rows[3],
-                                                                                   const float* weights,
-                                                                                   const float* offset, int64_t ox,
-                                                                                   int64_t before, int64_t w,
-                                                                                   float* out) {
+                                                                                    const float* weights,
+                                                                                    const float* offset, int64_t ox,
+                                                                                    int64_t before, int64_t w,
+                                                                                    float* out) {
   constexpr int kCols = (kOut - 1) * kStride + 3;
   const int64_t x0 = ox * kStride - before;
   if (x0 >= 0 && x0 + kCols <= w) {
@@ -270,8 +270,8 @@ torch::Tensor pack_panels(const torch::Tensor& w) {
 // for kRows <= 6.
 template <int kRows>
 __attribute__((target("avx2,fma"), always_inline)) inline void matmul_tile_avx2(const float* a, int64_t k,
-                                                                               const float* panel, float* c,
-                                                                               int64_t ldc, const float* bias) {
+                                                                                const float* panel, float* c,
+                                                                                int64_t ldc, const float* bias) {
   __m256 acc[kRows][2];
 #pragma GCC unroll 6
   for (int i = 0; i < kRows; ++i) {
@@ -421,8 +421,8 @@ TfConvImpl::TfConvImpl(int64_t in, int64_t out, int64_t stride, bool separable)
     : stride_(stride), separable_(separable) {
   namespace nn = torch::nn;
   if (separable) {
-    conv_ = register_module("depthwise",
-                            nn::Conv2d(nn::Conv2dOptions(in, in, 3).stride(stride).groups(in).bias(false)));
+    conv_ =
+        register_module("depthwise", nn::Conv2d(nn::Conv2dOptions(in, in, 3).stride(stride).groups(in).bias(false)));
     pointwise_ = register_module("pointwise", nn::Conv2d(nn::Conv2dOptions(in, out, 1)));
   } else {
     conv_ = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride)));
@@ -499,7 +499,7 @@ FaceLandmarkNetImpl::FaceLandmarkNetImpl() {
 }
 
 torch::Tensor FaceLandmarkNetImpl::forward(const torch::Tensor& x) {
-  auto y = dense3_(dense2_(dense1_(dense0_(x))));    // [N, 256, 7, 7]
+  auto y = dense3_(dense2_(dense1_(dense0_(x))));              // [N, 256, 7, 7]
   y = F::avg_pool2d(y, F::AvgPool2dFuncOptions(7).stride(2));  // "valid" -> 1x1
   return fc_(y.flatten(1));
 }
@@ -509,9 +509,8 @@ void FaceLandmarkNetImpl::load(const TfjsWeights& w) {
   // dense1..3: 4 separable convs; fc: weights, bias.
   constexpr size_t expected = (2 + 3 * 3) + 3 * (4 * 3) + 2;  // 49
   if (w.tensors().size() != expected) {
-    throw std::runtime_error("tfjs weights: " + w.manifest_path() + " holds " +
-                             std::to_string(w.tensors().size()) + " tensors, FaceLandmark68Net needs " +
-                             std::to_string(expected));
+    throw std::runtime_error("tfjs weights: " + w.manifest_path() + " holds " + std::to_string(w.tensors().size()) +
+                             " tensors, FaceLandmark68Net needs " + std::to_string(expected));
   }
   dense0_->load(w, "dense0");
   dense1_->load(w, "dense1");
@@ -656,9 +655,8 @@ torch::Tensor FaceLandmarkNetImpl::forward_crops_cpu(const torch::Tensor& nhwc_u
   torch::Tensor out = torch::empty({n, cpu_fc_matrix_.size(1)}, torch::kFloat32);
   const uint8_t* pixels = x.data_ptr<uint8_t>();
   float* points = out.data_ptr<float>();
-  for_each_image(n, [&](int64_t i) {
-    cpu_landmarks(pixels + i * kInputSize * kInputSize * 3, points + i * out.size(1), simd);
-  });
+  for_each_image(
+      n, [&](int64_t i) { cpu_landmarks(pixels + i * kInputSize * kInputSize * 3, points + i * out.size(1), simd); });
   return out;
 }
 

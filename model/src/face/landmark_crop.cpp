@@ -28,8 +28,8 @@ cv::Mat crop_face(const cv::Mat& rgb, const Box& square, int size) {
     throw std::invalid_argument("crop_face: expected a non-empty 8-bit RGB image (CV_8UC3)");
   }
   if (!(square.width > 0.f && square.height > 0.f) || size <= 0) {
-    throw std::invalid_argument("crop_face: empty crop box (width " + std::to_string(square.width) +
-                                ", height " + std::to_string(square.height) + ")");
+    throw std::invalid_argument("crop_face: empty crop box (width " + std::to_string(square.width) + ", height " +
+                                std::to_string(square.height) + ")");
   }
   // A large face shrunk in one bilinear step aliases. Halve it with pyrDown
   // first (exact in continuous coordinates: x -> x / 2) until the last step
@@ -37,8 +37,8 @@ cv::Mat crop_face(const cv::Mat& rgb, const Box& square, int size) {
   Box box = square;
   cv::Mat src = rgb;
   if (size / double(square.width) < 0.5) {
-    const cv::Rect roi(int(std::floor(square.x)) - 2, int(std::floor(square.y)) - 2,
-                       int(std::ceil(square.width)) + 5, int(std::ceil(square.height)) + 5);
+    const cv::Rect roi(int(std::floor(square.x)) - 2, int(std::floor(square.y)) - 2, int(std::ceil(square.width)) + 5,
+                       int(std::ceil(square.height)) + 5);
     const cv::Rect inside = roi & cv::Rect(0, 0, rgb.cols, rgb.rows);
     cv::Mat region(roi.size(), CV_8UC3, cv::Scalar::all(0));
     if (!inside.empty()) rgb(inside).copyTo(region(inside - roi.tl()));
@@ -54,8 +54,7 @@ cv::Mat crop_face(const cv::Mat& rgb, const Box& square, int size) {
   const double sx = size / double(box.width), sy = size / double(box.height);
   const cv::Matx23d m(sx, 0, -box.x * sx + 0.5 * sx - 0.5, 0, sy, -box.y * sy + 0.5 * sy - 0.5);
   cv::Mat out;
-  cv::warpAffine(src, out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
-                 cv::Scalar::all(0));
+  cv::warpAffine(src, out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
   return out;
 }
 

@@ -62,11 +62,10 @@ std::string face_models_dir() {
 std::string face_model_path(const std::string& file) {
   const std::string path = face_models_dir() + "/" + file;
   if (!exists(path, false)) {
-    throw ModelFileError(
-        ModelFileError::Kind::NotFound, path,
-        "face model file not found: " + path +
-        " (fetch the models with scripts/fetch-face-models.sh [DEST], or point "
-        "HICOMEX_FACE_MODELS at a folder that holds them)");
+    throw ModelFileError(ModelFileError::Kind::NotFound, path,
+                         "face model file not found: " + path +
+                             " (fetch the models with scripts/fetch-face-models.sh [DEST], or point "
+                             "HICOMEX_FACE_MODELS at a folder that holds them)");
   }
   return path;
 }

@@ -95,19 +95,20 @@ TfjsWeights TfjsWeights::load(const std::string& manifest_path) {
         }
         const size_t elem = stored_size(dtype, qdtype);
         if (elem == 0) {
-          corrupt(manifest_path, "tfjs weights: tensor " + t.name + " in " + manifest_path +
-                  " has unsupported dtype " + dtype +
-                  (qdtype.empty() ? "" : " quantised as " + qdtype));
+          corrupt(manifest_path, "tfjs weights: tensor " + t.name + " in " + manifest_path + " has unsupported dtype " +
+                                     dtype + (qdtype.empty() ? "" : " quantised as " + qdtype));
         }
         size_t count = 1;
         for (int64_t d : t.shape) {
-          if (d < 0) corrupt(manifest_path, "tfjs weights: tensor " + t.name + " in " + manifest_path + " has a negative dimension");
+          if (d < 0)
+            corrupt(manifest_path,
+                    "tfjs weights: tensor " + t.name + " in " + manifest_path + " has a negative dimension");
           count *= static_cast<size_t>(d);
         }
         if (offset + count * elem > bytes.size()) {
           corrupt(manifest_path, "tfjs weights: " + shard_names + " is truncated: tensor " + t.name +
-                  " needs bytes up to " + std::to_string(offset + count * elem) +
-                  ", the shards hold " + std::to_string(bytes.size()));
+                                     " needs bytes up to " + std::to_string(offset + count * elem) +
+                                     ", the shards hold " + std::to_string(bytes.size()));
         }
         const uint8_t* src = bytes.data() + offset;
         t.values.resize(count);
@@ -131,7 +132,7 @@ TfjsWeights TfjsWeights::load(const std::string& manifest_path) {
       }
       if (offset != bytes.size()) {
         corrupt(manifest_path, "tfjs weights: " + shard_names + " holds " + std::to_string(bytes.size()) +
-                " bytes but " + manifest_path + " describes " + std::to_string(offset));
+                                   " bytes but " + manifest_path + " describes " + std::to_string(offset));
       }
     }
   } catch (const nlohmann::json::exception& e) {

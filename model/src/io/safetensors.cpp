@@ -31,11 +31,10 @@ struct DTypeInfo {
   const char* name;
   std::size_t size;
 };
-constexpr DTypeInfo kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
-    {DType::BOOL, "BOOL", 1}};
+constexpr DTypeInfo kDTypes[] = {{DType::F64, "F64", 8},   {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
+                                 {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
+                                 {DType::I16, "I16", 2},   {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
+                                 {DType::BOOL, "BOOL", 1}};
 
 [[noreturn]] void fail(const std::string& origin, const std::string& problem,
                        ModelFileError::Kind kind = ModelFileError::Kind::Corrupt) {
@@ -51,9 +50,7 @@ std::string errno_text(int err) { return std::generic_category().message(err); }
 
 // A name as it appears in the header (quoted, escaped); never throws, so it is
 // safe to use while reporting a name that is not valid UTF-8.
-std::string json_quoted(const std::string& s) {
-  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+std::string json_quoted(const std::string& s) { return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // numel * dtype size of a validated shape; false when it does not fit in 64 bits.
 bool byte_size(const std::vector<std::int64_t>& shape, DType dtype, std::uint64_t& out) {
@@ -67,9 +64,7 @@ bool byte_size(const std::vector<std::int64_t>& shape, DType dtype, std::uint64_
   return true;
 }
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  return Json(shape).dump();
-}
+std::string shape_text(const std::vector<std::int64_t>& shape) { return Json(shape).dump(); }
 
 // Parses the header, rejecting duplicate keys in any object: nlohmann keeps
 // the last duplicate silently, which would hide a second, conflicting tensor.
@@ -82,8 +77,7 @@ Json parse_header(const std::uint8_t* begin, const std::uint8_t* end, const std:
       seen[static_cast<std::size_t>(depth)].clear();
     } else if (event == Json::parse_event_t::key && depth > 0) {
       const auto& key = parsed.get_ref<const std::string&>();
-      if (!seen[static_cast<std::size_t>(depth) - 1].insert(key).second && duplicate.empty())
-        duplicate = key;
+      if (!seen[static_cast<std::size_t>(depth) - 1].insert(key).second && duplicate.empty()) duplicate = key;
     }
     return true;
   };
@@ -102,8 +96,7 @@ std::map<std::string, std::string> parse_metadata(const Json& j, const std::stri
   if (!j.is_object()) fail(origin, "__metadata__ is not an object of string values");
   std::map<std::string, std::string> metadata;
   for (const auto& [key, value] : j.items()) {
-    if (!value.is_string())
-      fail(origin, "__metadata__ value of " + json_quoted(key) + " is not a string");
+    if (!value.is_string()) fail(origin, "__metadata__ value of " + json_quoted(key) + " is not a string");
     metadata[key] = value.get<std::string>();
   }
   return metadata;
@@ -115,8 +108,7 @@ struct Entry {
 };
 
 // One tensor entry, checked on its own against the size of the data buffer.
-Entry parse_entry(const std::string& name, const Json& j, std::uint64_t buffer_size,
-                  const std::string& origin) {
+Entry parse_entry(const std::string& name, const Json& j, std::uint64_t buffer_size, const std::string& origin) {
   const std::string at = "tensor " + json_quoted(name) + ": ";
   if (!j.is_object()) fail(origin, at + "entry is not a JSON object");
   for (const char* field : {"dtype", "shape", "data_offsets"})
@@ -150,16 +142,15 @@ Entry parse_entry(const std::string& name, const Json& j, std::uint64_t buffer_s
   const std::string span = "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
   if (e.begin > e.end) fail(origin, at + span + " has begin after end");
   if (e.end > buffer_size)
-    fail(origin, at + span + " run past the end of the " + std::to_string(buffer_size) +
-                     "-byte data buffer (truncated file?)");
+    fail(origin,
+         at + span + " run past the end of the " + std::to_string(buffer_size) + "-byte data buffer (truncated file?)");
 
   std::uint64_t expected = 0;
   if (!byte_size(e.record.shape, e.record.dtype, expected))
     fail(origin, at + "shape " + shape_text(e.record.shape) + " is too large (byte size overflows)");
   if (expected != e.end - e.begin)
-    fail(origin, at + "shape " + shape_text(e.record.shape) + " of " + to_string(e.record.dtype) +
-                     " needs " + std::to_string(expected) + " bytes but " + span + " span " +
-                     std::to_string(e.end - e.begin));
+    fail(origin, at + "shape " + shape_text(e.record.shape) + " of " + to_string(e.record.dtype) + " needs " +
+                     std::to_string(expected) + " bytes but " + span + " span " + std::to_string(e.end - e.begin));
   return e;
 }
 
@@ -197,17 +188,15 @@ const TensorRecord* SafetensorsFile::find(const std::string& name) const {
 
 SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes, const std::string& origin) {
   if (bytes.size() < 8)
-    fail(origin, "file is " + std::to_string(bytes.size()) +
-                     " bytes, too short for the 8-byte header length");
+    fail(origin, "file is " + std::to_string(bytes.size()) + " bytes, too short for the 8-byte header length");
   std::uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[static_cast<std::size_t>(i)];
   if (header_len > kMaxSafetensorsHeader)
     fail(origin, "header length " + std::to_string(header_len) + " exceeds the limit of " +
                      std::to_string(kMaxSafetensorsHeader) + " bytes");
   if (header_len > bytes.size() - 8)
-    fail(origin, "header length " + std::to_string(header_len) + " exceeds the " +
-                     std::to_string(bytes.size() - 8) + " bytes after the 8-byte length field (file size " +
-                     std::to_string(bytes.size()) + ")");
+    fail(origin, "header length " + std::to_string(header_len) + " exceeds the " + std::to_string(bytes.size() - 8) +
+                     " bytes after the 8-byte length field (file size " + std::to_string(bytes.size()) + ")");
 
   const std::uint8_t* buffer = bytes.data() + 8 + header_len;
   const std::uint64_t buffer_size = bytes.size() - 8 - header_len;
@@ -231,12 +220,11 @@ SafetensorsFile parse_safetensors(const std::vector<std::uint8_t>& bytes, const 
   const Entry* previous = nullptr;
   for (const Entry& e : entries) {
     if (e.begin < cursor)
-      fail(origin, "tensor " + json_quoted(e.record.name) + " overlaps tensor " +
-                       json_quoted(previous->record.name) + " (begins at " + std::to_string(e.begin) +
-                       ", before " + std::to_string(cursor) + ")");
+      fail(origin, "tensor " + json_quoted(e.record.name) + " overlaps tensor " + json_quoted(previous->record.name) +
+                       " (begins at " + std::to_string(e.begin) + ", before " + std::to_string(cursor) + ")");
     if (e.begin > cursor)
-      fail(origin, "gap of " + std::to_string(e.begin - cursor) + " bytes before tensor " +
-                       json_quoted(e.record.name) + " at offset " + std::to_string(cursor));
+      fail(origin, "gap of " + std::to_string(e.begin - cursor) + " bytes before tensor " + json_quoted(e.record.name) +
+                       " at offset " + std::to_string(cursor));
     cursor = e.end;
     previous = &e;
   }
@@ -295,9 +283,8 @@ std::vector<std::uint8_t> serialise_safetensors(const SafetensorsFile& file) {
       if (d < 0) throw WeightsError(at + "negative dimension in shape " + shape_text(t.shape));
     std::uint64_t size = 0;
     if (!byte_size(t.shape, t.dtype, size) || size != t.data.size())
-      throw WeightsError(at + "data has " + std::to_string(t.data.size()) + " bytes, shape " +
-                         shape_text(t.shape) + " of " + to_string(t.dtype) + " needs " +
-                         std::to_string(size));
+      throw WeightsError(at + "data has " + std::to_string(t.data.size()) + " bytes, shape " + shape_text(t.shape) +
+                         " of " + to_string(t.dtype) + " needs " + std::to_string(size));
     Json entry = Json::object();
     entry["dtype"] = to_string(t.dtype);
     entry["shape"] = t.shape;
@@ -333,8 +320,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   }
   // A reader never sees a half-written file: write a sibling, then rename over.
   static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
     const int create_err = errno;
@@ -347,8 +333,10 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   while (done < bytes.size() && problem.empty()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) problem = "cannot write " + tmp + " (" + errno_text(n < 0 ? errno : EIO) + ")";
-    else done += static_cast<std::size_t>(n);
+    if (n <= 0)
+      problem = "cannot write " + tmp + " (" + errno_text(n < 0 ? errno : EIO) + ")";
+    else
+      done += static_cast<std::size_t>(n);
   }
   if (problem.empty() && ::fsync(fd) != 0) problem = "cannot sync " + tmp + " (" + errno_text(errno) + ")";
   if (::close(fd) != 0 && problem.empty()) problem = "cannot close " + tmp + " (" + errno_text(errno) + ")";

@@ -13,7 +13,7 @@ namespace hicomex::nn {
 struct FeatConvImpl::FastCache {
   std::mutex mutex;
   bool built = false;
-  WeightSignature signature;  // of the parameters and buffers at the last fold
+  WeightSignature signature;                              // of the parameters and buffers at the last fold
   std::shared_ptr<const region_fast::FeatPacked> packed;  // null: no kernel for these channels
   std::atomic<int64_t> forwards{0};
 };
@@ -80,8 +80,6 @@ torch::Tensor FeatConvImpl::forward(const torch::Tensor& x) {
   return torch::max_pool2d(y, 2, 2);
 }
 
-int64_t FeatConvImpl::macs(int64_t h, int64_t w) const {
-  return groups_ * h * w * 9 * (in_ * out_ + out_ * out_);
-}
+int64_t FeatConvImpl::macs(int64_t h, int64_t w) const { return groups_ * h * w * 9 * (in_ * out_ + out_ * out_); }
 
 }  // namespace hicomex::nn

@@ -5,12 +5,12 @@
 // conditions as the region layers' (see RegionLayerImpl): eval mode, no
 // autograd, no CPU autocast, fused_inference() and region_fast::enabled().
 #pragma once
-#include <memory>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
+#include <memory>
 
 namespace hicomex::nn {
 

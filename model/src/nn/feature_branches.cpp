@@ -4,8 +4,8 @@
 
 namespace hicomex::nn {
 
-FeatureBranchImpl::FeatureBranchImpl(int64_t in_channels, int64_t map_size,
-                                     const std::vector<int64_t>& widths, int64_t feature_dim)
+FeatureBranchImpl::FeatureBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths,
+                                     int64_t feature_dim)
     : in_(in_channels), map_(map_size), widths_(widths) {
   int64_t c = in_channels, m = map_size;
   for (size_t i = 0; i < widths.size(); ++i) {
@@ -34,9 +34,8 @@ int64_t FeatureBranchImpl::macs() const {
   return total + flat_ * fc_->options.out_features();
 }
 
-LandmarkBranchImpl::LandmarkBranchImpl(int64_t in_channels, int64_t map_size,
-                                       const std::vector<int64_t>& widths, int64_t feature_dim,
-                                       int64_t landmarks)
+LandmarkBranchImpl::LandmarkBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths,
+                                       int64_t feature_dim, int64_t landmarks)
     : landmarks_(landmarks) {
   features_ = register_module("features", FeatureBranch(in_channels, map_size, widths, feature_dim));
   head_ = register_module("head", torch::nn::Linear(feature_dim, 2 * landmarks));

@@ -16,8 +16,7 @@ namespace hicomex::nn {
 /// Three FeatConv blocks (map / 8), flatten, Linear -> PReLU: a feature vector.
 class FeatureBranchImpl : public torch::nn::Module {
  public:
-  FeatureBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths,
-                    int64_t feature_dim);
+  FeatureBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths, int64_t feature_dim);
   torch::Tensor forward(const torch::Tensor& x);  ///< [B,C,M,M] -> [B,feature_dim]
   int64_t macs() const;
 
@@ -34,8 +33,8 @@ TORCH_MODULE(FeatureBranch);
 /// Coordinates are crop pixels (x, y pairs), as JAA-Net regresses them.
 class LandmarkBranchImpl : public torch::nn::Module {
  public:
-  LandmarkBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths,
-                     int64_t feature_dim, int64_t landmarks);
+  LandmarkBranchImpl(int64_t in_channels, int64_t map_size, const std::vector<int64_t>& widths, int64_t feature_dim,
+                     int64_t landmarks);
   /// Returns {landmark feature [B,feature_dim], landmarks [B,L,2]}.
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x);
   int64_t macs() const;

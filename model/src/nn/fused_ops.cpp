@@ -37,8 +37,7 @@ bool foldable_batchnorm(const torch::nn::BatchNorm2d& bn) {
 
 bool fast_inference_allowed(const torch::nn::Module& module, const torch::Tensor& x, WeightSignature& signature) {
   if (!fusion_on() || torch::GradMode::is_enabled() || at::autocast::is_cpu_enabled()) return false;
-  if (!x.defined() || !x.is_cpu() || x.layout() != torch::kStrided || x.scalar_type() != torch::kFloat ||
-      x.dim() != 4)
+  if (!x.defined() || !x.is_cpu() || x.layout() != torch::kStrided || x.scalar_type() != torch::kFloat || x.dim() != 4)
     return false;
   if (module.is_training()) return false;
   for (const auto& m : module.modules(/*include_self=*/false))
@@ -66,8 +65,7 @@ torch::Tensor conv_bn(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, const
   auto w = conv->weight * scale.view({-1, 1, 1, 1});
   auto b = (conv->bias.defined() ? conv->bias - bn->running_mean : -bn->running_mean) * scale + bn->bias;
   const auto& o = conv->options;
-  return torch::conv2d(x, w, b, *o.stride(),
-                       **padding, *o.dilation(), o.groups());
+  return torch::conv2d(x, w, b, *o.stride(), **padding, *o.dilation(), o.groups());
 }
 
 torch::Tensor bn_relu(torch::nn::BatchNorm2d& bn, const torch::Tensor& x) {

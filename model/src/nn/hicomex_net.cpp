@@ -22,19 +22,18 @@ void HicomexImpl::reset() {
   region2_ = register_module("region2", RegionLayer(c1, c2));
   global_ = register_module("global", FeatureBranch(c2, m, o.global_channels(), o.feature_dim()));
   landmark_ = register_module("landmark", LandmarkBranch(c2, m, o.landmark_channels(), o.feature_dim(), o.landmarks()));
-  local_ = register_module("local", LocalAuFeatures(o.aus(), c2, o.crop_size(), m, o.local_window(),
-                                                    o.local_channels(), o.local_dim()));
+  local_ = register_module(
+      "local", LocalAuFeatures(o.aus(), c2, o.crop_size(), m, o.local_window(), o.local_channels(), o.local_dim()));
   const Variant v = o.variant();
-  if (v == Variant::Lstm || v == Variant::Full)
-    lstm_ = register_module("lstm", IntensityLstm(o.local_dim()));
+  if (v == Variant::Lstm || v == Variant::Full) lstm_ = register_module("lstm", IntensityLstm(o.local_dim()));
   if (v == Variant::Attention || v == Variant::Full)
-    attention_ = register_module("attention", SelfAttentionEncoder(o.local_dim(), o.attention_layers(),
-                                                                   o.attention_heads(), o.attention_ff(),
-                                                                   o.attention_dropout()));
+    attention_ =
+        register_module("attention", SelfAttentionEncoder(o.local_dim(), o.attention_layers(), o.attention_heads(),
+                                                          o.attention_ff(), o.attention_dropout()));
   if (v == Variant::Hopfield || v == Variant::Full)
-    hopfield_ = register_module("hopfield", HopfieldLayer(o.local_dim(), o.hopfield_heads(), o.hopfield_beta(),
-                                                          o.hopfield_update_steps_max(),
-                                                          o.hopfield_update_steps_eps()));
+    hopfield_ =
+        register_module("hopfield", HopfieldLayer(o.local_dim(), o.hopfield_heads(), o.hopfield_beta(),
+                                                  o.hopfield_update_steps_max(), o.hopfield_update_steps_eps()));
   head_ = register_module("au_head", AuHead(a, o.local_dim(), o.feature_dim(), o.head_hidden(), o.head_dropout()));
   if (o.intensity_head())
     intensity_ = register_module("intensity_head", IntensityHead(a, o.local_dim(), o.feature_dim(), o.head_hidden()));
@@ -42,8 +41,8 @@ void HicomexImpl::reset() {
 
 HicomexOutput HicomexImpl::forward(const torch::Tensor& x, const torch::Tensor& centre_landmarks) {
   const int64_t s = options_.crop_size();
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == s && x.size(3) == s,
-              "HiCOMEX expects input [B,3,", s, ",", s, "], got ", x.sizes());
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == s && x.size(3) == s, "HiCOMEX expects input [B,3,", s, ",",
+              s, "], got ", x.sizes());
   // Named stages show up in `hicomex-bench --profile` (free when not profiling).
   torch::Tensor f, global, landmark_feature, landmarks, local;
   {

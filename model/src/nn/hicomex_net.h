@@ -18,8 +18,8 @@
 namespace hicomex::nn {
 
 struct HicomexOutput {
-  torch::Tensor au_logits;  ///< [B,A]; sigmoid gives occurrence probabilities
-  torch::Tensor landmarks;  ///< [B,49,2], crop pixels
+  torch::Tensor au_logits;    ///< [B,A]; sigmoid gives occurrence probabilities
+  torch::Tensor landmarks;    ///< [B,49,2], crop pixels
   torch::Tensor intensities;  ///< [B,A] in [0,5]; undefined without options().intensity_head()
 };
 

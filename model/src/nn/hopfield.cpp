@@ -6,8 +6,8 @@
 
 namespace hicomex::nn {
 
-HopfieldRetrieval hopfield_retrieve(torch::Tensor q, const torch::Tensor& k, double beta,
-                                    int64_t update_steps_max, double eps) {
+HopfieldRetrieval hopfield_retrieve(torch::Tensor q, const torch::Tensor& k, double beta, int64_t update_steps_max,
+                                    double eps) {
   auto kt = k.transpose(-2, -1);
   auto xi = torch::softmax(beta * torch::matmul(q, kt), -1);
   int64_t steps = 1;
@@ -22,8 +22,7 @@ HopfieldRetrieval hopfield_retrieve(torch::Tensor q, const torch::Tensor& k, dou
   return {xi, steps};
 }
 
-HopfieldLayerImpl::HopfieldLayerImpl(int64_t dim, int64_t heads, double beta, int64_t update_steps_max,
-                                     double eps)
+HopfieldLayerImpl::HopfieldLayerImpl(int64_t dim, int64_t heads, double beta, int64_t update_steps_max, double eps)
     : dim_(dim), heads_(heads), steps_max_(update_steps_max), eps_(eps) {
   beta_ = beta > 0 ? beta : 1.0 / std::sqrt(static_cast<double>(dim / heads));
   auto ln = [&](const char* name) {

@@ -17,8 +17,8 @@ struct HopfieldRetrieval {
 /// xi = softmax(beta Q K^T); then, up to `update_steps_max` times, Q <- xi K and
 /// xi is recomputed, stopping early once max ||xi_new - xi_old||_2 (over rows,
 /// heads and faces) <= `eps`. Q, K: [..., S, d].
-HopfieldRetrieval hopfield_retrieve(torch::Tensor q, const torch::Tensor& k, double beta,
-                                    int64_t update_steps_max, double eps);
+HopfieldRetrieval hopfield_retrieve(torch::Tensor q, const torch::Tensor& k, double beta, int64_t update_steps_max,
+                                    double eps);
 
 class HopfieldLayerImpl : public torch::nn::Module {
  public:

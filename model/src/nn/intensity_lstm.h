@@ -10,7 +10,7 @@ namespace hicomex::nn {
 
 class IntensityLstmImpl : public torch::nn::Module {
  public:
-  explicit IntensityLstmImpl(int64_t dim);  ///< hidden = dim / 2 per direction
+  explicit IntensityLstmImpl(int64_t dim);        ///< hidden = dim / 2 per direction
   torch::Tensor forward(const torch::Tensor& x);  ///< [B,A,D] -> [B,A,D]
   int64_t macs(int64_t sequence) const;
 

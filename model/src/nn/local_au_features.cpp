@@ -28,23 +28,22 @@ AuCentreMap::AuCentreMap(const std::vector<int>& aus) {
 }
 
 torch::Tensor AuCentreMap::centres(const torch::Tensor& lm) const {
-  TORCH_CHECK(lm.dim() == 3 && lm.size(1) == 49 && lm.size(2) == 2,
-              "AU centres need landmarks [B,49,2], got ", lm.sizes());
+  TORCH_CHECK(lm.dim() == 3 && lm.size(1) == 49 && lm.size(2) == 2, "AU centres need landmarks [B,49,2], got ",
+              lm.sizes());
   const auto dev = lm.device();
   auto pa = lm.index_select(1, index_a_.to(dev));
   auto pb = lm.index_select(1, index_b_.to(dev));
   auto mid = 0.5 * (pa + pb);  // [B, A*2, 2]
   // r = |x22 - x25| (inner eye corners), per face.
   auto r = (lm.select(1, 22).select(1, 0) - lm.select(1, 25).select(1, 0)).abs();  // [B]
-  auto shift = dy_r_.to(dev, lm.scalar_type()).unsqueeze(0) * r.unsqueeze(1);       // [B, A*2]
+  auto shift = dy_r_.to(dev, lm.scalar_type()).unsqueeze(0) * r.unsqueeze(1);      // [B, A*2]
   auto y = mid.select(2, 1) + shift;
   auto out = torch::stack({mid.select(2, 0), y}, 2);
   return out.view({lm.size(0), -1, 2, 2});
 }
 
-LocalAuFeaturesImpl::LocalAuFeaturesImpl(const std::vector<int>& aus, int64_t in_channels,
-                                         int64_t crop_size, int64_t map_size, int64_t window,
-                                         int64_t channels, int64_t local_dim)
+LocalAuFeaturesImpl::LocalAuFeaturesImpl(const std::vector<int>& aus, int64_t in_channels, int64_t crop_size,
+                                         int64_t map_size, int64_t window, int64_t channels, int64_t local_dim)
     : aus_(static_cast<int64_t>(aus.size())),
       in_(in_channels),
       crop_(crop_size),
@@ -84,7 +83,8 @@ torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch
     FullPrecision fp32;
     auto m = map.to(torch::kFloat);
     auto grid = sampling_grid(centres.to(torch::kFloat));
-    windows = F::grid_sample(m, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    windows = F::grid_sample(
+        m, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
   }
   // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
   windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});

@@ -33,8 +33,8 @@ class AuCentreMap {
 
 class LocalAuFeaturesImpl : public torch::nn::Module {
  public:
-  LocalAuFeaturesImpl(const std::vector<int>& aus, int64_t in_channels, int64_t crop_size,
-                      int64_t map_size, int64_t window, int64_t channels, int64_t local_dim);
+  LocalAuFeaturesImpl(const std::vector<int>& aus, int64_t in_channels, int64_t crop_size, int64_t map_size,
+                      int64_t window, int64_t channels, int64_t local_dim);
   /// map [B,C,M,M] and centres [B,A,2,2] (crop pixels) -> [B,A,local_dim].
   torch::Tensor forward(const torch::Tensor& map, const torch::Tensor& centres);
   /// The sampling grid for the windows, [B, A*2*W, W, 2] in grid_sample units.

@@ -46,11 +46,12 @@ ModelInfo model_info_from_metadata(const std::map<std::string, std::string>& met
     return it->second;
   };
   if (get("format") != kWeightsFormat)
-    throw std::runtime_error(origin + ": metadata format is '" + get("format") + "', expected '" + kWeightsFormat + "'");
+    throw std::runtime_error(origin + ": metadata format is '" + get("format") + "', expected '" + kWeightsFormat +
+                             "'");
   if (get("format_version") != std::to_string(kWeightsFormatVersion))
     throw std::runtime_error(origin + ": weights format version " + get("format_version") +
-                             " is not supported (this build reads version " +
-                             std::to_string(kWeightsFormatVersion) + ")");
+                             " is not supported (this build reads version " + std::to_string(kWeightsFormatVersion) +
+                             ")");
   ModelInfo info;
   auto mid = metadata.find("model_id");
   if (mid != metadata.end()) info.model_id = mid->second;
@@ -70,7 +71,8 @@ ModelInfo model_info_from_metadata(const std::map<std::string, std::string>& met
       throw std::runtime_error(origin + ": " + std::to_string(info.thresholds.size()) + " thresholds for " +
                                std::to_string(info.options.aus().size()) + " AUs");
     for (float t : info.thresholds)
-      if (!(t > 0.f && t < 1.f)) throw std::runtime_error(origin + ": threshold " + std::to_string(t) + " is not in (0,1)");
+      if (!(t > 0.f && t < 1.f))
+        throw std::runtime_error(origin + ": threshold " + std::to_string(t) + " is not in (0,1)");
   }
   auto pv = metadata.find("provenance");
   if (pv != metadata.end()) info.provenance_json = pv->second;

@@ -35,7 +35,8 @@ void HicomexOptions::validate() const {
   }
   require(landmarks() == 49, "landmarks", "only the 49-point scheme is supported");
   require(crop_size() >= 64 && crop_size() % 16 == 0, "crop_size",
-          "must be a multiple of 16 (8x8 patch grids at half resolution) and >= 64 (got " + std::to_string(crop_size()) + ")");
+          "must be a multiple of 16 (8x8 patch grids at half resolution) and >= 64 (got " +
+              std::to_string(crop_size()) + ")");
   require(aligned_size() >= crop_size() && aligned_size() <= 4 * crop_size(), "aligned_size",
           "must be >= crop_size (got " + std::to_string(aligned_size()) + ")");
   require(region_channels().size() == 2, "region_channels", "needs exactly two widths");
@@ -47,16 +48,13 @@ void HicomexOptions::validate() const {
   for (auto c : landmark_channels()) require(c > 0, "landmark_channels", "widths must be positive");
   require(feature_dim() > 0, "feature_dim", "must be positive");
   require(local_channels() > 0, "local_channels", "must be positive");
-  require(local_window() >= 4 && local_window() % 4 == 0, "local_window",
-          "must be a multiple of 4 (two 2x2 poolings)");
+  require(local_window() >= 4 && local_window() % 4 == 0, "local_window", "must be a multiple of 4 (two 2x2 poolings)");
   require(local_dim() > 0 && local_dim() % 2 == 0, "local_dim", "must be positive and even");
   require(attention_layers() >= 1, "attention_layers", "must be >= 1");
-  require(attention_heads() >= 1 && local_dim() % attention_heads() == 0, "attention_heads",
-          "must divide local_dim");
+  require(attention_heads() >= 1 && local_dim() % attention_heads() == 0, "attention_heads", "must divide local_dim");
   require(attention_ff() > 0, "attention_ff", "must be positive");
   require(attention_dropout() >= 0 && attention_dropout() < 1, "attention_dropout", "must be in [0,1)");
-  require(hopfield_heads() >= 1 && local_dim() % hopfield_heads() == 0, "hopfield_heads",
-          "must divide local_dim");
+  require(hopfield_heads() >= 1 && local_dim() % hopfield_heads() == 0, "hopfield_heads", "must divide local_dim");
   require(hopfield_beta() >= 0, "hopfield_beta", "must be >= 0 (0 = 1/sqrt(head dim))");
   require(hopfield_update_steps_max() >= 0, "hopfield_update_steps_max", "must be >= 0");
   require(hopfield_update_steps_eps() >= 0, "hopfield_update_steps_eps", "must be >= 0");
@@ -105,33 +103,56 @@ HicomexOptions options_from_json(const std::string& text) {
     const std::string& k = it.key();
     const auto& v = it.value();
     try {
-      if (k == "aus") o.aus(v.get<std::vector<int>>());
-      else if (k == "landmarks") o.landmarks(v.get<int64_t>());
-      else if (k == "aligned_size") o.aligned_size(v.get<int64_t>());
-      else if (k == "crop_size") o.crop_size(v.get<int64_t>());
-      else if (k == "region_channels") o.region_channels(v.get<std::vector<int64_t>>());
-      else if (k == "global_channels") o.global_channels(v.get<std::vector<int64_t>>());
-      else if (k == "landmark_channels") o.landmark_channels(v.get<std::vector<int64_t>>());
-      else if (k == "feature_dim") o.feature_dim(v.get<int64_t>());
-      else if (k == "local_channels") o.local_channels(v.get<int64_t>());
-      else if (k == "local_window") o.local_window(v.get<int64_t>());
-      else if (k == "local_dim") o.local_dim(v.get<int64_t>());
-      else if (k == "attention_layers") o.attention_layers(v.get<int64_t>());
-      else if (k == "attention_heads") o.attention_heads(v.get<int64_t>());
-      else if (k == "attention_ff") o.attention_ff(v.get<int64_t>());
-      else if (k == "attention_dropout") o.attention_dropout(v.get<double>());
-      else if (k == "hopfield_heads") o.hopfield_heads(v.get<int64_t>());
-      else if (k == "hopfield_beta") o.hopfield_beta(v.get<double>());
-      else if (k == "hopfield_update_steps_max") o.hopfield_update_steps_max(v.get<int64_t>());
-      else if (k == "hopfield_update_steps_eps") o.hopfield_update_steps_eps(v.get<double>());
-      else if (k == "head_hidden") o.head_hidden(v.get<int64_t>());
-      else if (k == "head_dropout") o.head_dropout(v.get<double>());
-      else if (k == "variant") o.variant(variant_from_string(v.get<std::string>()));
-      else if (k == "intensity_head") o.intensity_head(v.get<bool>());
-      else throw std::invalid_argument("HiCOMEX options: unknown key '" + k + "'");
+      if (k == "aus")
+        o.aus(v.get<std::vector<int>>());
+      else if (k == "landmarks")
+        o.landmarks(v.get<int64_t>());
+      else if (k == "aligned_size")
+        o.aligned_size(v.get<int64_t>());
+      else if (k == "crop_size")
+        o.crop_size(v.get<int64_t>());
+      else if (k == "region_channels")
+        o.region_channels(v.get<std::vector<int64_t>>());
+      else if (k == "global_channels")
+        o.global_channels(v.get<std::vector<int64_t>>());
+      else if (k == "landmark_channels")
+        o.landmark_channels(v.get<std::vector<int64_t>>());
+      else if (k == "feature_dim")
+        o.feature_dim(v.get<int64_t>());
+      else if (k == "local_channels")
+        o.local_channels(v.get<int64_t>());
+      else if (k == "local_window")
+        o.local_window(v.get<int64_t>());
+      else if (k == "local_dim")
+        o.local_dim(v.get<int64_t>());
+      else if (k == "attention_layers")
+        o.attention_layers(v.get<int64_t>());
+      else if (k == "attention_heads")
+        o.attention_heads(v.get<int64_t>());
+      else if (k == "attention_ff")
+        o.attention_ff(v.get<int64_t>());
+      else if (k == "attention_dropout")
+        o.attention_dropout(v.get<double>());
+      else if (k == "hopfield_heads")
+        o.hopfield_heads(v.get<int64_t>());
+      else if (k == "hopfield_beta")
+        o.hopfield_beta(v.get<double>());
+      else if (k == "hopfield_update_steps_max")
+        o.hopfield_update_steps_max(v.get<int64_t>());
+      else if (k == "hopfield_update_steps_eps")
+        o.hopfield_update_steps_eps(v.get<double>());
+      else if (k == "head_hidden")
+        o.head_hidden(v.get<int64_t>());
+      else if (k == "head_dropout")
+        o.head_dropout(v.get<double>());
+      else if (k == "variant")
+        o.variant(variant_from_string(v.get<std::string>()));
+      else if (k == "intensity_head")
+        o.intensity_head(v.get<bool>());
+      else
+        throw std::invalid_argument("HiCOMEX options: unknown key '" + k + "'");
     } catch (const nlohmann::json::exception&) {
-      throw std::invalid_argument("HiCOMEX options: key '" + k + "' has the wrong type (" +
-                                  v.dump() + ")");
+      throw std::invalid_argument("HiCOMEX options: key '" + k + "' has the wrong type (" + v.dump() + ")");
     }
   }
   o.validate();

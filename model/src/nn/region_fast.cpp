@@ -187,7 +187,7 @@ HICOMEX_AVX2_INLINE void conv_row_group(const ConvCall& c, const float* w, const
     for (int64_t t = 1; t <= tiles; ++t) {
       const int64_t end = c.cols * t / tiles;
       conv_tile_n<NV, kMaxP, R, CI>(end - x, in + x * c.ci, c.ci, c.in_row, w, bias, out + x * c.out_pix, c.out_row,
-                                c.out_pix);
+                                    c.out_pix);
       x = end;
     }
   }
@@ -330,7 +330,8 @@ HICOMEX_AVX2 void activate_patch(const float* src, int64_t src_row, int64_t src_
     for (int64_t x = 0; x < pw; ++x, s += src_pix, d += ci) {
       int64_t c = 0;
       for (; c + 8 <= ci; c += 8) {
-        const __m256 v = _mm256_fmadd_ps(_mm256_loadu_ps(s + c), _mm256_loadu_ps(scale + c), _mm256_loadu_ps(shift + c));
+        const __m256 v =
+            _mm256_fmadd_ps(_mm256_loadu_ps(s + c), _mm256_loadu_ps(scale + c), _mm256_loadu_ps(shift + c));
         _mm256_storeu_ps(d + c, _mm256_max_ps(_mm256_setzero_ps(), v));
       }
       for (; c < ci; c += 4) {
@@ -413,7 +414,7 @@ HICOMEX_AVX2_INLINE __m256 output_value(const float* base, const float* cat, int
 HICOMEX_AVX2 void finish(const float* base, const float* cat, int64_t c, int64_t qh, int64_t qw, const float* scale,
                          const float* shift, bool pool, float* out, int64_t plane, int64_t out_row, float* tmp) {
   // (No lambda here: it would not inherit the target attribute.)
-#define HICOMEX_VALUE(i, c0) output_value(base, cat, (i) * c + (c0), scale + (c0), shift + (c0))
+#define HICOMEX_VALUE(i, c0) output_value(base, cat, (i)*c + (c0), scale + (c0), shift + (c0))
   if (!pool) {
     for (int64_t y = 0; y < qh; ++y) {
       for (int64_t x = 0; x < qw; ++x)
@@ -490,7 +491,7 @@ void run_image(const Packed& pk, const float* x, int64_t h, int64_t w, bool pool
         for (int64_t py = 0; py < per; ++py) {
           for (int64_t px = 0; px < per; ++px) {
             const int64_t p = (qy * per + py) * g + qx * per + px;  // patch index in the full grid
-            const int64_t at = (py * ph * qw + px * pw) * c;         // its first pixel in the quadrant maps
+            const int64_t at = (py * ph * qw + px * pw) * c;        // its first pixel in the quadrant maps
             activate_patch(src + at + src_off, qw * c, c, cp.ci, cp.scale.data() + p * cp.ci,
                            cp.shift.data() + p * cp.ci, ph, pw, patch);
             conv3x3(cp, p, ConvCall{patch, (pw + 2) * cp.ci, cp.ci, cat + at + dst_off, qw * c, c, ph, pw});

@@ -20,17 +20,16 @@ PatchConvImpl::PatchConvImpl(int64_t in_channels, int64_t out_channels, int64_t 
   const int64_t patches = grid * grid;
   bn_ = register_module("bn", torch::nn::BatchNorm2d(patches * in_channels));
   conv_ = register_module(
-      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(patches * in_channels,
-                                                         patches * out_channels, 3)
-                                    .padding(1)
-                                    .groups(patches)));
+      "conv",
+      torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(patches * in_channels, patches * out_channels, 3).padding(1).groups(patches)));
 }
 
 torch::Tensor PatchConvImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   const int64_t g = grid_, ph = h / g, pw = w / g;
-  TORCH_CHECK(ph * g == h && pw * g == w, "PatchConv: map ", h, "x", w,
-              " is not divisible by the ", g, "x", g, " grid");
+  TORCH_CHECK(ph * g == h && pw * g == w, "PatchConv: map ", h, "x", w, " is not divisible by the ", g, "x", g,
+              " grid");
   // [B, C, g, ph, g, pw] -> [B, g, g, C, ph, pw] -> [B, g*g*C, ph, pw]
   auto patches = x.reshape({b, c, g, ph, g, pw}).permute({0, 2, 4, 1, 3, 5}).reshape({b, g * g * c, ph, pw});
   auto y = conv_->forward(bn_relu(bn_, patches));
@@ -44,7 +43,7 @@ int64_t PatchConvImpl::macs(int64_t h, int64_t w) const { return h * w * in_ * o
 struct RegionLayerImpl::FastCache {
   std::mutex mutex;
   bool built = false;
-  WeightSignature signature;  // of the parameters and buffers at the last fold
+  WeightSignature signature;                          // of the parameters and buffers at the last fold
   std::shared_ptr<const region_fast::Packed> packed;  // null: no kernel for these channels
   std::atomic<int64_t> forwards{0};
 };

@@ -13,8 +13,7 @@
 namespace hicomex::nn {
 
 /// pe(pos, 2i) = sin(pos / 10000^(2i/d)), pe(pos, 2i+1) = cos(pos / 10000^(2i/d)); [length, d].
-torch::Tensor sinusoidal_position_encoding(int64_t length, int64_t d,
-                                           const torch::TensorOptions& options = {});
+torch::Tensor sinusoidal_position_encoding(int64_t length, int64_t d, const torch::TensorOptions& options = {});
 
 class SelfAttentionEncoderImpl : public torch::nn::Module {
  public:

@@ -10,8 +10,7 @@
 
 namespace hicomex::nn {
 
-SafetensorsFile module_to_safetensors(const torch::nn::Module& module,
-                                      std::map<std::string, std::string> metadata);
+SafetensorsFile module_to_safetensors(const torch::nn::Module& module, std::map<std::string, std::string> metadata);
 /// Copies every tensor of `file` into `module`. Throws WeightsError starting
 /// with `origin` for a missing tensor, an unexpected one, a shape or dtype mismatch.
 void load_module_state(torch::nn::Module& module, const SafetensorsFile& file, const std::string& origin);

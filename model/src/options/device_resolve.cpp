@@ -13,15 +13,16 @@ std::string resolve_device(const std::string& text) {
   if (spec.kind == DeviceSpec::Kind::Auto) return cuda ? "cuda:0" : "cpu";
   if (!cuda)
     throw DeviceError(text, true,
-                      "device '" + text + "': no CUDA device: LibTorch sees no CUDA GPU on this machine (this "
-                      "build's LibTorch may be CPU-only); use device auto or cpu");
+                      "device '" + text +
+                          "': no CUDA device: LibTorch sees no CUDA GPU on this machine (this "
+                          "build's LibTorch may be CPU-only); use device auto or cpu");
   const int count = static_cast<int>(torch::cuda::device_count());
   const int index = spec.index < 0 ? 0 : spec.index;
   if (index >= count)
     throw DeviceError(text, true,
                       "device '" + text + "': no CUDA device " + std::to_string(index) + " (this machine has " +
-                          std::to_string(count) + ": cuda:0" + (count > 1 ? "..cuda:" + std::to_string(count - 1) : "") +
-                          ")");
+                          std::to_string(count) + ": cuda:0" +
+                          (count > 1 ? "..cuda:" + std::to_string(count - 1) : "") + ")");
   return "cuda:" + std::to_string(index);
 }
 

@@ -21,7 +21,8 @@ struct OptionError::Detail {
 };
 
 OptionError::OptionError(std::string option, std::string value, const std::string& message)
-    : std::invalid_argument(message), detail_(std::make_shared<const Detail>(Detail{std::move(option), std::move(value)})) {}
+    : std::invalid_argument(message),
+      detail_(std::make_shared<const Detail>(Detail{std::move(option), std::move(value)})) {}
 
 const std::string& OptionError::option() const noexcept { return detail_->option; }
 const std::string& OptionError::value() const noexcept { return detail_->value; }

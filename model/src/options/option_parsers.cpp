@@ -31,8 +31,7 @@ bool all_digits(const std::string& s) {
 // ---- thresholds ----
 
 [[noreturn]] void threshold_error(const std::string& whole, const std::string& token, const std::string& why) {
-  throw OptionError("threshold", token,
-                    "threshold \"" + whole + "\": " + why + " (valid: " + kThresholdForms + ")");
+  throw OptionError("threshold", token, "threshold \"" + whole + "\": " + why + " (valid: " + kThresholdForms + ")");
 }
 
 // A number in [0, 1], '.' as decimal point whatever the process locale says
@@ -42,8 +41,7 @@ float parse_probability(const std::string& token, const std::string& whole) {
   double v = 0.0;
   const char* end = t.data() + t.size();
   const auto r = std::from_chars(t.data(), end, v);
-  if (t.empty() || r.ec != std::errc() || r.ptr != end)
-    threshold_error(whole, t, "\"" + t + "\" is not a number");
+  if (t.empty() || r.ec != std::errc() || r.ptr != end) threshold_error(whole, t, "\"" + t + "\" is not a number");
   if (!(v >= 0.0 && v <= 1.0)) threshold_error(whole, t, t + " is outside [0, 1]");
   return static_cast<float>(v);
 }
@@ -115,9 +113,7 @@ Precision parse_precision(const std::string& text) {
   return static_cast<Precision>(it - names.begin());
 }
 
-const char* to_string(Precision precision) {
-  return precision_names().at(static_cast<size_t>(precision)).c_str();
-}
+const char* to_string(Precision precision) { return precision_names().at(static_cast<size_t>(precision)).c_str(); }
 
 // ---- thresholds ----
 
@@ -139,9 +135,9 @@ ThresholdSpec parse_threshold_spec(const std::string& text) {
     if (part.empty()) threshold_error(whole, part, "an empty entry between commas");
     const auto eq = part.find('=');
     if (named != (eq != std::string::npos))
-      threshold_error(whole, part,
-                      "\"" + part + "\": AU=value pairs and plain values do not mix" +
-                          (named ? " (write AU12=0.3)" : ""));
+      threshold_error(
+          whole, part,
+          "\"" + part + "\": AU=value pairs and plain values do not mix" + (named ? " (write AU12=0.3)" : ""));
     if (!named) {
       spec.in_model_order.push_back(parse_probability(part, whole));
       continue;
@@ -166,8 +162,8 @@ std::vector<float> resolve_thresholds(const ThresholdSpec& spec, const std::vect
     if (spec.in_model_order.size() != au_ids.size())
       throw OptionError("threshold", spec.text,
                         "threshold \"" + spec.text + "\": " + std::to_string(spec.in_model_order.size()) +
-                            " values for a model with " + std::to_string(au_ids.size()) + " AUs (" +
-                            join_ids(au_ids) + "); a list of plain values needs one per AU in that order (a " +
+                            " values for a model with " + std::to_string(au_ids.size()) + " AUs (" + join_ids(au_ids) +
+                            "); a list of plain values needs one per AU in that order (a " +
                             "decimal comma? write 0.4) (valid: " + kThresholdForms + ")");
     return spec.in_model_order;
   }

@@ -16,10 +16,9 @@ namespace hicomex::tools {
 bool FrameSource::is_image_file(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const char* kImageExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff",
-                                           ".webp", ".ppm", ".pgm", ".pnm"};
-  return std::any_of(std::begin(kImageExtensions), std::end(kImageExtensions),
-                     [&](const char* e) { return ext == e; });
+  static const char* kImageExtensions[] = {".jpg",  ".jpeg", ".png", ".bmp", ".tif",
+                                           ".tiff", ".webp", ".ppm", ".pgm", ".pnm"};
+  return std::any_of(std::begin(kImageExtensions), std::end(kImageExtensions), [&](const char* e) { return ext == e; });
 }
 
 FrameSource::FrameSource(const std::string& path) : path_(path) {

@@ -59,7 +59,7 @@ ResultWriter::Format format_for(const std::string& requested, const std::string&
   if (!requested.empty()) return ResultWriter::format_from_string(requested);
   const std::string ext = std::filesystem::path(out_path).extension().string();
   return ext == ".jsonl" || ext == ".json" || ext == ".ndjson" ? ResultWriter::Format::JsonLines
-                                                                : ResultWriter::Format::Csv;
+                                                               : ResultWriter::Format::Csv;
 }
 
 // Progress on stderr: in place on a terminal, a line every 10 s otherwise.
@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
 namespace {
 
 int run(int argc, char** argv) {
-  CLI::App app{"hicomex-analyze " HICOMEX_VERSION ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
+  CLI::App app{"hicomex-analyze " HICOMEX_VERSION
+               ": facial action units (HiCOMEX), 68 landmarks and head pose\n"
                "of every face in an image, a folder of images (sorted by name) or a video file,\n"
                "written as OpenFace-compatible CSV or JSON lines. CSV AU columns: AUxx_r the\n"
                "intensity on the FACS 0-5 scale, AUxx_c the presence (0/1), AUxx_p the occurrence\n"
@@ -133,17 +134,22 @@ int run(int argc, char** argv) {
   app.add_option("--detector", o.detector.name, "blazeface, blazeface-back (small faces), haar or lbp")
       ->capture_default_str();
   app.add_option("--detection-interval", o.tracker.detection_interval, "run the face detector every N frames")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--verify-interval", o.tracker.verify_interval,
                  "check that the landmarks sit on a face at least every N frames (in between only when the "
                  "face's crop changed; 1 = every frame)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--inference-interval", o.inference_interval, "run the AU network every N frames")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-faces", o.tracker.max_faces, "at most N faces per frame, largest first (0 = all)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--min-face-size", o.tracker.min_face_size, "ignore faces smaller than this many pixels")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--threshold", thresholds,
                  std::string("AU decision thresholds (default: the model's): ") + kThresholdForms)
       ->check(parsed_by(parse_threshold_spec));
@@ -158,24 +164,30 @@ int run(int argc, char** argv) {
                "CSV: add AUxx_p occurrence probability columns after AUxx_c (JSON lines always have them)");
   app.add_flag("--smoothing", smoothing, "smooth landmarks (One Euro, 1.5 Hz) and AU probabilities (0.5) over time");
   app.add_option("--landmark-smoothing", o.tracker.landmark_min_cutoff_hz, "One Euro minimum cutoff in Hz (0 = raw)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--au-smoothing", o.tracker.au_smoothing, "weight of the past in [0, 1) for AU probabilities (0 = raw)")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--au-smoothing", o.tracker.au_smoothing,
+                 "weight of the past in [0, 1) for AU probabilities (0 = raw)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
   app.add_option("--device", o.engine.device, kDeviceForms)->capture_default_str()->check(parsed_by(parse_device));
-  app.add_option("--precision", o.engine.precision,
-                 "AU network arithmetic: auto (bf16 on CPUs with AVX512-BF16 and on CUDA, else fp32), fp32, bf16, fp16 (CUDA)")
-      ->capture_default_str()->check(parsed_by(parse_precision));
+  app.add_option(
+         "--precision", o.engine.precision,
+         "AU network arithmetic: auto (bf16 on CPUs with AVX512-BF16 and on CUDA, else fp32), fp32, bf16, fp16 (CUDA)")
+      ->capture_default_str()
+      ->check(parsed_by(parse_precision));
   app.add_option("--threads", o.threads, "worker threads (0 = one per core; more than the cores are not used)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--au-batch", o.au_batch_frames,
                  "frames per AU network batch (0 = automatic: " +
                      std::to_string(AnalyzerOptions::kDefaultAuBatchFrames) + "; 1 = each frame on its own)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--overwrite", overwrite, "replace OUTPUT if it exists");
   app.add_flag("--accept-truncated", accept_truncated,
                "a video that ends before its declared length is reported but exits 0");
-  app.add_flag("--sequence", sequence,
-               "treat a folder's images as consecutive video frames (track faces across them)");
+  app.add_flag("--sequence", sequence, "treat a folder's images as consecutive video frames (track faces across them)");
   app.add_flag("-q,--quiet", quiet, "no progress output");
   try {
     app.parse(argc, argv);
@@ -204,9 +216,9 @@ int run(int argc, char** argv) {
   // A video (or a folder given as one) is one stream of the same people:
   // calibrate per person. Unrelated photos are not one person.
   const bool one_stream = source->kind() == tools::FrameSource::Kind::Video || sequence;
-  o.calibration = !calibration.empty()     ? au_calibration_from_string(calibration)
-                  : one_stream             ? AuCalibration::Dynamic
-                                           : AuCalibration::None;
+  o.calibration = !calibration.empty() ? au_calibration_from_string(calibration)
+                  : one_stream         ? AuCalibration::Dynamic
+                                       : AuCalibration::None;
   if (!quiet)
     std::fprintf(stderr, "hicomex-analyze: intensity calibration %s (%s)\n", to_string(o.calibration),
                  !calibration.empty() ? "--calibration"
@@ -231,8 +243,7 @@ int run(int argc, char** argv) {
 
   ResultWriter writer;
   if (std::filesystem::is_directory(output) || (!output.empty() && output.back() == '/')) {
-    std::fprintf(stderr, "hicomex-analyze: -o %s is a folder: give a file name (e.g. %s/results.csv)\n",
-                 output.c_str(),
+    std::fprintf(stderr, "hicomex-analyze: -o %s is a folder: give a file name (e.g. %s/results.csv)\n", output.c_str(),
                  (std::filesystem::path(output).has_filename() ? std::filesystem::path(output)
                                                                : std::filesystem::path(output).parent_path())
                      .string()
@@ -310,7 +321,8 @@ int run(int argc, char** argv) {
       }
       if (independent) analyzer->reset();
       const cv::Mat& bgr = f.bgr;
-      const ImageView view = ImageView::packed(bgr.data, bgr.cols, bgr.rows, PixelFormat::BGR, static_cast<int>(bgr.step));
+      const ImageView view =
+          ImageView::packed(bgr.data, bgr.cols, bgr.rows, PixelFormat::BGR, static_cast<int>(bgr.step));
       const int64_t ts_ns = independent ? frames * 33'333'333LL : static_cast<int64_t>(source->timestamp_s() * 1e9);
       f.number = ++frames;
       f.time_s = source->timestamp_s();
@@ -369,8 +381,8 @@ int run(int argc, char** argv) {
     }
   }
   if (!quiet)
-    std::fprintf(stderr, "hicomex-analyze: %lld frames, %lld face records -> %s\n", (long long)frames,
-                 (long long)faces, output.c_str());
+    std::fprintf(stderr, "hicomex-analyze: %lld frames, %lld face records -> %s\n", (long long)frames, (long long)faces,
+                 output.c_str());
   return kOk;
 }
 

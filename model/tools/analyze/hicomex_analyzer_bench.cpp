@@ -36,7 +36,8 @@ const char* kGraceHopper = "/usr/share/doc/facedetect/examples/grace_hopper_512x
 std::vector<cv::Mat> face_patches() {
   std::vector<cv::Mat> patches;
   cv::Mat grace = cv::imread(kGraceHopper, cv::IMREAD_COLOR);
-  if (grace.empty()) throw std::runtime_error(std::string("cannot read ") + kGraceHopper + " (Debian package facedetect)");
+  if (grace.empty())
+    throw std::runtime_error(std::string("cannot read ") + kGraceHopper + " (Debian package facedetect)");
   patches.push_back(grace);
   auto detector = make_face_detector("blazeface-back");
   const fs::path samples = fs::path(face_models_dir()) / "samples";
@@ -50,8 +51,8 @@ std::vector<cv::Mat> face_patches() {
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     for (const auto& d : detector->detect(rgb)) {
       const float side = 2.0f * std::max(d.box.width, d.box.height);
-      const cv::Rect r(int(d.box.x + d.box.width / 2 - side / 2), int(d.box.y + d.box.height / 2 - side / 2),
-                       int(side), int(side));
+      const cv::Rect r(int(d.box.x + d.box.width / 2 - side / 2), int(d.box.y + d.box.height / 2 - side / 2), int(side),
+                       int(side));
       if (side < 80 || (r & cv::Rect(0, 0, bgr.cols, bgr.rows)) != r) continue;  // small or cut off
       patches.push_back(bgr(r).clone());
     }
@@ -89,12 +90,13 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"hicomex-analyzer-bench: per-frame cost of the face analyzer (detection, landmarks, AU\n"
-               "network, total) at 640x480 with 1 and 4 faces, AU inference every frame and every\n"
-               "second frame, one frame at a time (process), and frames/s when the same frames are\n"
-               "streamed through the worker threads (submit/next, AU batches over frames).\n"
-               "Without --model it times an untrained paper-sized HiCOMEX."};
-  AnalyzerOptions o;  // the analyzer's defaults (AnalyzerOptions), but on the CPU:
+  CLI::App app{
+      "hicomex-analyzer-bench: per-frame cost of the face analyzer (detection, landmarks, AU\n"
+      "network, total) at 640x480 with 1 and 4 faces, AU inference every frame and every\n"
+      "second frame, one frame at a time (process), and frames/s when the same frames are\n"
+      "streamed through the worker threads (submit/next, AU batches over frames).\n"
+      "Without --model it times an untrained paper-sized HiCOMEX."};
+  AnalyzerOptions o;        // the analyzer's defaults (AnalyzerOptions), but on the CPU:
   o.engine.device = "cpu";  // the figures in docs/analyzer.md are CPU ones
   std::string& model = o.engine.weights;
   int frames_per_case = 60;
@@ -107,13 +109,18 @@ int main(int argc, char** argv) {
   app.add_option("--detector", o.detector.name, "face detector")->capture_default_str();
   app.add_option("--device", o.engine.device, kDeviceForms)->capture_default_str()->check(check_with(parse_device));
   app.add_option("--precision", o.engine.precision, "AU network arithmetic: auto, fp32, bf16 or fp16 (CUDA)")
-      ->capture_default_str()->check(check_with(parse_precision));
+      ->capture_default_str()
+      ->check(check_with(parse_precision));
   app.add_option("--threads", o.threads, "analyzer worker threads (0 = one per core)")->capture_default_str();
-  app.add_option("--frames", frames_per_case, "timed frames per case")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--frames", frames_per_case, "timed frames per case")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--detection-interval", o.tracker.detection_interval, "detector every N frames")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--verify-interval", o.tracker.verify_interval, "landmark check at least every N frames")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   const int& detection_interval = o.tracker.detection_interval;
   const std::string& detector = o.detector.name;
   app.add_flag("--json", json_out, "print JSON instead of the table");
@@ -122,8 +129,9 @@ int main(int argc, char** argv) {
   std::string temp_model;
   try {
     if (model.empty()) {
-      temp_model = (fs::temp_directory_path() / ("hicomex-bench-untrained-" + std::to_string(::getpid()) +
-                                                 ".safetensors")).string();
+      temp_model =
+          (fs::temp_directory_path() / ("hicomex-bench-untrained-" + std::to_string(::getpid()) + ".safetensors"))
+              .string();
       ModelInfo info;
       info.model_id = "untrained-paper-sized";
       torch::manual_seed(0);
@@ -144,9 +152,9 @@ int main(int argc, char** argv) {
         int detections = 0, au_runs = 0;
         for (size_t i = 0; i < frames.size(); ++i) {
           const cv::Mat& f = frames[i];
-          const auto found = analyzer.process(
-              ImageView::packed(f.data, f.cols, f.rows, PixelFormat::BGR, static_cast<int>(f.step)),
-              static_cast<int64_t>(i) * 33'333'333LL);
+          const auto found =
+              analyzer.process(ImageView::packed(f.data, f.cols, f.rows, PixelFormat::BGR, static_cast<int>(f.step)),
+                               static_cast<int64_t>(i) * 33'333'333LL);
           if (i < 10) continue;  // warm-up: allocations, first detections
           const AnalyzerTiming& t = analyzer.last_timing();
           r.found += static_cast<double>(found.size());
@@ -201,23 +209,28 @@ int main(int argc, char** argv) {
     report["version"] = HICOMEX_VERSION;
     report["results"] = nlohmann::json::array();
     for (const Row& r : rows)
-      report["results"].push_back({{"faces", r.faces}, {"inference_interval", r.inference_interval},
-                                   {"faces_found", r.found}, {"detection_ms", r.detection},
-                                   {"landmarks_ms", r.landmarks}, {"au_ms", r.au}, {"total_ms", r.total},
+      report["results"].push_back({{"faces", r.faces},
+                                   {"inference_interval", r.inference_interval},
+                                   {"faces_found", r.found},
+                                   {"detection_ms", r.detection},
+                                   {"landmarks_ms", r.landmarks},
+                                   {"au_ms", r.au},
+                                   {"total_ms", r.total},
                                    {"frames_per_s", 1000.0 / r.total},
                                    {"detection_ms_when_run", r.detection_when_run},
-                                   {"au_ms_when_run", r.au_when_run}, {"streamed_frames_per_s", r.streamed_fps}});
+                                   {"au_ms_when_run", r.au_when_run},
+                                   {"streamed_frames_per_s", r.streamed_fps}});
     if (json_out) {
       std::cout << report.dump(2) << "\n";
     } else {
-      std::printf("model %s, detector %s (every %d frames, landmark check at least every %d), device %s (%s), "
-                  "640x480, %d frames per case\n",
-                  analyzer.model_id().c_str(), detector.c_str(), detection_interval, o.tracker.verify_interval,
-                  analyzer.device().c_str(),
-                  analyzer.precision().c_str(), frames_per_case);
+      std::printf(
+          "model %s, detector %s (every %d frames, landmark check at least every %d), device %s (%s), "
+          "640x480, %d frames per case\n",
+          analyzer.model_id().c_str(), detector.c_str(), detection_interval, o.tracker.verify_interval,
+          analyzer.device().c_str(), analyzer.precision().c_str(), frames_per_case);
       std::printf("mean ms per frame (detection and AU averaged over all frames; 'run' = when they ran)\n\n");
-      std::printf("%5s %6s %6s %9s %9s %9s %9s %9s %9s %9s %9s\n", "faces", "AU ev.", "found", "detect", "landmk",
-                  "AU", "total", "frames/s", "det run", "AU run", "streamed");
+      std::printf("%5s %6s %6s %9s %9s %9s %9s %9s %9s %9s %9s\n", "faces", "AU ev.", "found", "detect", "landmk", "AU",
+                  "total", "frames/s", "det run", "AU run", "streamed");
       for (const Row& r : rows)
         std::printf("%5d %6d %6.2f %9.2f %9.2f %9.2f %9.2f %9.1f %9.2f %9.2f %9.1f\n", r.faces, r.inference_interval,
                     r.found, r.detection, r.landmarks, r.au, r.total, 1000.0 / r.total, r.detection_when_run,

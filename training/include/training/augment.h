@@ -18,9 +18,9 @@ class SplitMix64 {
  public:
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
   std::uint64_t next();
-  double uniform();                        ///< [0, 1)
-  double uniform(double lo, double hi);    ///< [lo, hi)
-  int uniform_int(int lo, int hi);         ///< [lo, hi] inclusive
+  double uniform();                      ///< [0, 1)
+  double uniform(double lo, double hi);  ///< [lo, hi)
+  int uniform_int(int lo, int hi);       ///< [lo, hi] inclusive
 
  private:
   std::uint64_t state_;
@@ -30,21 +30,21 @@ class SplitMix64 {
 std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b, std::uint64_t c = 0);
 
 struct AugmentOptions {
-  bool train = true;         ///< false: centre crop, no flip, no jitter
+  bool train = true;  ///< false: centre crop, no flip, no jitter
   /// Side of the aligned face the model expects (HicomexOptions::aligned_size);
   /// a cached face of another side is first rescaled to it. 0 = use the face as given.
   int aligned = 0;
-  int crop = 176;            ///< output side
-  bool flip = true;          ///< random horizontal flip (p = 0.5) in training
-  float brightness = 0.2f;   ///< factor in [1 - b, 1 + b]
-  float contrast = 0.2f;     ///< factor in [1 - c, 1 + c] around the mean grey
-  float saturation = 0.2f;   ///< factor in [1 - s, 1 + s] around each pixel's grey
+  int crop = 176;           ///< output side
+  bool flip = true;         ///< random horizontal flip (p = 0.5) in training
+  float brightness = 0.2f;  ///< factor in [1 - b, 1 + b]
+  float contrast = 0.2f;    ///< factor in [1 - c, 1 + c] around the mean grey
+  float saturation = 0.2f;  ///< factor in [1 - s, 1 + s] around each pixel's grey
 };
 
 struct AugmentedFace {
-  cv::Mat rgb;                          ///< crop x crop, CV_8UC3, RGB
-  std::vector<cv::Point2f> landmarks;   ///< 49 points in crop coordinates (empty if none given)
-  int offset_x = 0, offset_y = 0;       ///< crop origin in the aligned face
+  cv::Mat rgb;                         ///< crop x crop, CV_8UC3, RGB
+  std::vector<cv::Point2f> landmarks;  ///< 49 points in crop coordinates (empty if none given)
+  int offset_x = 0, offset_y = 0;      ///< crop origin in the aligned face
   bool flipped = false;
 };
 
@@ -52,8 +52,8 @@ struct AugmentedFace {
 /// transform align_face(image, pts, size) would have used instead of S: the face
 /// centre (S - 1) / 2 maps to (size - 1) / 2 and distances scale by (size - 1) / (S - 1),
 /// so a model trained on rescaled cache faces sees what inference's own alignment gives.
-void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size,
-                     cv::Mat& out_rgb, std::vector<cv::Point2f>& out_landmarks);
+void rescale_aligned(const cv::Mat& aligned_rgb, const std::vector<cv::Point2f>& landmarks, int size, cv::Mat& out_rgb,
+                     std::vector<cv::Point2f>& out_landmarks);
 
 /// `aligned_rgb`: the aligned face (CV_8UC3, RGB, at least crop x crop after the
 /// rescale to options.aligned); landmarks in its coordinates (49 points or empty).

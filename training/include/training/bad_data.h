@@ -28,14 +28,14 @@ std::string format_location(const std::string& file, int line, const std::string
 
 /// Reasons a sample can be dropped; the summary counts them separately.
 enum class BadDataReason {
-  MissingFile,        ///< an image, video or list file that does not exist
-  UnreadableImage,    ///< the file exists but does not decode (found at prepare time)
-  WrongAuCount,       ///< a label row with the wrong number of cells / AUs
-  BadLabelValue,      ///< a label cell that is not 0, 1 or the not-coded mark
-  WrongLandmarkCount, ///< landmarks that are not 68, 66 or 49 points
-  MalformedLine,      ///< a JSON / CSV / list line that does not parse
-  NoLandmarks,        ///< neither the dataset nor the detector gave landmarks
-  MissingFrame,       ///< a frame absent from some of a subject's label files
+  MissingFile,         ///< an image, video or list file that does not exist
+  UnreadableImage,     ///< the file exists but does not decode (found at prepare time)
+  WrongAuCount,        ///< a label row with the wrong number of cells / AUs
+  BadLabelValue,       ///< a label cell that is not 0, 1 or the not-coded mark
+  WrongLandmarkCount,  ///< landmarks that are not 68, 66 or 49 points
+  MalformedLine,       ///< a JSON / CSV / list line that does not parse
+  NoLandmarks,         ///< neither the dataset nor the detector gave landmarks
+  MissingFrame,        ///< a frame absent from some of a subject's label files
 };
 const char* to_string(BadDataReason r);
 

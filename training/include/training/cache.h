@@ -28,8 +28,7 @@ struct PreparedSample {
 
 class CacheWriter {
  public:
-  CacheWriter(const std::string& path, std::vector<int> aus, std::string description,
-              int size = 200);
+  CacheWriter(const std::string& path, std::vector<int> aus, std::string description, int size = 200);
   ~CacheWriter();  ///< finishes if finish() was not called (errors then go to stderr)
   CacheWriter(const CacheWriter&) = delete;
   CacheWriter& operator=(const CacheWriter&) = delete;

@@ -17,11 +17,11 @@
 namespace hicomex::training {
 
 struct DataSpec {
-  std::string path;            ///< dataset root / list prefix / manifest / .cache file
-  std::string kind = "auto";   ///< auto, bp4d, disfa, jaanet, manifest (ignored for a cache)
-  ReadOptions read;            ///< AU set, DISFA threshold, image root
-  bool skip_bad = false;       ///< count bad samples instead of stopping at the first
-  bool force_detect = false;   ///< detect landmarks even where the dataset has them
+  std::string path;                    ///< dataset root / list prefix / manifest / .cache file
+  std::string kind = "auto";           ///< auto, bp4d, disfa, jaanet, manifest (ignored for a cache)
+  ReadOptions read;                    ///< AU set, DISFA threshold, image root
+  bool skip_bad = false;               ///< count bad samples instead of stopping at the first
+  bool force_detect = false;           ///< detect landmarks even where the dataset has them
   std::string detector = "blazeface";  ///< face detector in front of the 68-point landmarker
 };
 
@@ -38,9 +38,9 @@ LandmarkDetector make_pipeline_landmark_detector(const std::string& detector_nam
 
 struct PreparedData {
   std::string cache_path;
-  std::string kind;            ///< dataset kind the cache was made from
-  std::string source;          ///< what was read
-  bool prepared_now = false;   ///< false: an existing cache was used as is
+  std::string kind;           ///< dataset kind the cache was made from
+  std::string source;         ///< what was read
+  bool prepared_now = false;  ///< false: an existing cache was used as is
 };
 
 /// A cache for `spec`: the file itself when spec.path is a cache; else
@@ -68,7 +68,7 @@ struct SplitSpec {
 
 struct CacheSplit {
   FoldPlan plan;
-  std::vector<int> test_folds, train_folds;   ///< 0-based, as used
+  std::vector<int> test_folds, train_folds;          ///< 0-based, as used
   std::vector<std::size_t> train, validation, test;  ///< cache records
 };
 

@@ -19,11 +19,11 @@
 namespace hicomex::training {
 
 struct Predictions {
-  std::vector<int> aus;               ///< the scored AUs (columns): the model's, or the part the data codes
-  std::vector<std::size_t> records;   ///< cache record of each row
-  std::vector<float> probs;           ///< rows x aus, sigmoid of the logits
-  std::vector<std::int8_t> labels;    ///< rows x aus: 1, 0, -1 (not coded)
-  std::vector<float> intensities;     ///< rows x aus, predicted 0-5; NaN when the model has no intensity head
+  std::vector<int> aus;                  ///< the scored AUs (columns): the model's, or the part the data codes
+  std::vector<std::size_t> records;      ///< cache record of each row
+  std::vector<float> probs;              ///< rows x aus, sigmoid of the logits
+  std::vector<std::int8_t> labels;       ///< rows x aus: 1, 0, -1 (not coded)
+  std::vector<float> intensities;        ///< rows x aus, predicted 0-5; NaN when the model has no intensity head
   std::vector<float> label_intensities;  ///< rows x aus, coded 0-5; NaN = not coded
   std::size_t rows() const { return records.size(); }
   bool has_predicted_intensities() const;  ///< any predicted intensity is a number
@@ -35,7 +35,7 @@ struct PredictOptions {
   int loader_threads = 2;
   /// AU centres from the cache's landmarks ("gt") instead of the model's own landmark branch.
   bool gt_centres = false;
-  bool amp = false;                   ///< bf16 autocast (CUDA only)
+  bool amp = false;  ///< bf16 autocast (CUDA only)
   /// The AUs to score, each one the model predicts and the cache codes (empty = all
   /// the model's AUs, which the cache must then code): see plan_au_coverage().
   std::vector<int> aus;

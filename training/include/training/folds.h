@@ -41,8 +41,7 @@ Split split_folds(const Dataset& d, const FoldPlan& plan, const std::vector<int>
                   const std::vector<int>& train_folds = {});
 
 /// Throws std::runtime_error naming the first subject found in both index sets.
-void check_subject_exclusive(const Dataset& d, const std::vector<std::size_t>& a,
-                             const std::vector<std::size_t>& b);
+void check_subject_exclusive(const Dataset& d, const std::vector<std::size_t>& a, const std::vector<std::size_t>& b);
 
 /// Moves whole subjects (about `fraction` of them, at least one, never all) from
 /// split.train into a validation set for threshold calibration. Seeded, deterministic.
@@ -50,8 +49,8 @@ struct TrainValidation {
   std::vector<std::size_t> train;
   std::vector<std::size_t> validation;
 };
-TrainValidation carve_validation(const Dataset& d, const std::vector<std::size_t>& train,
-                                 double fraction, std::uint64_t seed);
+TrainValidation carve_validation(const Dataset& d, const std::vector<std::size_t>& train, double fraction,
+                                 std::uint64_t seed);
 
 /// Parses "1,2" or "1-3" (1-based, as users write folds) to 0-based indices.
 std::vector<int> parse_fold_list(const std::string& text);

@@ -19,27 +19,26 @@ struct Batch {
   std::size_t size = 0;
   int crop = 0;
   std::size_t n_aus = 0;
-  std::vector<std::size_t> records;     ///< cache record of each row
-  std::vector<float> images;            ///< size x 3 x crop x crop, normalised
-  std::vector<std::int8_t> labels;      ///< size x n_aus (1 / 0 / -1)
-  std::vector<float> intensities;       ///< size x n_aus, 0-5 (NaN = not coded)
-  std::vector<float> landmarks;         ///< size x 98, crop coordinates (0 where missing)
+  std::vector<std::size_t> records;         ///< cache record of each row
+  std::vector<float> images;                ///< size x 3 x crop x crop, normalised
+  std::vector<std::int8_t> labels;          ///< size x n_aus (1 / 0 / -1)
+  std::vector<float> intensities;           ///< size x n_aus, 0-5 (NaN = not coded)
+  std::vector<float> landmarks;             ///< size x 98, crop coordinates (0 where missing)
   std::vector<std::uint8_t> has_landmarks;  ///< size
 };
 
 struct LoaderOptions {
   std::size_t batch_size = 16;
-  int threads = 0;              ///< 0 = std::thread::hardware_concurrency()
+  int threads = 0;  ///< 0 = std::thread::hardware_concurrency()
   bool shuffle = true;
   bool drop_last = false;
   std::uint64_t seed = 0;
-  std::size_t prefetch = 4;     ///< batches prepared ahead of the consumer
+  std::size_t prefetch = 4;  ///< batches prepared ahead of the consumer
   AugmentOptions augment;
 };
 
 /// Order of `records` for an epoch (Fisher-Yates with a seeded SplitMix64).
-std::vector<std::size_t> epoch_order(std::vector<std::size_t> records, std::uint64_t seed, int epoch,
-                                     bool shuffle);
+std::vector<std::size_t> epoch_order(std::vector<std::size_t> records, std::uint64_t seed, int epoch, bool shuffle);
 
 class BatchLoader {
  public:

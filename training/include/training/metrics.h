@@ -53,8 +53,8 @@ class AuMetrics {
 /// ties go to the candidate closest to 0.5. Returns 0.5 when there are no positives.
 float calibrate_threshold(const std::vector<float>& scores, const std::vector<std::int8_t>& labels);
 /// Per AU, from row-major n x A arrays.
-std::vector<float> calibrate_thresholds(const std::vector<float>& scores,
-                                        const std::vector<std::int8_t>& labels, std::size_t n_aus);
+std::vector<float> calibrate_thresholds(const std::vector<float>& scores, const std::vector<std::int8_t>& labels,
+                                        std::size_t n_aus);
 
 /// Agreement of predicted and coded intensities, per AU, accumulated frame by frame
 /// (running means and co-moments in double precision, so batches can be added in
@@ -121,7 +121,7 @@ struct AuCoverage {
 
 /// One row of a results table.
 struct MetricsRow {
-  std::string name;     ///< "HiCOMEX fold 1"
+  std::string name;  ///< "HiCOMEX fold 1"
   AuMetrics metrics;
   /// Intensity agreement when it was scored (its AUs: the scored AUs with coded intensities).
   std::optional<IntensityMetrics> intensity = std::nullopt;

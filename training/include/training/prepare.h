@@ -21,7 +21,7 @@ namespace hicomex::training {
 using LandmarkDetector = std::function<std::optional<std::vector<cv::Point2f>>(const cv::Mat& bgr)>;
 
 struct PrepareOptions {
-  bool force_detect = false;   ///< run the detector even when the dataset has landmarks
+  bool force_detect = false;  ///< run the detector even when the dataset has landmarks
   /// Progress: (done, total). Called from the preparing thread.
   std::function<void(std::size_t, std::size_t)> progress;
 };
@@ -38,12 +38,11 @@ cv::Mat load_sample_image(const Sample& s);
 /// Prepares `indices` of `d` (all if empty) into `writer`, in index order; video
 /// frames are decoded sequentially per video. Does not call writer.finish().
 PrepareStats prepare_samples(const Dataset& d, const std::vector<std::size_t>& indices,
-                             const LandmarkDetector& detector, const PrepareOptions& options,
-                             CacheWriter& writer, BadDataLog& log);
+                             const LandmarkDetector& detector, const PrepareOptions& options, CacheWriter& writer,
+                             BadDataLog& log);
 
 /// One sample, already decoded: landmarks + alignment. nullopt = no landmarks.
-std::optional<PreparedSample> prepare_one(const Sample& s, const cv::Mat& bgr,
-                                          const LandmarkDetector& detector, bool force_detect,
-                                          bool* used_detector = nullptr);
+std::optional<PreparedSample> prepare_one(const Sample& s, const cv::Mat& bgr, const LandmarkDetector& detector,
+                                          bool force_detect, bool* used_detector = nullptr);
 
 }  // namespace hicomex::training
