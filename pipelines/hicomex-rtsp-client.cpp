@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "hicomex/option_parsers.h"
 #include "rtsp_camera.h"
 
 using hicomex::pipelines::CameraConfig;
@@ -201,9 +202,12 @@ int main(int argc, char** argv) {
   cli.add_option("--model", model,
                  "HiCOMEX weights (default: $HICOMEX_MODEL, then the installed "
                  "default model)");
-  cli.add_option("--device", device, "auto, cpu, cuda, cuda:N");
-  cli.add_option("--precision", precision, "AU network arithmetic: fp32, bf16, fp16 (CUDA)")
-      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  // The library's own parsers check these, as in hicomex-analyze and the element.
+  cli.add_option("--device", device, hicomex::kDeviceForms)->check([](const std::string& t) {
+    return hicomex::option_problem(hicomex::parse_device, t);
+  });
+  cli.add_option("--precision", precision, "AU network arithmetic: auto (the default), fp32, bf16, fp16 (CUDA)")
+      ->check([](const std::string& t) { return hicomex::option_problem(hicomex::parse_precision, t); });
   cli.add_option("--batch-timeout", batch_timeout_us,
                  "several cameras: batch their faces together, waiting at most this many "
                  "microseconds for the others (0: off)")

@@ -401,6 +401,31 @@ TEST_F(Pipelines, RtspClientReportsAMissingModelBeforeConnecting) {
   EXPECT_NE(p.err().find(path("missing.safetensors")), std::string::npos) << p.err();
 }
 
+// --device and --precision go through the library's parsers (the same words
+// as the element and hicomex-analyze): a bad value is refused by name before
+// anything connects, "auto" is a precision like the others.
+TEST_F(Pipelines, RtspClientChecksDeviceAndPrecisionWithTheLibrarysParsers) {
+  const std::string url = "rtsp://127.0.0.1:1/cam";
+  Process bad_precision({script("hicomex-rtsp"), url, "--jsonl", path("p.jsonl"), "--precision", "fp64"},
+                        path("bad-precision"));
+  ASSERT_TRUE(bad_precision.wait(30s));
+  EXPECT_NE(bad_precision.exit_code(), 0);
+  EXPECT_NE(bad_precision.err().find("unknown precision 'fp64'"), std::string::npos) << bad_precision.err();
+  Process bad_device({script("hicomex-rtsp"), url, "--jsonl", path("d.jsonl"), "--device", "tpu"},
+                     path("bad-device"));
+  ASSERT_TRUE(bad_device.wait(30s));
+  EXPECT_NE(bad_device.exit_code(), 0);
+  EXPECT_NE(bad_device.err().find("unknown device 'tpu'"), std::string::npos) << bad_device.err();
+  // auto passes the check and the run goes on to the model (missing here).
+  Process with_auto({script("hicomex-rtsp"), url, "--jsonl", path("a.jsonl"), "--precision", "auto", "--model",
+                     path("missing.safetensors")},
+                    path("auto-precision"));
+  ASSERT_TRUE(with_auto.wait(30s));
+  EXPECT_EQ(with_auto.exit_code(), 1);
+  EXPECT_EQ(with_auto.err().find("unknown precision"), std::string::npos) << with_auto.err();
+  EXPECT_NE(with_auto.err().find(path("missing.safetensors")), std::string::npos) << with_auto.err();
+}
+
 TEST_F(Pipelines, RtspServerRejectsAMissingOrNonVideoFile) {
   const std::string text = path("server-notes.txt");
   std::ofstream(text) << "not a video\n";
