@@ -411,8 +411,7 @@ TEST_F(Pipelines, RtspClientChecksDeviceAndPrecisionWithTheLibrarysParsers) {
   ASSERT_TRUE(bad_precision.wait(30s));
   EXPECT_NE(bad_precision.exit_code(), 0);
   EXPECT_NE(bad_precision.err().find("unknown precision 'fp64'"), std::string::npos) << bad_precision.err();
-  Process bad_device({script("hicomex-rtsp"), url, "--jsonl", path("d.jsonl"), "--device", "tpu"},
-                     path("bad-device"));
+  Process bad_device({script("hicomex-rtsp"), url, "--jsonl", path("d.jsonl"), "--device", "tpu"}, path("bad-device"));
   ASSERT_TRUE(bad_device.wait(30s));
   EXPECT_NE(bad_device.exit_code(), 0);
   EXPECT_NE(bad_device.err().find("unknown device 'tpu'"), std::string::npos) << bad_device.err();
