@@ -22,8 +22,11 @@ import tempfile
 import time
 import traceback
 
-FACE_PHOTO = "/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg"
-NO_FACE_PHOTO = "/usr/share/doc/facedetect/examples/640px-IceBlockNearJoekullsarlon.jpg"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import media_paths  # noqa: E402  (tests/support: the photos every test uses)
+
+FACE_PHOTO = media_paths.GRACE_HOPPER
+NO_FACE_PHOTO = media_paths.LANDSCAPE
 
 BOX_TOL = 0.1       # JSON: one decimal
 PROB_TOL = 1e-3     # JSON: three decimals
@@ -166,7 +169,7 @@ class Cases:
         return self.compare(self.clip(6), 4, False, "clip", video_frames=6)
 
     def group_photo_two_frames(self):
-        group = os.path.join(self.args.source, "face-models", "samples", "sample1.jpg")
+        group = media_paths.sample_photo(self.args.source, 1)
         if not os.path.exists(group):
             return "skipped: no " + group
         note = self.compare(group, 2, True, "group")

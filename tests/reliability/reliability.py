@@ -30,7 +30,10 @@ import sys
 import tempfile
 import time
 
-FACE_PHOTO = "/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import media_paths  # noqa: E402  (tests/support: the photos every test uses)
+
+FACE_PHOTO = media_paths.GRACE_HOPPER
 
 
 class Runner:

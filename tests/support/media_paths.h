@@ -1,5 +1,6 @@
 // Where the real photos and sample media of the tests are: Debian packages'
 // example images and face-api's group photos in the face-models folder.
+// The Python tests read the same paths from media_paths.py beside this file.
 #pragma once
 #include <string>
 #include <vector>
