@@ -1,7 +1,5 @@
 #include "nn/weights_io.h"
 
-#include <future>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
