@@ -408,3 +408,51 @@ TEST(FeatConvFast, NaNPropagatesAsInTheModuleSequence) {
   EXPECT_TRUE(torch::equal(m->forward(y).isnan(), featconv_reference(m, y).isnan()));
   EXPECT_TRUE(m->forward(y).isnan().any().item<bool>());
 }
+
+// Winograd F(2x2, 3x3) against the direct kernels, on the shapes where it is
+// taken: whole and cut tiles (odd sizes), non-square maps, grouped and not,
+// channel-last input (a 3-channel input still takes it in the second
+// convolution); and not taken where the map is smaller than 4x4.
+TEST(Winograd, MatchesTheDirectKernelsAndIsTakenWhereItApplies) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  const bool wino_was = region_fast::winograd();
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  torch::NoGradGuard g;
+  struct Shape {
+    int ci, co, groups, h, w;
+    bool taken;
+  };
+  const Shape shapes[] = {{32, 48, 1, 28, 28, true}, {48, 64, 1, 7, 7, true},  {64, 64, 17, 12, 12, true},
+                          {32, 32, 17, 5, 9, true},  {16, 24, 2, 13, 6, true}, {160, 192, 1, 7, 7, true},
+                          {32, 32, 17, 3, 3, false}, {3, 16, 1, 9, 9, true}};
+  for (const auto& s : shapes) {
+    FeatConv m(s.ci, s.co, s.groups);
+    randomise_featconv(*m, 11 + s.ci + s.h);
+    m->eval();
+    const auto x = torch::randn({2, s.ci * s.groups, s.h, s.w}).contiguous(torch::MemoryFormat::ChannelsLast);
+    region_fast::set_winograd(false);
+    const auto before_direct = region_fast::winograd_count();
+    const auto direct = m->forward(x);
+    EXPECT_EQ(region_fast::winograd_count(), before_direct) << "switched off, yet taken";
+    region_fast::set_winograd(true);
+    const auto before = region_fast::winograd_count();
+    const auto wino = m->forward(x);
+    EXPECT_EQ(region_fast::winograd_count() > before, s.taken)
+        << s.ci << "->" << s.co << " x" << s.groups << " " << s.h << "x" << s.w;
+    EXPECT_LE(relative_error(wino, direct), 1e-5) << s.ci << "->" << s.co << " " << s.h << "x" << s.w;
+    EXPECT_LE(relative_error(wino, featconv_reference(m, x)), 1e-5);
+  }
+  // A region layer (its 3x3 convolutions on patches and on the whole map).
+  RegionLayer layer(32, 64);
+  randomise(*layer, 9);
+  layer->eval();
+  const auto x = torch::randn({2, 32, 48, 40});  // 6x5 patches
+  region_fast::set_winograd(true);
+  const auto before = region_fast::winograd_count();
+  const auto fast = layer->forward(x);
+  EXPECT_GT(region_fast::winograd_count(), before);
+  EXPECT_LE(relative_error(fast, layer->reference_forward(x)), 1e-4);
+  region_fast::set_winograd(wino_was);
+}

@@ -30,6 +30,9 @@ struct ConvPack {
   std::vector<float> w;
   std::vector<float> bias;          // [groups][co]
   std::vector<float> scale, shift;  // [groups][ci]: BN before the ReLU (PatchConvs only)
+  // Winograd F(2x2, 3x3) weights [groups][16][ci][co] (G g G^T), where ci and
+  // co are multiples of 8; empty otherwise.
+  std::vector<float> wino;
   int64_t group_weights() const { return 9 * ci * (co == 4 ? 8 : co); }
 };
 
@@ -44,6 +47,17 @@ std::atomic<bool>& enabled_flag() {
 }
 
 std::atomic<int64_t> g_forwards{0};
+
+constexpr int64_t kWinoMinSide = 4;
+std::atomic<int64_t> g_wino_calls{0};
+
+std::atomic<bool>& winograd_flag() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("HICOMEX_WINOGRAD");
+    return !(v && std::string(v) == "0");
+  }()};
+  return on;
+}
 
 // Whether a kernel below handles this channel pair.
 bool has_kernel(int64_t ci, int64_t co) { return ci > 0 && (co % 8 == 0 || (co == 4 && ci % 4 == 0)); }
@@ -94,6 +108,26 @@ bool pack_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t g
               for (int64_t o = 0; o < bw; ++o) dst[9 * ci * b0 + k * bw + o] = at(p, b0 + o, c, ky, kx);
             }
           }
+        }
+  }
+  // Winograd weights: U = G g G^T per (output, input) channel pair, with
+  // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+  out.wino.clear();
+  if (ci % 8 == 0 && co % 8 == 0) {
+    out.wino.assign(groups * 16 * ci * co, 0.f);
+    static const float G[4][3] = {{1.f, 0.f, 0.f}, {.5f, .5f, .5f}, {.5f, -.5f, .5f}, {0.f, 0.f, 1.f}};
+    for (int64_t p = 0; p < groups; ++p)
+      for (int64_t o = 0; o < co; ++o)
+        for (int64_t c = 0; c < ci; ++c) {
+          float tmp[4][3];  // G g
+          for (int i = 0; i < 4; ++i)
+            for (int kx = 0; kx < 3; ++kx)
+              tmp[i][kx] = G[i][0] * at(p, o, c, 0, kx) + G[i][1] * at(p, o, c, 1, kx) + G[i][2] * at(p, o, c, 2, kx);
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j) {
+              const float u = tmp[i][0] * G[j][0] + tmp[i][1] * G[j][1] + tmp[i][2] * G[j][2];
+              out.wino[((p * 16 + i * 4 + j) * ci + c) * co + o] = u;
+            }
         }
   }
   out.bias.assign(groups * co, 0.f);
@@ -293,8 +327,148 @@ HICOMEX_AVX2 void conv4_rows(const ConvCall& c, const float* w, const float* bia
   }
 }
 
+// ---- Winograd F(2x2, 3x3) ----------------------------------------------------
+// Each 2x2 block of outputs ("tile") comes from a 4x4 input window d:
+// Y = A^T [ (G g G^T) . (B^T d B) ] A, summed over input channels, which is 16
+// multiplications per tile and channel pair instead of 36. The 16 positions of
+// the transformed window become 16 matrix products [tiles x ci] x [ci x co].
+struct WinoScratch {
+  std::vector<float> v, m;
+};
+
+// B^T x B along one axis: (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
+HICOMEX_AVX2_INLINE void bt4(__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256* o) {
+  o[0] = _mm256_sub_ps(x0, x2);
+  o[1] = _mm256_add_ps(x1, x2);
+  o[2] = _mm256_sub_ps(x2, x1);
+  o[3] = _mm256_sub_ps(x1, x3);
+}
+
+// v[16][tiles][ci] <- B^T d B of every tile's 4x4 window (zero beyond the
+// padded input: rows + 2 by cols + 2 pixels).
+HICOMEX_AVX2 void wino_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v) {
+  const int64_t tiles = th * tw, plane = tiles * ci;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t ty = 0; ty < th; ++ty)
+    for (int64_t tx = 0; tx < tw; ++tx) {
+      const int64_t t = ty * tw + tx;
+      for (int64_t c0 = 0; c0 < ci; c0 += 8) {
+        __m256 d[4][4];
+        for (int i = 0; i < 4; ++i) {
+          const int64_t y = 2 * ty + i;
+          for (int j = 0; j < 4; ++j) {
+            const int64_t x = 2 * tx + j;
+            d[i][j] = (y < c.rows + 2 && x < c.cols + 2) ? _mm256_loadu_ps(c.in + y * c.in_row + x * c.ci + c0) : zero;
+          }
+        }
+        __m256 r[4][4];  // B^T d (rows), then (B^T d) B (columns)
+        for (int j = 0; j < 4; ++j) {
+          __m256 o[4];
+          bt4(d[0][j], d[1][j], d[2][j], d[3][j], o);
+          for (int i = 0; i < 4; ++i) r[i][j] = o[i];
+        }
+        for (int i = 0; i < 4; ++i) {
+          __m256 o[4];
+          bt4(r[i][0], r[i][1], r[i][2], r[i][3], o);
+          for (int j = 0; j < 4; ++j) _mm256_storeu_ps(v + (i * 4 + j) * plane + t * ci + c0, o[j]);
+        }
+      }
+    }
+}
+
+// m[tiles][co] = v[tiles][ci] x u[ci][co], R tiles by NV vectors of 8 outputs.
+template <int R, int NV>
+HICOMEX_AVX2_INLINE void wino_gemm_block(const float* v, const float* u, float* m, int64_t ci, int64_t co) {
+  __m256 acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < NV; ++n) acc[r][n] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < ci; ++k) {
+    __m256 w[NV];
+    for (int n = 0; n < NV; ++n) w[n] = _mm256_loadu_ps(u + k * co + n * 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 x = _mm256_broadcast_ss(v + r * ci + k);
+      for (int n = 0; n < NV; ++n) acc[r][n] = _mm256_fmadd_ps(x, w[n], acc[r][n]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < NV; ++n) _mm256_storeu_ps(m + r * co + n * 8, acc[r][n]);
+}
+
+template <int NV>
+HICOMEX_AVX2 void wino_gemm(const float* v, const float* u, float* m, int64_t tiles, int64_t ci, int64_t co,
+                            int64_t c0) {
+  int64_t t = 0;
+  for (; t + 6 <= tiles; t += 6) wino_gemm_block<6, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co);
+  switch (tiles - t) {
+    case 5: wino_gemm_block<5, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co); break;
+    case 4: wino_gemm_block<4, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co); break;
+    case 3: wino_gemm_block<3, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co); break;
+    case 2: wino_gemm_block<2, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co); break;
+    case 1: wino_gemm_block<1, NV>(v + t * ci, u + c0, m + t * co + c0, ci, co); break;
+    default: break;
+  }
+}
+
+// Outputs of every tile: A^T m A + bias, A^T = [1 1 1 0; 0 1 -1 -1], into the
+// call's strided output (the last row / column of an odd size is cut).
+HICOMEX_AVX2 void wino_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m,
+                              const float* bias) {
+  const int64_t tiles = th * tw, plane = tiles * co;
+  for (int64_t ty = 0; ty < th; ++ty)
+    for (int64_t tx = 0; tx < tw; ++tx) {
+      const int64_t t = ty * tw + tx;
+      const bool two_rows = 2 * ty + 1 < c.rows, two_cols = 2 * tx + 1 < c.cols;
+      float* o = c.out + 2 * ty * c.out_row + 2 * tx * c.out_pix;
+      for (int64_t c0 = 0; c0 < co; c0 += 8) {
+        __m256 q[4][4];
+        for (int i = 0; i < 16; ++i) q[i / 4][i % 4] = _mm256_loadu_ps(m + i * plane + t * co + c0);
+        __m256 s[2][4];  // A^T q
+        for (int j = 0; j < 4; ++j) {
+          s[0][j] = _mm256_add_ps(_mm256_add_ps(q[0][j], q[1][j]), q[2][j]);
+          s[1][j] = _mm256_sub_ps(_mm256_sub_ps(q[1][j], q[2][j]), q[3][j]);
+        }
+        const __m256 b = _mm256_loadu_ps(bias + c0);
+        for (int i = 0; i < 2; ++i) {
+          if (i == 1 && !two_rows) break;
+          const __m256 y0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), s[i][2]), b);
+          _mm256_storeu_ps(o + i * c.out_row + c0, y0);
+          if (two_cols) {
+            const __m256 y1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[i][1], s[i][2]), s[i][3]), b);
+            _mm256_storeu_ps(o + i * c.out_row + c.out_pix + c0, y1);
+          }
+        }
+      }
+    }
+}
+
+void winograd3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
+  thread_local WinoScratch s;
+  const int64_t ci = pack.ci, co = pack.co, th = (c.rows + 1) / 2, tw = (c.cols + 1) / 2, tiles = th * tw;
+  if (static_cast<int64_t>(s.v.size()) < 16 * tiles * ci) s.v.resize(16 * tiles * ci);
+  if (static_cast<int64_t>(s.m.size()) < 16 * tiles * co) s.m.resize(16 * tiles * co);
+  float* v = s.v.data();
+  float* m = s.m.data();
+  wino_input(c, ci, th, tw, v);
+  const float* u = pack.wino.data() + group * 16 * ci * co;
+  for (int64_t xi = 0; xi < 16; ++xi) {
+    const float* vx = v + xi * tiles * ci;
+    const float* ux = u + xi * ci * co;
+    float* mx = m + xi * tiles * co;
+    int64_t c0 = 0;
+    for (; c0 + 16 <= co; c0 += 16) wino_gemm<2>(vx, ux, mx, tiles, ci, co, c0);
+    if (c0 < co) wino_gemm<1>(vx, ux, mx, tiles, ci, co, c0);
+  }
+  wino_output(c, co, th, tw, m, pack.bias.data() + group * co);
+  g_wino_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Group `group` of `pack` over the call's pixels.
 void conv3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
+  // Winograd where the channel counts allow it and the map has whole tiles
+  // (A/B: hicomex-bench with HICOMEX_WINOGRAD=0; docs/performance.md).
+  if (!pack.wino.empty() && c.rows >= kWinoMinSide && c.cols >= kWinoMinSide &&
+      winograd_flag().load(std::memory_order_relaxed))
+    return winograd3x3(pack, group, c);
   const float* w = pack.w.data() + group * pack.group_weights();
   const float* bias = pack.bias.data() + group * pack.co;
   if (pack.co == 4) {
@@ -515,6 +689,9 @@ bool cpu_supported() {
 }
 
 void set_enabled(bool on) { enabled_flag() = on; }
+void set_winograd(bool on) { winograd_flag() = on; }
+bool winograd() { return winograd_flag().load(std::memory_order_relaxed); }
+int64_t winograd_count() { return g_wino_calls.load(std::memory_order_relaxed); }
 bool enabled() { return enabled_flag().load(std::memory_order_relaxed); }
 int64_t forward_count() { return g_forwards.load(std::memory_order_relaxed); }
 

@@ -37,6 +37,17 @@ bool enabled();
 /// modules, all threads); for tests.
 int64_t forward_count();
 
+/// The 3x3 convolutions of both fast paths (region layers, FeatConv) run as
+/// Winograd F(2x2, 3x3) where input and output channels are multiples of 8
+/// and the map is at least 4x4: 16 multiplications per 2x2 outputs and channel
+/// pair instead of 36 (within 1e-5 of the direct kernels, relative to the
+/// output scale). A process-wide switch (default on; HICOMEX_WINOGRAD=0
+/// starts with it off) for A/B timing and tests.
+void set_winograd(bool on);
+bool winograd();
+/// How many group convolutions ran as Winograd in this process; for tests.
+int64_t winograd_count();
+
 /// Eval-mode BatchNorm parameters and statistics (CPU float tensors).
 struct BatchNormParams {
   torch::Tensor weight, bias, running_mean, running_var;
