@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -15,6 +16,7 @@
 #include "nn/feat_conv.h"
 #include "nn/fused_ops.h"
 #include "nn/hicomex_net.h"
+#include "nn/local_au_features.h"
 #include "nn/region_fast.h"
 #include "nn/region_layer.h"
 #include "nn/weights_io.h"
@@ -455,4 +457,94 @@ TEST(Winograd, MatchesTheDirectKernelsAndIsTakenWhereItApplies) {
   EXPECT_GT(region_fast::winograd_count(), before);
   EXPECT_LE(relative_error(fast, layer->reference_forward(x)), 1e-4);
   region_fast::set_winograd(wino_was);
+}
+
+// The local AU windows sampled in one pass (region_fast::sample_windows)
+// against grid_sample + permute: centres inside the map, between cells, and
+// near and past every edge (windows that read zeros), for both presets'
+// channel counts and one that is not a multiple of 8; and the whole local AU
+// module, fast against reference.
+TEST(LocalWindows, MatchGridSampleAndTheModuleMatchesItsReference) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  torch::NoGradGuard g;
+  const std::vector<int> aus = {1, 2, 4, 6, 12};
+  struct Shape {
+    int64_t channels, crop, window;
+  };
+  for (const Shape s : {Shape{32, 112, 8}, Shape{64, 176, 12}, Shape{12, 64, 4}}) {
+    const int64_t map = s.crop / 4, a = static_cast<int64_t>(aus.size()), b = 3;
+    LocalAuFeatures m(aus, s.channels, s.crop, map, s.window, 16, 24);
+    m->eval();
+    torch::manual_seed(5 + s.channels);
+    const auto f = torch::randn({b, s.channels, map, map});
+    // Centres from -10 % to 110 % of the crop: some windows lie partly or wholly outside.
+    auto centres = torch::rand({b, a, 2, 2}) * (1.2 * s.crop) - 0.1 * s.crop;
+    centres[0][0][0] = torch::tensor({0.f, 0.f});
+    centres[0][0][1] = torch::tensor({static_cast<float>(s.crop), static_cast<float>(s.crop)});
+    const auto grid = m->sampling_grid(centres);
+    namespace F = torch::nn::functional;
+    const auto ref = F::grid_sample(f, grid, F::GridSampleFuncOptions().align_corners(false))
+                         .reshape({b, s.channels, a, 2, s.window, s.window})
+                         .permute({0, 3, 2, 1, 4, 5})
+                         .reshape({b * 2, a * s.channels, s.window, s.window});
+    const auto before = region_fast::sample_windows_count();
+    const auto fast = region_fast::sample_windows(f, grid, a, s.window);
+    EXPECT_EQ(region_fast::sample_windows_count(), before + 1);
+    ASSERT_EQ(fast.sizes(), ref.sizes());
+    EXPECT_TRUE(fast.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_LE((fast - ref).abs().max().item<double>(), 1e-5) << s.channels << " channels, window " << s.window;
+    EXPECT_GT(ref.abs().max().item<double>(), 0.5) << "the windows read the map";
+    // Strided (channels-last) map in gives the same.
+    EXPECT_LE((region_fast::sample_windows(f.contiguous(torch::MemoryFormat::ChannelsLast), grid, a, s.window) - ref)
+                  .abs()
+                  .max()
+                  .item<double>(),
+              1e-5);
+    // The module: fast windows (counted) against the whole reference path.
+    const auto counted = region_fast::sample_windows_count();
+    const auto y = m->forward(f, centres);
+    EXPECT_EQ(region_fast::sample_windows_count(), counted + 1) << "the module took the one-pass windows";
+    region_fast::set_enabled(false);
+    const auto y_ref = m->forward(f, centres);
+    region_fast::set_enabled(true);
+    EXPECT_EQ(region_fast::sample_windows_count(), counted + 1);
+    EXPECT_LE(relative_error(y, y_ref), 1e-5) << s.channels << " channels";
+  }
+}
+
+// Both Winograd tiles and the direct kernels agree, and images that go
+// through one matrix product together (runs of small maps, the last run
+// shorter) give what each image gives alone.
+TEST(Winograd, TilesAgreeAndImagesInOneProductMatchImagesAlone) {
+  SKIP_WITHOUT_AVX2();
+  Switches keep;
+  const int tile_was = region_fast::winograd_tile_size();
+  set_fused_inference(true);
+  region_fast::set_enabled(true);
+  torch::NoGradGuard g;
+  FeatConv m(16, 24, 3);
+  randomise_featconv(*m, 31);
+  m->eval();
+  const auto x = torch::randn({13, 48, 12, 12}).contiguous(torch::MemoryFormat::ChannelsLast);
+  region_fast::set_winograd_tile(0);
+  const auto direct = m->forward(x);
+  region_fast::set_winograd_tile(2);
+  const auto before2 = region_fast::winograd_count();
+  const auto before4 = region_fast::winograd4_count();
+  const auto f2 = m->forward(x);
+  EXPECT_GT(region_fast::winograd_count(), before2);
+  EXPECT_EQ(region_fast::winograd4_count(), before4) << "tile 2 only, yet F(4x4) taken";
+  region_fast::set_winograd_tile(4);
+  const auto f4 = m->forward(x);
+  EXPECT_GT(region_fast::winograd4_count(), before4);
+  EXPECT_LE(relative_error(f2, direct), 1e-5);
+  EXPECT_LE(relative_error(f4, direct), 1e-4);
+  for (int64_t i : {0, 9, 10, 12}) {
+    const auto alone = m->forward(x.narrow(0, i, 1));
+    EXPECT_LE(relative_error(alone, f4.narrow(0, i, 1)), 1e-6) << "image " << i;
+  }
+  region_fast::set_winograd_tile(tile_was);
 }

@@ -33,8 +33,8 @@ class FeatConvImpl : public torch::nn::Module {
  private:
   struct FastCache;
   std::shared_ptr<const region_fast::FeatPacked> fast_weights(const torch::Tensor& x);
-  std::shared_ptr<FastCache> fast_;
   int64_t in_, out_, groups_;
+  std::shared_ptr<FastCache> fast_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::PReLU act1_{nullptr}, act2_{nullptr};

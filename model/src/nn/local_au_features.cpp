@@ -6,6 +6,8 @@
 
 #include "hicomex/au_centres.h"
 #include "nn/autocast.h"
+#include "nn/fused_ops.h"
+#include "nn/region_fast.h"
 
 namespace hicomex::nn {
 
@@ -78,18 +80,26 @@ torch::Tensor LocalAuFeaturesImpl::sampling_grid(const torch::Tensor& centres) c
 torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch::Tensor& centres) {
   const int64_t b = map.size(0), c = map.size(1), w = window_, a = aus_;
   torch::Tensor windows;
-  {
-    // Sampling positions need fp32 (a bf16 pixel coordinate is off by up to half a pixel).
-    FullPrecision fp32;
-    auto m = map.to(torch::kFloat);
-    auto grid = sampling_grid(centres.to(torch::kFloat));
-    windows = F::grid_sample(
-        m, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+  WeightSignature unused;
+  if (region_fast::enabled() && region_fast::cpu_supported() && fast_inference_allowed(*this, map, unused) &&
+      map.scalar_type() == torch::kFloat) {
+    // Inference on the CPU: one pass from the map to the channels-last
+    // windows the per-AU FeatConv reads (region_fast.h).
+    windows = region_fast::sample_windows(map, sampling_grid(centres.to(torch::kFloat)), a, w);
+  } else {
+    {
+      // Sampling positions need fp32 (a bf16 pixel coordinate is off by up to half a pixel).
+      FullPrecision fp32;
+      auto m = map.to(torch::kFloat);
+      auto grid = sampling_grid(centres.to(torch::kFloat));
+      windows = F::grid_sample(
+          m, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    }
+    // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
+    windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
+    // Channels-last makes the per-AU grouped convolutions about twice as fast (oneDNN).
+    windows = windows.contiguous(torch::MemoryFormat::ChannelsLast);
   }
-  // [B, C, A*2*W, W] -> [B, C, A, 2, W, W] -> [B, 2, A, C, W, W] -> [B*2, A*C, W, W]
-  windows = windows.reshape({b, c, a, 2, w, w}).permute({0, 3, 2, 1, 4, 5}).reshape({b * 2, a * c, w, w});
-  // Channels-last makes the per-AU grouped convolutions about twice as fast (oneDNN).
-  windows = windows.contiguous(torch::MemoryFormat::ChannelsLast);
   auto y = refine2_->forward(refine1_->forward(windows));  // [B*2, A*ch, W/4, W/4]
   // -> [B, 2, A, flat] -> [B, A, 2*flat]
   y = y.reshape({b, 2, a, flat_}).permute({0, 2, 1, 3}).reshape({b, a, 2 * flat_});

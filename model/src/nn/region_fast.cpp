@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <torch/torch.h>
@@ -30,9 +32,15 @@ struct ConvPack {
   std::vector<float> w;
   std::vector<float> bias;          // [groups][co]
   std::vector<float> scale, shift;  // [groups][ci]: BN before the ReLU (PatchConvs only)
-  // Winograd F(2x2, 3x3) weights [groups][16][ci][co] (G g G^T), where ci and
-  // co are multiples of 8; empty otherwise.
-  std::vector<float> wino;
+  // Winograd weights (G g G^T), [groups][positions][ci][co], built on first
+  // use for the tile size a map takes (each convolution of a model sees one
+  // map size, so usually one of the two is ever built); null where ci or co is
+  // not a multiple of 8.
+  struct Wino {
+    std::once_flag once2, once4;
+    std::vector<float> u2, u4;  // F(2x2, 3x3): 16 positions; F(4x4, 3x3): 36
+  };
+  std::shared_ptr<Wino> wino;
   int64_t group_weights() const { return 9 * ci * (co == 4 ? 8 : co); }
 };
 
@@ -48,15 +56,21 @@ std::atomic<bool>& enabled_flag() {
 
 std::atomic<int64_t> g_forwards{0};
 
+// Smallest map side for F(2x2, 3x3) and for F(4x4, 3x3) (at 6 both take
+// 144 multiplications per channel pair for the 36 outputs; from 7 F(4x4)
+// takes fewer).
 constexpr int64_t kWinoMinSide = 4;
-std::atomic<int64_t> g_wino_calls{0};
+constexpr int64_t kWino4MinSide = 7;
+std::atomic<int64_t> g_wino_calls{0}, g_wino4_calls{0};
 
-std::atomic<bool>& winograd_flag() {
-  static std::atomic<bool> on{[] {
+// Largest Winograd tile: 0 (off), 2 or 4 (default); HICOMEX_WINOGRAD=0|2|4.
+std::atomic<int>& winograd_tile() {
+  static std::atomic<int> tile{[] {
     const char* v = std::getenv("HICOMEX_WINOGRAD");
-    return !(v && std::string(v) == "0");
+    const std::string s = v ? v : "";
+    return s == "0" ? 0 : s == "2" ? 2 : 4;
   }()};
-  return on;
+  return tile;
 }
 
 // Whether a kernel below handles this channel pair.
@@ -110,26 +124,7 @@ bool pack_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t g
           }
         }
   }
-  // Winograd weights: U = G g G^T per (output, input) channel pair, with
-  // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-  out.wino.clear();
-  if (ci % 8 == 0 && co % 8 == 0) {
-    out.wino.assign(groups * 16 * ci * co, 0.f);
-    static const float G[4][3] = {{1.f, 0.f, 0.f}, {.5f, .5f, .5f}, {.5f, -.5f, .5f}, {0.f, 0.f, 1.f}};
-    for (int64_t p = 0; p < groups; ++p)
-      for (int64_t o = 0; o < co; ++o)
-        for (int64_t c = 0; c < ci; ++c) {
-          float tmp[4][3];  // G g
-          for (int i = 0; i < 4; ++i)
-            for (int kx = 0; kx < 3; ++kx)
-              tmp[i][kx] = G[i][0] * at(p, o, c, 0, kx) + G[i][1] * at(p, o, c, 1, kx) + G[i][2] * at(p, o, c, 2, kx);
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j) {
-              const float u = tmp[i][0] * G[j][0] + tmp[i][1] * G[j][1] + tmp[i][2] * G[j][2];
-              out.wino[((p * 16 + i * 4 + j) * ci + c) * co + o] = u;
-            }
-        }
-  }
+  out.wino = (ci % 8 == 0 && co % 8 == 0) ? std::make_shared<ConvPack::Wino>() : nullptr;
   out.bias.assign(groups * co, 0.f);
   if (bias.defined()) {
     const auto b = cpu_float(bias);
@@ -336,6 +331,54 @@ struct WinoScratch {
   std::vector<float> v, m;
 };
 
+// U = G g G^T for every (output, input) channel pair of `pack` (co a multiple
+// of 8), from its direct-kernel layout, in double: [groups][n*n][ci][co] for
+// the n x n transformed window (n = 4: F(2x2, 3x3), n = 6: F(4x4, 3x3)).
+std::vector<float> wino_weights(const ConvPack& pack, int n) {
+  static const double G4[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+  static const double G6[6][3] = {{1. / 4, 0, 0},
+                                  {-1. / 6, -1. / 6, -1. / 6},
+                                  {-1. / 6, 1. / 6, -1. / 6},
+                                  {1. / 24, 1. / 12, 1. / 6},
+                                  {1. / 24, -1. / 12, 1. / 6},
+                                  {0, 0, 1}};
+  const int64_t ci = pack.ci, co = pack.co, nn = n * n;
+  std::vector<float> u(pack.groups * nn * ci * co);
+  for (int64_t p = 0; p < pack.groups; ++p) {
+    const float* w = pack.w.data() + p * pack.group_weights();
+    for (int64_t o = 0; o < co; ++o) {
+      const int64_t b0 = o / 32 * 32, bw = std::min<int64_t>(32, co - b0);
+      for (int64_t c = 0; c < ci; ++c) {
+        double g[3][3], tmp[6][3];  // g[ky][kx]; G g
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) g[ky][kx] = w[9 * ci * b0 + (ky * 3 * ci + kx * ci + c) * bw + (o - b0)];
+        for (int i = 0; i < n; ++i)
+          for (int kx = 0; kx < 3; ++kx) {
+            const double* G = n == 4 ? G4[i] : G6[i];
+            tmp[i][kx] = G[0] * g[0][kx] + G[1] * g[1][kx] + G[2] * g[2][kx];
+          }
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) {
+            const double* G = n == 4 ? G4[j] : G6[j];
+            u[((p * nn + i * n + j) * ci + c) * co + o] =
+                static_cast<float>(tmp[i][0] * G[0] + tmp[i][1] * G[1] + tmp[i][2] * G[2]);
+          }
+      }
+    }
+  }
+  return u;
+}
+
+const float* wino_weights_for(const ConvPack& pack, int n) {
+  ConvPack::Wino& w = *pack.wino;
+  if (n == 4) {
+    std::call_once(w.once2, [&] { w.u2 = wino_weights(pack, 4); });
+    return w.u2.data();
+  }
+  std::call_once(w.once4, [&] { w.u4 = wino_weights(pack, 6); });
+  return w.u4.data();
+}
+
 // B^T x B along one axis: (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
 HICOMEX_AVX2_INLINE void bt4(__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256* o) {
   o[0] = _mm256_sub_ps(x0, x2);
@@ -346,8 +389,7 @@ HICOMEX_AVX2_INLINE void bt4(__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256*
 
 // v[16][tiles][ci] <- B^T d B of every tile's 4x4 window (zero beyond the
 // padded input: rows + 2 by cols + 2 pixels).
-HICOMEX_AVX2 void wino_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v) {
-  const int64_t tiles = th * tw, plane = tiles * ci;
+HICOMEX_AVX2 void wino_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v, int64_t plane) {
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t ty = 0; ty < th; ++ty)
     for (int64_t tx = 0; tx < tw; ++tx) {
@@ -411,9 +453,8 @@ HICOMEX_AVX2 void wino_gemm(const float* v, const float* u, float* m, int64_t ti
 
 // Outputs of every tile: A^T m A + bias, A^T = [1 1 1 0; 0 1 -1 -1], into the
 // call's strided output (the last row / column of an odd size is cut).
-HICOMEX_AVX2 void wino_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m,
+HICOMEX_AVX2 void wino_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m, int64_t plane,
                               const float* bias) {
-  const int64_t tiles = th * tw, plane = tiles * co;
   for (int64_t ty = 0; ty < th; ++ty)
     for (int64_t tx = 0; tx < tw; ++tx) {
       const int64_t t = ty * tw + tx;
@@ -441,34 +482,150 @@ HICOMEX_AVX2 void wino_output(const ConvCall& c, int64_t co, int64_t th, int64_t
     }
 }
 
-void winograd3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
-  thread_local WinoScratch s;
-  const int64_t ci = pack.ci, co = pack.co, th = (c.rows + 1) / 2, tw = (c.cols + 1) / 2, tiles = th * tw;
-  if (static_cast<int64_t>(s.v.size()) < 16 * tiles * ci) s.v.resize(16 * tiles * ci);
-  if (static_cast<int64_t>(s.m.size()) < 16 * tiles * co) s.m.resize(16 * tiles * co);
-  float* v = s.v.data();
-  float* m = s.m.data();
-  wino_input(c, ci, th, tw, v);
-  const float* u = pack.wino.data() + group * 16 * ci * co;
-  for (int64_t xi = 0; xi < 16; ++xi) {
-    const float* vx = v + xi * tiles * ci;
-    const float* ux = u + xi * ci * co;
-    float* mx = m + xi * tiles * co;
-    int64_t c0 = 0;
-    for (; c0 + 16 <= co; c0 += 16) wino_gemm<2>(vx, ux, mx, tiles, ci, co, c0);
-    if (c0 < co) wino_gemm<1>(vx, ux, mx, tiles, ci, co, c0);
-  }
-  wino_output(c, co, th, tw, m, pack.bias.data() + group * co);
-  g_wino_calls.fetch_add(1, std::memory_order_relaxed);
+// ---- Winograd F(4x4, 3x3) ----------------------------------------------------
+// The same with 4x4 output tiles from 6x6 input windows: 36 multiplications
+// per tile and channel pair instead of 144 (Lavin and Gray's points 0, +-1,
+// +-2 and infinity).
+
+// B^T x along one axis: (4x0 - 5x2 + x4, -4x1 - 4x2 + x3 + x4, 4x1 - 4x2 - x3
+// + x4, -2x1 - x2 + 2x3 + x4, 2x1 - x2 - 2x3 + x4, 4x1 - 5x3 + x5).
+HICOMEX_AVX2_INLINE void bt6(const __m256* x, __m256* o) {
+  const __m256 four = _mm256_set1_ps(4.f), five = _mm256_set1_ps(5.f), two = _mm256_set1_ps(2.f);
+  o[0] = _mm256_fmadd_ps(four, x[0], _mm256_fnmadd_ps(five, x[2], x[4]));
+  const __m256 t1 = _mm256_fnmadd_ps(four, x[2], x[4]), t2 = _mm256_fnmadd_ps(four, x[1], x[3]);
+  o[1] = _mm256_add_ps(t1, t2);
+  o[2] = _mm256_sub_ps(t1, t2);
+  const __m256 t3 = _mm256_sub_ps(x[4], x[2]), t4 = _mm256_mul_ps(two, _mm256_sub_ps(x[3], x[1]));
+  o[3] = _mm256_add_ps(t3, t4);
+  o[4] = _mm256_sub_ps(t3, t4);
+  o[5] = _mm256_fmadd_ps(four, x[1], _mm256_fnmadd_ps(five, x[3], x[5]));
 }
 
-// Group `group` of `pack` over the call's pixels.
-void conv3x3(const ConvPack& pack, int64_t group, const ConvCall& c) {
-  // Winograd where the channel counts allow it and the map has whole tiles
-  // (A/B: hicomex-bench with HICOMEX_WINOGRAD=0; docs/performance.md).
-  if (!pack.wino.empty() && c.rows >= kWinoMinSide && c.cols >= kWinoMinSide &&
-      winograd_flag().load(std::memory_order_relaxed))
-    return winograd3x3(pack, group, c);
+// A^T m along one axis: (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2(m3 - m4),
+// m1 + m2 + 4(m3 + m4), m1 - m2 + 8(m3 - m4) + m5).
+HICOMEX_AVX2_INLINE void at6(const __m256* m, __m256* y) {
+  const __m256 t1 = _mm256_add_ps(m[1], m[2]), t2 = _mm256_sub_ps(m[1], m[2]);
+  const __m256 t3 = _mm256_add_ps(m[3], m[4]), t4 = _mm256_sub_ps(m[3], m[4]);
+  y[0] = _mm256_add_ps(_mm256_add_ps(m[0], t1), t3);
+  y[1] = _mm256_fmadd_ps(_mm256_set1_ps(2.f), t4, t2);
+  y[2] = _mm256_fmadd_ps(_mm256_set1_ps(4.f), t3, t1);
+  y[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.f), t4, t2), m[5]);
+}
+
+// v[36][tiles][ci] <- B^T d B of every tile's 6x6 window (zero beyond the
+// padded input).
+HICOMEX_AVX2 void wino4_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v, int64_t plane) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t ty = 0; ty < th; ++ty)
+    for (int64_t tx = 0; tx < tw; ++tx) {
+      const int64_t t = ty * tw + tx;
+      for (int64_t c0 = 0; c0 < ci; c0 += 8) {
+        __m256 r[6][6];  // B^T d, column by column
+        for (int j = 0; j < 6; ++j) {
+          const int64_t x = 4 * tx + j;
+          __m256 d[6], o[6];
+          for (int i = 0; i < 6; ++i) {
+            const int64_t y = 4 * ty + i;
+            d[i] = (y < c.rows + 2 && x < c.cols + 2) ? _mm256_loadu_ps(c.in + y * c.in_row + x * c.ci + c0) : zero;
+          }
+          bt6(d, o);
+          for (int i = 0; i < 6; ++i) r[i][j] = o[i];
+        }
+        for (int i = 0; i < 6; ++i) {
+          __m256 o[6];
+          bt6(r[i], o);
+          for (int j = 0; j < 6; ++j) _mm256_storeu_ps(v + (i * 6 + j) * plane + t * ci + c0, o[j]);
+        }
+      }
+    }
+}
+
+// Outputs of every tile: A^T m A + bias into the call's strided output (rows
+// and columns past the map are cut).
+HICOMEX_AVX2 void wino4_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m, int64_t plane,
+                               const float* bias) {
+  for (int64_t ty = 0; ty < th; ++ty)
+    for (int64_t tx = 0; tx < tw; ++tx) {
+      const int64_t t = ty * tw + tx;
+      const int64_t nr = std::min<int64_t>(4, c.rows - 4 * ty), nc = std::min<int64_t>(4, c.cols - 4 * tx);
+      float* o = c.out + 4 * ty * c.out_row + 4 * tx * c.out_pix;
+      for (int64_t c0 = 0; c0 < co; c0 += 8) {
+        __m256 s[4][6];  // A^T q, column by column
+        for (int j = 0; j < 6; ++j) {
+          __m256 q[6], y[4];
+          for (int i = 0; i < 6; ++i) q[i] = _mm256_loadu_ps(m + (i * 6 + j) * plane + t * co + c0);
+          at6(q, y);
+          for (int i = 0; i < 4; ++i) s[i][j] = y[i];
+        }
+        const __m256 b = _mm256_loadu_ps(bias + c0);
+        for (int i = 0; i < nr; ++i) {
+          __m256 y[4];
+          at6(s[i], y);
+          for (int j = 0; j < nc; ++j) _mm256_storeu_ps(o + i * c.out_row + j * c.out_pix + c0, _mm256_add_ps(y[j], b));
+        }
+      }
+    }
+}
+
+// `n` images of the same size at once (calls[k]: image k): their tiles are
+// the rows of one matrix product per window position, so each weight loaded
+// serves n times as many tiles. T = 2: F(2x2, 3x3), T = 4: F(4x4, 3x3).
+template <int T>
+void winograd_images(const ConvPack& pack, int64_t group, const ConvCall* calls, int64_t n) {
+  constexpr int kN = T + 2, kPositions = kN * kN;
+  thread_local WinoScratch s;
+  const ConvCall& c = calls[0];
+  const int64_t ci = pack.ci, co = pack.co, th = (c.rows + T - 1) / T, tw = (c.cols + T - 1) / T, tiles = th * tw;
+  const int64_t rows = n * tiles;
+  if (static_cast<int64_t>(s.v.size()) < kPositions * rows * ci) s.v.resize(kPositions * rows * ci);
+  if (static_cast<int64_t>(s.m.size()) < kPositions * rows * co) s.m.resize(kPositions * rows * co);
+  float* v = s.v.data();
+  float* m = s.m.data();
+  for (int64_t k = 0; k < n; ++k) {
+    if (T == 2)
+      wino_input(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
+    else
+      wino4_input(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
+  }
+  const float* u = wino_weights_for(pack, kN) + group * kPositions * ci * co;
+  for (int64_t xi = 0; xi < kPositions; ++xi) {
+    const float* vx = v + xi * rows * ci;
+    const float* ux = u + xi * ci * co;
+    float* mx = m + xi * rows * co;
+    int64_t c0 = 0;
+    for (; c0 + 16 <= co; c0 += 16) wino_gemm<2>(vx, ux, mx, rows, ci, co, c0);
+    if (c0 < co) wino_gemm<1>(vx, ux, mx, rows, ci, co, c0);
+  }
+  const float* bias = pack.bias.data() + group * co;
+  for (int64_t k = 0; k < n; ++k) {
+    if (T == 2)
+      wino_output(calls[k], co, th, tw, m + k * tiles * co, rows * co, bias);
+    else
+      wino4_output(calls[k], co, th, tw, m + k * tiles * co, rows * co, bias);
+  }
+  (T == 2 ? g_wino_calls : g_wino4_calls).fetch_add(n, std::memory_order_relaxed);
+}
+
+void conv3x3_direct(const ConvPack& pack, int64_t group, const ConvCall& c);
+
+// Group `group` of `pack` over `n` images of the same size (calls[k] the k-th).
+void conv3x3_images(const ConvPack& pack, int64_t group, const ConvCall* calls, int64_t n) {
+  // Winograd where the channel counts allow it and the map has whole tiles,
+  // the larger tile from 7x7 (A/B: hicomex-bench with HICOMEX_WINOGRAD=0|2|4;
+  // docs/performance.md).
+  const int tile = winograd_tile().load(std::memory_order_relaxed);
+  const int64_t rows = calls[0].rows, cols = calls[0].cols;
+  if (pack.wino && tile >= 4 && rows >= kWino4MinSide && cols >= kWino4MinSide)
+    return winograd_images<4>(pack, group, calls, n);
+  if (pack.wino && tile >= 2 && rows >= kWinoMinSide && cols >= kWinoMinSide)
+    return winograd_images<2>(pack, group, calls, n);
+  for (int64_t k = 0; k < n; ++k) conv3x3_direct(pack, group, calls[k]);
+}
+
+void conv3x3(const ConvPack& pack, int64_t group, const ConvCall& c) { conv3x3_images(pack, group, &c, 1); }
+
+// Group `group` of `pack` over the call's pixels, direct kernels.
+void conv3x3_direct(const ConvPack& pack, int64_t group, const ConvCall& c) {
   const float* w = pack.w.data() + group * pack.group_weights();
   const float* bias = pack.bias.data() + group * pack.co;
   if (pack.co == 4) {
@@ -689,9 +846,14 @@ bool cpu_supported() {
 }
 
 void set_enabled(bool on) { enabled_flag() = on; }
-void set_winograd(bool on) { winograd_flag() = on; }
-bool winograd() { return winograd_flag().load(std::memory_order_relaxed); }
-int64_t winograd_count() { return g_wino_calls.load(std::memory_order_relaxed); }
+void set_winograd(bool on) { winograd_tile() = on ? 4 : 0; }
+bool winograd() { return winograd_tile().load(std::memory_order_relaxed) > 0; }
+void set_winograd_tile(int tile) { winograd_tile() = tile >= 4 ? 4 : tile >= 2 ? 2 : 0; }
+int winograd_tile_size() { return winograd_tile().load(std::memory_order_relaxed); }
+int64_t winograd_count() {
+  return g_wino_calls.load(std::memory_order_relaxed) + g_wino4_calls.load(std::memory_order_relaxed);
+}
+int64_t winograd4_count() { return g_wino4_calls.load(std::memory_order_relaxed); }
 bool enabled() { return enabled_flag().load(std::memory_order_relaxed); }
 int64_t forward_count() { return g_forwards.load(std::memory_order_relaxed); }
 
@@ -819,36 +981,49 @@ HICOMEX_AVX2 void prelu_pool_store(const float* y, int64_t h, int64_t w, int64_t
 
 struct FeatScratch {
   std::vector<float> input, mid, y, row;
+  std::vector<ConvCall> calls;
 };
 
-// Group g of one image: x points at the image's first element, with strides
-// (in elements) for channel, row and column; out at the image's NCHW output.
-void featconv_group(const FeatPacked& pk, int64_t g, const float* x, int64_t sc, int64_t sh, int64_t sw, int64_t h,
-                    int64_t w, float* out, FeatScratch& s) {
+// Group g of n images: x points at the first image's first element, with
+// strides (in elements) for image, channel, row and column; out at the first
+// image's NCHW output (images out_image apart). The n images go through each
+// convolution together (conv3x3_images).
+void featconv_group(const FeatPacked& pk, int64_t g, const float* x, int64_t sb, int64_t sc, int64_t sh, int64_t sw,
+                    int64_t h, int64_t w, int64_t n, float* out, int64_t out_image, FeatScratch& s) {
   const int64_t ci = pk.ci, co = pk.co;
-  float* input = Scratch::fit(s.input, (h + 2) * (w + 2) * ci);
-  float* mid = Scratch::fit(s.mid, (h + 2) * (w + 2) * co);
-  float* y = Scratch::fit(s.y, h * w * co);
-  float* row = Scratch::fit(s.row, (w / 2) * co);
   const int64_t in_row = (w + 2) * ci, mid_row = (w + 2) * co;
-  std::fill(input, input + (h + 2) * in_row, 0.f);
-  std::fill(mid, mid + (h + 2) * mid_row, 0.f);
-  const float* xg = x + g * ci * sc;
-  for (int64_t r = 0; r < h; ++r) {
-    float* d = input + (r + 1) * in_row + ci;
-    for (int64_t i = 0; i < w; ++i, d += ci) {
-      const float* src = xg + r * sh + i * sw;
-      if (sc == 1) {
-        std::copy(src, src + ci, d);
-      } else {
-        for (int64_t c = 0; c < ci; ++c) d[c] = src[c * sc];
+  const int64_t in_size = (h + 2) * in_row, mid_size = (h + 2) * mid_row, y_size = h * w * co;
+  float* input = Scratch::fit(s.input, n * in_size);
+  float* mid = Scratch::fit(s.mid, n * mid_size);
+  float* y = Scratch::fit(s.y, n * y_size);
+  float* row = Scratch::fit(s.row, (w / 2) * co);
+  std::fill(input, input + n * in_size, 0.f);
+  std::fill(mid, mid + n * mid_size, 0.f);
+  s.calls.resize(n);
+  for (int64_t k = 0; k < n; ++k) {
+    const float* xg = x + k * sb + g * ci * sc;
+    for (int64_t r = 0; r < h; ++r) {
+      float* d = input + k * in_size + (r + 1) * in_row + ci;
+      for (int64_t i = 0; i < w; ++i, d += ci) {
+        const float* src = xg + r * sh + i * sw;
+        if (sc == 1) {
+          std::copy(src, src + ci, d);
+        } else {
+          for (int64_t c = 0; c < ci; ++c) d[c] = src[c * sc];
+        }
       }
     }
+    s.calls[k] = ConvCall{input + k * in_size, in_row, ci, mid + k * mid_size + mid_row + co, mid_row, co, h, w};
   }
-  conv3x3(pk.conv1, g, ConvCall{input, in_row, ci, mid + mid_row + co, mid_row, co, h, w});
-  prelu_interior(mid, h, w, co, pk.alpha1.data() + g * co);
-  conv3x3(pk.conv2, g, ConvCall{mid, mid_row, co, y, w * co, co, h, w});
-  prelu_pool_store(y, h, w, co, pk.alpha2.data() + g * co, out + g * co * (h / 2) * (w / 2), row);
+  conv3x3_images(pk.conv1, g, s.calls.data(), n);
+  for (int64_t k = 0; k < n; ++k) {
+    prelu_interior(mid + k * mid_size, h, w, co, pk.alpha1.data() + g * co);
+    s.calls[k] = ConvCall{mid + k * mid_size, mid_row, co, y + k * y_size, w * co, co, h, w};
+  }
+  conv3x3_images(pk.conv2, g, s.calls.data(), n);
+  for (int64_t k = 0; k < n; ++k)
+    prelu_pool_store(y + k * y_size, h, w, co, pk.alpha2.data() + g * co,
+                     out + k * out_image + g * co * (h / 2) * (w / 2), row);
 }
 
 }  // namespace
@@ -886,13 +1061,84 @@ torch::Tensor forward(const FeatPacked& pk, const torch::Tensor& x) {
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   const int64_t sb = x.stride(0), sc = x.stride(1), sh = x.stride(2), sw = x.stride(3);
-  for (int64_t i = 0; i < b; ++i)
-    for (int64_t g = 0; g < pk.groups; ++g)
-      featconv_group(pk, g, src + i * sb, sc, sh, sw, h, w, dst + i * pk.groups * pk.co * oh * ow, scratch);
+  // Groups outer (one group's weights serve every image while in cache), and
+  // small maps in runs of images that give the matrix products ~96 tile rows.
+  const int64_t tiles = ((h + 3) / 4) * ((w + 3) / 4), run = std::max<int64_t>(1, std::min<int64_t>(b, 96 / tiles));
+  const int64_t out_image = pk.groups * pk.co * oh * ow;
+  for (int64_t g = 0; g < pk.groups; ++g)
+    for (int64_t i = 0; i < b; i += run)
+      featconv_group(pk, g, src + i * sb, sb, sc, sh, sw, h, w, std::min(run, b - i), dst + i * out_image, out_image,
+                     scratch);
   g_feat_forwards.fetch_add(1, std::memory_order_relaxed);
   return out;
 }
 
 int64_t featconv_forward_count() { return g_feat_forwards.load(std::memory_order_relaxed); }
+
+// ---- Local AU windows ----------------------------------------------------------
+
+namespace {
+
+std::atomic<int64_t> g_sample_calls{0};
+
+// One output pixel: the bilinear blend of up to four NHWC map pixels (c
+// channels each), zero where a corner lies outside the m x m map.
+HICOMEX_AVX2 void blend_pixel(const float* mt, int64_t m, int64_t c, float ix, float iy, float* out) {
+  const float fx = std::floor(ix), fy = std::floor(iy);
+  const int64_t x0 = static_cast<int64_t>(fx), y0 = static_cast<int64_t>(fy);
+  const float tx = ix - fx, ty = iy - fy;
+  const float wts[4] = {(1.f - tx) * (1.f - ty), tx * (1.f - ty), (1.f - tx) * ty, tx * ty};
+  const float* src[4];
+  float wt[4];
+  int n = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t x = x0 + (k & 1), y = y0 + (k >> 1);
+    if (x < 0 || y < 0 || x >= m || y >= m) continue;
+    src[n] = mt + (y * m + x) * c;
+    wt[n++] = wts[k];
+  }
+  int64_t c0 = 0;
+  for (; c0 + 8 <= c; c0 += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int k = 0; k < n; ++k) acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(src[k] + c0), acc);
+    _mm256_storeu_ps(out + c0, acc);
+  }
+  for (; c0 < c; ++c0) {
+    float acc = 0.f;
+    for (int k = 0; k < n; ++k) acc += wt[k] * src[k][c0];
+    out[c0] = acc;
+  }
+}
+
+}  // namespace
+
+torch::Tensor sample_windows(const torch::Tensor& map, const torch::Tensor& grid, int64_t aus, int64_t window) {
+  const int64_t b = map.size(0), c = map.size(1), m = map.size(2), w = window;
+  TORCH_CHECK(cpu_supported() && map.dim() == 4 && map.size(3) == m && map.scalar_type() == torch::kFloat &&
+                  map.is_cpu() && grid.dim() == 4 && grid.size(0) == b && grid.size(1) == aus * 2 * w &&
+                  grid.size(2) == w && grid.size(3) == 2 && grid.scalar_type() == torch::kFloat && grid.is_cpu(),
+              "region_fast::sample_windows: unsupported map ", map.sizes(), " / grid ", grid.sizes());
+  const auto mt = map.permute({0, 2, 3, 1}).contiguous();  // [B, M, M, C]
+  const auto g = grid.contiguous();
+  auto out = torch::empty({b * 2, w, w, aus * c}, torch::TensorOptions().dtype(torch::kFloat));
+  const float* src = mt.data_ptr<float>();
+  const float* gp = g.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const float size = static_cast<float>(m);
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t a = 0; a < aus; ++a)
+      for (int64_t k = 0; k < 2; ++k)
+        for (int64_t y = 0; y < w; ++y)
+          for (int64_t x = 0; x < w; ++x) {
+            const float* p = gp + (((i * aus + a) * 2 + k) * w * w + y * w + x) * 2;
+            // Unnormalise as grid_sample does for align_corners=false.
+            const float ix = ((p[0] + 1.f) * size - 1.f) / 2.f, iy = ((p[1] + 1.f) * size - 1.f) / 2.f;
+            blend_pixel(src + i * m * m * c, m, c, ix, iy, dst + (((i * 2 + k) * w + y) * w + x) * aus * c + a * c);
+          }
+  g_sample_calls.fetch_add(1, std::memory_order_relaxed);
+  return out.permute({0, 3, 1, 2});
+}
+
+int64_t sample_windows_count() { return g_sample_calls.load(std::memory_order_relaxed); }
 
 }  // namespace hicomex::nn::region_fast

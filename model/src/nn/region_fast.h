@@ -38,15 +38,22 @@ bool enabled();
 int64_t forward_count();
 
 /// The 3x3 convolutions of both fast paths (region layers, FeatConv) run as
-/// Winograd F(2x2, 3x3) where input and output channels are multiples of 8
-/// and the map is at least 4x4: 16 multiplications per 2x2 outputs and channel
-/// pair instead of 36 (within 1e-5 of the direct kernels, relative to the
-/// output scale). A process-wide switch (default on; HICOMEX_WINOGRAD=0
-/// starts with it off) for A/B timing and tests.
+/// Winograd where input and output channels are multiples of 8: F(4x4, 3x3)
+/// on maps at least 7x7 (36 multiplications per 4x4 outputs and channel pair
+/// instead of 144), F(2x2, 3x3) on maps at least 4x4 (16 instead of 36); the
+/// direct kernels otherwise. Within 1e-5 (F(2x2)) and 1e-4 (F(4x4)) of the
+/// direct kernels, relative to the output scale. A process-wide switch for
+/// A/B timing and tests: set_winograd(false) or HICOMEX_WINOGRAD=0 turns both
+/// off, set_winograd_tile(2) or HICOMEX_WINOGRAD=2 keeps F(2x2) only;
+/// default 4 (both).
 void set_winograd(bool on);
 bool winograd();
-/// How many group convolutions ran as Winograd in this process; for tests.
+void set_winograd_tile(int tile);  ///< 0, 2 or 4
+int winograd_tile_size();
+/// How many group convolutions ran as Winograd (either tile) in this
+/// process, and how many as F(4x4, 3x3); for tests.
 int64_t winograd_count();
+int64_t winograd4_count();
 
 /// Eval-mode BatchNorm parameters and statistics (CPU float tensors).
 struct BatchNormParams {
@@ -123,5 +130,19 @@ torch::Tensor forward(const FeatPacked& packed, const torch::Tensor& x);
 
 /// How many FeatConv forwards took this path in this process (for tests).
 int64_t featconv_forward_count();
+
+// ---- Local AU windows ----------------------------------------------------------
+
+/// grid_sample(map, grid, bilinear, zeros, align_corners=false) for the local
+/// AU windows, written straight in the layout the per-AU FeatConv reads:
+/// map [B, C, M, M] (CPU float, any strides), grid [B, A*2*W, W, 2] (CPU
+/// float, as LocalAuFeatures::sampling_grid makes it) -> [B*2, A*C, W, W]
+/// with channels-last strides, window (b, a, k) at batch b*2+k, channels
+/// a*C..a*C+C-1. Replaces grid_sample, the permute and the channels-last copy
+/// of the reference path (same values up to float rounding of the weights).
+/// Requires cpu_supported().
+torch::Tensor sample_windows(const torch::Tensor& map, const torch::Tensor& grid, int64_t aus, int64_t window);
+/// How many sample_windows calls ran in this process (for tests).
+int64_t sample_windows_count();
 
 }  // namespace hicomex::nn::region_fast
