@@ -322,11 +322,12 @@ HICOMEX_AVX2 void conv4_rows(const ConvCall& c, const float* w, const float* bia
   }
 }
 
-// ---- Winograd F(2x2, 3x3) ----------------------------------------------------
-// Each 2x2 block of outputs ("tile") comes from a 4x4 input window d:
-// Y = A^T [ (G g G^T) . (B^T d B) ] A, summed over input channels, which is 16
-// multiplications per tile and channel pair instead of 36. The 16 positions of
-// the transformed window become 16 matrix products [tiles x ci] x [ci x co].
+// ---- Winograd F(2x2, 3x3) and F(4x4, 3x3) ------------------------------------
+// Each T x T block of outputs ("tile") comes from a (T+2) x (T+2) input window
+// d: Y = A^T [ (G g G^T) . (B^T d B) ] A, summed over input channels, which is
+// (T+2)^2 multiplications per tile and channel pair instead of 9 T^2 (16 vs 36
+// for T = 2, 36 vs 144 for T = 4). The positions of the transformed window
+// become (T+2)^2 matrix products [tiles x ci] x [ci x co].
 struct WinoScratch {
   std::vector<float> v, m;
 };
@@ -379,40 +380,84 @@ const float* wino_weights_for(const ConvPack& pack, int n) {
   return w.u4.data();
 }
 
-// B^T x B along one axis: (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
-HICOMEX_AVX2_INLINE void bt4(__m256 x0, __m256 x1, __m256 x2, __m256 x3, __m256* o) {
-  o[0] = _mm256_sub_ps(x0, x2);
-  o[1] = _mm256_add_ps(x1, x2);
-  o[2] = _mm256_sub_ps(x2, x1);
-  o[3] = _mm256_sub_ps(x1, x3);
+// The transforms along one axis, for output tiles of T x T (windows of
+// T + 2): bt<T> applies B^T to a column of the window, at<T> A^T to a column
+// of the product. F(4x4, 3x3) uses Lavin and Gray's points 0, +-1, +-2 and
+// infinity (36 multiplications per tile and channel pair instead of 144).
+template <int T>
+HICOMEX_AVX2_INLINE void bt(const __m256* x, __m256* o);
+template <int T>
+HICOMEX_AVX2_INLINE void at(const __m256* m, __m256* y);
+
+// (x0 - x2, x1 + x2, x2 - x1, x1 - x3).
+template <>
+HICOMEX_AVX2_INLINE void bt<2>(const __m256* x, __m256* o) {
+  o[0] = _mm256_sub_ps(x[0], x[2]);
+  o[1] = _mm256_add_ps(x[1], x[2]);
+  o[2] = _mm256_sub_ps(x[2], x[1]);
+  o[3] = _mm256_sub_ps(x[1], x[3]);
 }
 
-// v[16][tiles][ci] <- B^T d B of every tile's 4x4 window (zero beyond the
-// padded input: rows + 2 by cols + 2 pixels).
+// (m0 + m1 + m2, m1 - m2 - m3).
+template <>
+HICOMEX_AVX2_INLINE void at<2>(const __m256* m, __m256* y) {
+  y[0] = _mm256_add_ps(_mm256_add_ps(m[0], m[1]), m[2]);
+  y[1] = _mm256_sub_ps(_mm256_sub_ps(m[1], m[2]), m[3]);
+}
+
+// (4x0 - 5x2 + x4, -4x1 - 4x2 + x3 + x4, 4x1 - 4x2 - x3 + x4,
+//  -2x1 - x2 + 2x3 + x4, 2x1 - x2 - 2x3 + x4, 4x1 - 5x3 + x5).
+template <>
+HICOMEX_AVX2_INLINE void bt<4>(const __m256* x, __m256* o) {
+  const __m256 four = _mm256_set1_ps(4.f), five = _mm256_set1_ps(5.f), two = _mm256_set1_ps(2.f);
+  o[0] = _mm256_fmadd_ps(four, x[0], _mm256_fnmadd_ps(five, x[2], x[4]));
+  const __m256 t1 = _mm256_fnmadd_ps(four, x[2], x[4]), t2 = _mm256_fnmadd_ps(four, x[1], x[3]);
+  o[1] = _mm256_add_ps(t1, t2);
+  o[2] = _mm256_sub_ps(t1, t2);
+  const __m256 t3 = _mm256_sub_ps(x[4], x[2]), t4 = _mm256_mul_ps(two, _mm256_sub_ps(x[3], x[1]));
+  o[3] = _mm256_add_ps(t3, t4);
+  o[4] = _mm256_sub_ps(t3, t4);
+  o[5] = _mm256_fmadd_ps(four, x[1], _mm256_fnmadd_ps(five, x[3], x[5]));
+}
+
+// (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2(m3 - m4), m1 + m2 + 4(m3 + m4),
+//  m1 - m2 + 8(m3 - m4) + m5).
+template <>
+HICOMEX_AVX2_INLINE void at<4>(const __m256* m, __m256* y) {
+  const __m256 t1 = _mm256_add_ps(m[1], m[2]), t2 = _mm256_sub_ps(m[1], m[2]);
+  const __m256 t3 = _mm256_add_ps(m[3], m[4]), t4 = _mm256_sub_ps(m[3], m[4]);
+  y[0] = _mm256_add_ps(_mm256_add_ps(m[0], t1), t3);
+  y[1] = _mm256_fmadd_ps(_mm256_set1_ps(2.f), t4, t2);
+  y[2] = _mm256_fmadd_ps(_mm256_set1_ps(4.f), t3, t1);
+  y[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.f), t4, t2), m[5]);
+}
+
+// v[(T+2)^2][..][ci] <- B^T d B of every tile's (T+2) x (T+2) window (zero
+// beyond the padded input: rows + 2 by cols + 2 pixels); position planes
+// `plane` floats apart.
+template <int T>
 HICOMEX_AVX2 void wino_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v, int64_t plane) {
+  constexpr int kN = T + 2;
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t ty = 0; ty < th; ++ty)
     for (int64_t tx = 0; tx < tw; ++tx) {
       const int64_t t = ty * tw + tx;
       for (int64_t c0 = 0; c0 < ci; c0 += 8) {
-        __m256 d[4][4];
-        for (int i = 0; i < 4; ++i) {
-          const int64_t y = 2 * ty + i;
-          for (int j = 0; j < 4; ++j) {
-            const int64_t x = 2 * tx + j;
-            d[i][j] = (y < c.rows + 2 && x < c.cols + 2) ? _mm256_loadu_ps(c.in + y * c.in_row + x * c.ci + c0) : zero;
+        __m256 r[kN][kN];  // B^T d, column by column
+        for (int j = 0; j < kN; ++j) {
+          const int64_t x = T * tx + j;
+          __m256 d[kN], o[kN];
+          for (int i = 0; i < kN; ++i) {
+            const int64_t y = T * ty + i;
+            d[i] = (y < c.rows + 2 && x < c.cols + 2) ? _mm256_loadu_ps(c.in + y * c.in_row + x * c.ci + c0) : zero;
           }
+          bt<T>(d, o);
+          for (int i = 0; i < kN; ++i) r[i][j] = o[i];
         }
-        __m256 r[4][4];  // B^T d (rows), then (B^T d) B (columns)
-        for (int j = 0; j < 4; ++j) {
-          __m256 o[4];
-          bt4(d[0][j], d[1][j], d[2][j], d[3][j], o);
-          for (int i = 0; i < 4; ++i) r[i][j] = o[i];
-        }
-        for (int i = 0; i < 4; ++i) {
-          __m256 o[4];
-          bt4(r[i][0], r[i][1], r[i][2], r[i][3], o);
-          for (int j = 0; j < 4; ++j) _mm256_storeu_ps(v + (i * 4 + j) * plane + t * ci + c0, o[j]);
+        for (int i = 0; i < kN; ++i) {
+          __m256 o[kN];
+          bt<T>(r[i], o);
+          for (int j = 0; j < kN; ++j) _mm256_storeu_ps(v + (i * kN + j) * plane + t * ci + c0, o[j]);
         }
       }
     }
@@ -451,116 +496,29 @@ HICOMEX_AVX2 void wino_gemm(const float* v, const float* u, float* m, int64_t ti
   }
 }
 
-// Outputs of every tile: A^T m A + bias, A^T = [1 1 1 0; 0 1 -1 -1], into the
-// call's strided output (the last row / column of an odd size is cut).
+// Outputs of every tile: A^T m A + bias, into the call's strided output
+// (rows and columns past the map are cut).
+template <int T>
 HICOMEX_AVX2 void wino_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m, int64_t plane,
                               const float* bias) {
+  constexpr int kN = T + 2;
   for (int64_t ty = 0; ty < th; ++ty)
     for (int64_t tx = 0; tx < tw; ++tx) {
       const int64_t t = ty * tw + tx;
-      const bool two_rows = 2 * ty + 1 < c.rows, two_cols = 2 * tx + 1 < c.cols;
-      float* o = c.out + 2 * ty * c.out_row + 2 * tx * c.out_pix;
+      const int64_t nr = std::min<int64_t>(T, c.rows - T * ty), nc = std::min<int64_t>(T, c.cols - T * tx);
+      float* o = c.out + T * ty * c.out_row + T * tx * c.out_pix;
       for (int64_t c0 = 0; c0 < co; c0 += 8) {
-        __m256 q[4][4];
-        for (int i = 0; i < 16; ++i) q[i / 4][i % 4] = _mm256_loadu_ps(m + i * plane + t * co + c0);
-        __m256 s[2][4];  // A^T q
-        for (int j = 0; j < 4; ++j) {
-          s[0][j] = _mm256_add_ps(_mm256_add_ps(q[0][j], q[1][j]), q[2][j]);
-          s[1][j] = _mm256_sub_ps(_mm256_sub_ps(q[1][j], q[2][j]), q[3][j]);
-        }
-        const __m256 b = _mm256_loadu_ps(bias + c0);
-        for (int i = 0; i < 2; ++i) {
-          if (i == 1 && !two_rows) break;
-          const __m256 y0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), s[i][2]), b);
-          _mm256_storeu_ps(o + i * c.out_row + c0, y0);
-          if (two_cols) {
-            const __m256 y1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[i][1], s[i][2]), s[i][3]), b);
-            _mm256_storeu_ps(o + i * c.out_row + c.out_pix + c0, y1);
-          }
-        }
-      }
-    }
-}
-
-// ---- Winograd F(4x4, 3x3) ----------------------------------------------------
-// The same with 4x4 output tiles from 6x6 input windows: 36 multiplications
-// per tile and channel pair instead of 144 (Lavin and Gray's points 0, +-1,
-// +-2 and infinity).
-
-// B^T x along one axis: (4x0 - 5x2 + x4, -4x1 - 4x2 + x3 + x4, 4x1 - 4x2 - x3
-// + x4, -2x1 - x2 + 2x3 + x4, 2x1 - x2 - 2x3 + x4, 4x1 - 5x3 + x5).
-HICOMEX_AVX2_INLINE void bt6(const __m256* x, __m256* o) {
-  const __m256 four = _mm256_set1_ps(4.f), five = _mm256_set1_ps(5.f), two = _mm256_set1_ps(2.f);
-  o[0] = _mm256_fmadd_ps(four, x[0], _mm256_fnmadd_ps(five, x[2], x[4]));
-  const __m256 t1 = _mm256_fnmadd_ps(four, x[2], x[4]), t2 = _mm256_fnmadd_ps(four, x[1], x[3]);
-  o[1] = _mm256_add_ps(t1, t2);
-  o[2] = _mm256_sub_ps(t1, t2);
-  const __m256 t3 = _mm256_sub_ps(x[4], x[2]), t4 = _mm256_mul_ps(two, _mm256_sub_ps(x[3], x[1]));
-  o[3] = _mm256_add_ps(t3, t4);
-  o[4] = _mm256_sub_ps(t3, t4);
-  o[5] = _mm256_fmadd_ps(four, x[1], _mm256_fnmadd_ps(five, x[3], x[5]));
-}
-
-// A^T m along one axis: (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2(m3 - m4),
-// m1 + m2 + 4(m3 + m4), m1 - m2 + 8(m3 - m4) + m5).
-HICOMEX_AVX2_INLINE void at6(const __m256* m, __m256* y) {
-  const __m256 t1 = _mm256_add_ps(m[1], m[2]), t2 = _mm256_sub_ps(m[1], m[2]);
-  const __m256 t3 = _mm256_add_ps(m[3], m[4]), t4 = _mm256_sub_ps(m[3], m[4]);
-  y[0] = _mm256_add_ps(_mm256_add_ps(m[0], t1), t3);
-  y[1] = _mm256_fmadd_ps(_mm256_set1_ps(2.f), t4, t2);
-  y[2] = _mm256_fmadd_ps(_mm256_set1_ps(4.f), t3, t1);
-  y[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.f), t4, t2), m[5]);
-}
-
-// v[36][tiles][ci] <- B^T d B of every tile's 6x6 window (zero beyond the
-// padded input).
-HICOMEX_AVX2 void wino4_input(const ConvCall& c, int64_t ci, int64_t th, int64_t tw, float* v, int64_t plane) {
-  const __m256 zero = _mm256_setzero_ps();
-  for (int64_t ty = 0; ty < th; ++ty)
-    for (int64_t tx = 0; tx < tw; ++tx) {
-      const int64_t t = ty * tw + tx;
-      for (int64_t c0 = 0; c0 < ci; c0 += 8) {
-        __m256 r[6][6];  // B^T d, column by column
-        for (int j = 0; j < 6; ++j) {
-          const int64_t x = 4 * tx + j;
-          __m256 d[6], o[6];
-          for (int i = 0; i < 6; ++i) {
-            const int64_t y = 4 * ty + i;
-            d[i] = (y < c.rows + 2 && x < c.cols + 2) ? _mm256_loadu_ps(c.in + y * c.in_row + x * c.ci + c0) : zero;
-          }
-          bt6(d, o);
-          for (int i = 0; i < 6; ++i) r[i][j] = o[i];
-        }
-        for (int i = 0; i < 6; ++i) {
-          __m256 o[6];
-          bt6(r[i], o);
-          for (int j = 0; j < 6; ++j) _mm256_storeu_ps(v + (i * 6 + j) * plane + t * ci + c0, o[j]);
-        }
-      }
-    }
-}
-
-// Outputs of every tile: A^T m A + bias into the call's strided output (rows
-// and columns past the map are cut).
-HICOMEX_AVX2 void wino4_output(const ConvCall& c, int64_t co, int64_t th, int64_t tw, const float* m, int64_t plane,
-                               const float* bias) {
-  for (int64_t ty = 0; ty < th; ++ty)
-    for (int64_t tx = 0; tx < tw; ++tx) {
-      const int64_t t = ty * tw + tx;
-      const int64_t nr = std::min<int64_t>(4, c.rows - 4 * ty), nc = std::min<int64_t>(4, c.cols - 4 * tx);
-      float* o = c.out + 4 * ty * c.out_row + 4 * tx * c.out_pix;
-      for (int64_t c0 = 0; c0 < co; c0 += 8) {
-        __m256 s[4][6];  // A^T q, column by column
-        for (int j = 0; j < 6; ++j) {
-          __m256 q[6], y[4];
-          for (int i = 0; i < 6; ++i) q[i] = _mm256_loadu_ps(m + (i * 6 + j) * plane + t * co + c0);
-          at6(q, y);
-          for (int i = 0; i < 4; ++i) s[i][j] = y[i];
+        __m256 s[T][kN];  // A^T q, column by column
+        for (int j = 0; j < kN; ++j) {
+          __m256 q[kN], y[T];
+          for (int i = 0; i < kN; ++i) q[i] = _mm256_loadu_ps(m + (i * kN + j) * plane + t * co + c0);
+          at<T>(q, y);
+          for (int i = 0; i < T; ++i) s[i][j] = y[i];
         }
         const __m256 b = _mm256_loadu_ps(bias + c0);
         for (int i = 0; i < nr; ++i) {
-          __m256 y[4];
-          at6(s[i], y);
+          __m256 y[T];
+          at<T>(s[i], y);
           for (int j = 0; j < nc; ++j) _mm256_storeu_ps(o + i * c.out_row + j * c.out_pix + c0, _mm256_add_ps(y[j], b));
         }
       }
@@ -581,12 +539,7 @@ void winograd_images(const ConvPack& pack, int64_t group, const ConvCall* calls,
   if (static_cast<int64_t>(s.m.size()) < kPositions * rows * co) s.m.resize(kPositions * rows * co);
   float* v = s.v.data();
   float* m = s.m.data();
-  for (int64_t k = 0; k < n; ++k) {
-    if (T == 2)
-      wino_input(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
-    else
-      wino4_input(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
-  }
+  for (int64_t k = 0; k < n; ++k) wino_input<T>(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
   const float* u = wino_weights_for(pack, kN) + group * kPositions * ci * co;
   for (int64_t xi = 0; xi < kPositions; ++xi) {
     const float* vx = v + xi * rows * ci;
@@ -597,12 +550,7 @@ void winograd_images(const ConvPack& pack, int64_t group, const ConvCall* calls,
     if (c0 < co) wino_gemm<1>(vx, ux, mx, rows, ci, co, c0);
   }
   const float* bias = pack.bias.data() + group * co;
-  for (int64_t k = 0; k < n; ++k) {
-    if (T == 2)
-      wino_output(calls[k], co, th, tw, m + k * tiles * co, rows * co, bias);
-    else
-      wino4_output(calls[k], co, th, tw, m + k * tiles * co, rows * co, bias);
-  }
+  for (int64_t k = 0; k < n; ++k) wino_output<T>(calls[k], co, th, tw, m + k * tiles * co, rows * co, bias);
   (T == 2 ? g_wino_calls : g_wino4_calls).fetch_add(n, std::memory_order_relaxed);
 }
 
