@@ -81,8 +81,7 @@ torch::Tensor LocalAuFeaturesImpl::forward(const torch::Tensor& map, const torch
   const int64_t b = map.size(0), c = map.size(1), w = window_, a = aus_;
   torch::Tensor windows;
   WeightSignature unused;
-  if (region_fast::enabled() && region_fast::cpu_supported() && fast_inference_allowed(*this, map, unused) &&
-      map.scalar_type() == torch::kFloat) {
+  if (region_fast::enabled() && region_fast::cpu_supported() && fast_inference_allowed(*this, map, unused)) {
     // Inference on the CPU: one pass from the map to the channels-last
     // windows the per-AU FeatConv reads (region_fast.h).
     windows = region_fast::sample_windows(map, sampling_grid(centres.to(torch::kFloat)), a, w);

@@ -92,6 +92,14 @@ void fold_bn(const BatchNormParams& bn, std::vector<float>& scale, std::vector<f
   }
 }
 
+// Where tap (ky, kx) of input channel c and output channel o lies in one
+// group's direct-kernel weights when co is a multiple of 8 (blocks of up to
+// 32 outputs, each [ky][k][block width], k = kx * ci + c).
+int64_t direct_weight_index(int64_t ci, int64_t co, int64_t ky, int64_t kx, int64_t c, int64_t o) {
+  const int64_t b0 = o / 32 * 32, bw = std::min<int64_t>(32, co - b0);
+  return 9 * ci * b0 + (ky * 3 * ci + kx * ci + c) * bw + (o - b0);
+}
+
 // weight [groups * co, ci, 3, 3] (a grouped conv: group p maps its ci inputs
 // to outputs p * co ... p * co + co - 1), bias [groups * co] or undefined.
 bool pack_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t groups, ConvPack& out) {
@@ -113,14 +121,11 @@ bool pack_conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t g
     for (int64_t ky = 0; ky < 3; ++ky)
       for (int64_t kx = 0; kx < 3; ++kx)
         for (int64_t c = 0; c < ci; ++c) {
-          const int64_t k = ky * 3 * ci + kx * ci + c;  // row of the [ky][k] panel
           if (co == 4) {
+            const int64_t k = ky * 3 * ci + kx * ci + c;  // row of the [ky][k] panel
             for (int64_t o = 0; o < 8; ++o) dst[k * 8 + o] = at(p, o % 4, c, ky, kx);
           } else {
-            for (int64_t b0 = 0; b0 < co; b0 += 32) {
-              const int64_t bw = std::min<int64_t>(32, co - b0);
-              for (int64_t o = 0; o < bw; ++o) dst[9 * ci * b0 + k * bw + o] = at(p, b0 + o, c, ky, kx);
-            }
+            for (int64_t o = 0; o < co; ++o) dst[direct_weight_index(ci, co, ky, kx, c, o)] = at(p, o, c, ky, kx);
           }
         }
   }
@@ -334,8 +339,9 @@ struct WinoScratch {
 
 // U = G g G^T for every (output, input) channel pair of `pack` (co a multiple
 // of 8), from its direct-kernel layout, in double: [groups][n*n][ci][co] for
-// the n x n transformed window (n = 4: F(2x2, 3x3), n = 6: F(4x4, 3x3)).
-std::vector<float> wino_weights(const ConvPack& pack, int n) {
+// output tiles of T x T, n = T + 2 (T = 2: F(2x2, 3x3), T = 4: F(4x4, 3x3)).
+std::vector<float> wino_weights(const ConvPack& pack, int tile) {
+  const int n = tile + 2;
   static const double G4[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
   static const double G6[6][3] = {{1. / 4, 0, 0},
                                   {-1. / 6, -1. / 6, -1. / 6},
@@ -348,11 +354,10 @@ std::vector<float> wino_weights(const ConvPack& pack, int n) {
   for (int64_t p = 0; p < pack.groups; ++p) {
     const float* w = pack.w.data() + p * pack.group_weights();
     for (int64_t o = 0; o < co; ++o) {
-      const int64_t b0 = o / 32 * 32, bw = std::min<int64_t>(32, co - b0);
       for (int64_t c = 0; c < ci; ++c) {
         double g[3][3], tmp[6][3];  // g[ky][kx]; G g
         for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx) g[ky][kx] = w[9 * ci * b0 + (ky * 3 * ci + kx * ci + c) * bw + (o - b0)];
+          for (int kx = 0; kx < 3; ++kx) g[ky][kx] = w[direct_weight_index(ci, co, ky, kx, c, o)];
         for (int i = 0; i < n; ++i)
           for (int kx = 0; kx < 3; ++kx) {
             const double* G = n == 4 ? G4[i] : G6[i];
@@ -370,13 +375,14 @@ std::vector<float> wino_weights(const ConvPack& pack, int n) {
   return u;
 }
 
-const float* wino_weights_for(const ConvPack& pack, int n) {
+// The weights for T x T tiles, built by the first call that needs them.
+const float* wino_weights_for(const ConvPack& pack, int tile) {
   ConvPack::Wino& w = *pack.wino;
-  if (n == 4) {
-    std::call_once(w.once2, [&] { w.u2 = wino_weights(pack, 4); });
+  if (tile == 2) {
+    std::call_once(w.once2, [&] { w.u2 = wino_weights(pack, 2); });
     return w.u2.data();
   }
-  std::call_once(w.once4, [&] { w.u4 = wino_weights(pack, 6); });
+  std::call_once(w.once4, [&] { w.u4 = wino_weights(pack, 4); });
   return w.u4.data();
 }
 
@@ -540,7 +546,7 @@ void winograd_images(const ConvPack& pack, int64_t group, const ConvCall* calls,
   float* v = s.v.data();
   float* m = s.m.data();
   for (int64_t k = 0; k < n; ++k) wino_input<T>(calls[k], ci, th, tw, v + k * tiles * ci, rows * ci);
-  const float* u = wino_weights_for(pack, kN) + group * kPositions * ci * co;
+  const float* u = wino_weights_for(pack, T) + group * kPositions * ci * co;
   for (int64_t xi = 0; xi < kPositions; ++xi) {
     const float* vx = v + xi * rows * ci;
     const float* ux = u + xi * ci * co;
